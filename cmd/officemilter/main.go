@@ -1,0 +1,66 @@
+// Command officemilter is the mail attachment filter: a milter daemon for
+// Postfix and Sendmail (serve), a corpus replayer (scan), a file inspector
+// (inspect) and a configuration checker (check-config).
+//
+// This package holds flags, configuration loading, logging and the explicit
+// wiring of the packages; no protocol or format logic.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes shared by the subcommands.
+const (
+	exitOK       = 0
+	exitFindings = 1 // scan --expect: a verdict differs
+	exitUsage    = 2 // usage, configuration or I/O error
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"inspect", "inspect files and print what they are and what they carry", runInspect},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: officemilter COMMAND [flags] [args]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'officemilter COMMAND -h' for a command's flags.\n")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "officemilter: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}

@@ -1,0 +1,432 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Part is one file handed to an inspector: the inspected file itself or a
+// member found inside another.
+type Part struct {
+	// Name is the file name as the sender or the container gave it (may be
+	// empty, may be a path inside an archive).
+	Name string
+	// Declared is the MIME type the sender declared for it, if any.
+	Declared string
+	// Size is the number of bytes R holds.
+	Size int64
+	// R gives random access to the content (zip, CFB and PDF need it).
+	R io.ReaderAt
+	// Depth is 0 for the inspected file, 1 for a member of it, and so on.
+	Depth int
+	// Family is what Sniff said.
+	Family Family
+	// Limits are the effective limits of this walk (defaults filled in).
+	Limits Limits
+}
+
+// Scope is how an inspector reports what it finds. The engine implements it.
+type Scope interface {
+	// SetType refines the part's type name (one of TypeNames).
+	SetType(t string)
+	// Emit records a finding. Its Where is relative to the part ("" for the
+	// part itself); the engine prefixes the part's own path and fills Type.
+	Emit(f Finding)
+	// Child inspects nested content read from r (a zip member, an embedded
+	// file, a decoded attachment). The engine spools it, enforcing the size
+	// limits. It returns a non-nil error only when the whole walk must stop
+	// (time, total size, part count): the inspector should then return it.
+	// Problems of the child alone become findings and Child returns nil.
+	Child(name string, r io.Reader) error
+	// ChildAt is Child for content that is already random-access (a stream
+	// of a compound file, a byte range of the parent).
+	ChildAt(name string, r io.ReaderAt, size int64) error
+}
+
+// Inspector analyses one family of formats.
+//
+// Inspect returns an error only when it could not inspect the part
+// completely (malformed beyond what readers tolerate, unsupported variant,
+// a limit): the engine turns that into an unscannable finding. Inspectors
+// must not log, must check untrusted counts against p.Size before
+// allocating, and should return ctx.Err() promptly once ctx is done.
+type Inspector interface {
+	Inspect(ctx context.Context, p Part, s Scope) error
+}
+
+// Result is what the engine says about one inspected file.
+type Result struct {
+	// Type is the content type name of the file (one of TypeNames).
+	Type string `json:"type"`
+	// Declared is the type its name claims, set only when that differs
+	// from Type (a .pdf that is really a .doc says "pdf" here).
+	Declared string `json:"declared,omitempty"`
+	// Findings of the file and of everything inside it, in walk order.
+	Findings []Finding `json:"findings"`
+	// Parts is the number of files and members inspected; Bytes the number
+	// of (expanded) bytes they held.
+	Parts int   `json:"-"`
+	Bytes int64 `json:"-"`
+}
+
+// Has reports whether r holds a finding of kind k.
+func (r *Result) Has(k Kind) bool {
+	for _, f := range r.Findings {
+		if f.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// HasAt reports whether r holds a finding of kind k about the file itself
+// (not about something inside it).
+func (r *Result) HasAt(k Kind, where string) bool {
+	for _, f := range r.Findings {
+		if f.Kind == k && f.Where == where {
+			return true
+		}
+	}
+	return false
+}
+
+// Engine walks a file and everything nested in it, handing each part to the
+// inspector registered for its family. It is safe for concurrent use.
+type Engine struct {
+	inspectors map[Family]Inspector
+	limits     Limits
+	panics     atomic.Int64
+}
+
+// NewEngine returns an engine with the given inspectors (see inspect/all for
+// the full set) and limits (zero fields take DefaultLimits).
+func NewEngine(inspectors map[Family]Inspector, limits Limits) *Engine {
+	m := make(map[Family]Inspector, len(inspectors))
+	for k, v := range inspectors {
+		m[k] = v
+	}
+	return &Engine{inspectors: m, limits: limits.WithDefaults()}
+}
+
+// Limits returns the engine's effective limits.
+func (e *Engine) Limits() Limits { return e.limits }
+
+// Panics returns how many inspector panics the engine has recovered.
+func (e *Engine) Panics() int64 { return e.panics.Load() }
+
+// timeoutGrace is how long Inspect waits past MaxTime for an inspector that
+// does not notice its context before it answers without it.
+const timeoutGrace = 2 * time.Second
+
+// Inspect walks the file in r (size bytes) named name, with declared MIME
+// type declared (may be empty). It always returns a result: what could not
+// be inspected is an unscannable finding, never an error.
+func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.ReaderAt, size int64) *Result {
+	ctx, cancel := context.WithTimeout(ctx, e.limits.MaxTime)
+	w := &walk{e: e, ctx: ctx, seen: map[findingKey]bool{}}
+	done := make(chan *Result, 1)
+	go func() {
+		defer cancel()
+		done <- w.run(name, declared, r, size)
+	}()
+	select {
+	case res := <-done:
+		return res
+	case <-ctx.Done():
+	}
+	// The walk should stop by itself now; give it a moment.
+	t := time.NewTimer(timeoutGrace)
+	defer t.Stop()
+	select {
+	case res := <-done:
+		return res
+	case <-t.C:
+		// An inspector ignores its context: answer without it. It keeps
+		// running until it returns; it owns its spools and closes them then.
+		w.emit(Finding{Kind: KindUnscannable, Detail: (&LimitError{Limit: "time", Value: int64(e.limits.MaxTime / time.Second)}).Error() + "s (inspector did not stop)"})
+		return w.snapshot(false)
+	}
+}
+
+type findingKey struct {
+	kind          Kind
+	where, detail string
+}
+
+// walk is the state of one Inspect call.
+type walk struct {
+	e     *Engine
+	ctx   context.Context
+	parts int
+	bytes int64
+	mem   int64 // bytes held in in-memory spools right now
+
+	mu       sync.Mutex
+	findings []Finding
+	seen     map[findingKey]bool
+	top      string // type of the top-level file, once known
+	declared string
+}
+
+func (w *walk) emit(f Finding) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := findingKey{f.Kind, f.Where, f.Detail}
+	if w.seen[k] {
+		return
+	}
+	w.seen[k] = true
+	w.findings = append(w.findings, f)
+}
+
+// snapshot copies the result so far; counts only when the walk is over
+// (they belong to the walk's goroutine).
+func (w *walk) snapshot(counts bool) *Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	res := &Result{Type: w.top, Declared: w.declared, Findings: append([]Finding{}, w.findings...)}
+	if counts {
+		res.Parts, res.Bytes = w.parts, w.bytes
+	}
+	if res.Type == "" {
+		res.Type = TypeOther
+	}
+	return res
+}
+
+func (w *walk) run(name, declared string, r io.ReaderAt, size int64) *Result {
+	w.bytes = size
+	typ, decl, err := w.node("", name, declared, r, size, 0)
+	if err != nil {
+		w.emit(Finding{Kind: KindUnscannable, Type: typ, Detail: err.Error()})
+	}
+	w.mu.Lock()
+	w.top, w.declared = typ, decl
+	w.mu.Unlock()
+	return w.snapshot(true)
+}
+
+// node inspects one part at path where and returns its type and, when its
+// name claims another type, that one. A returned error stops the whole walk.
+func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, depth int) (typ, decl string, stop error) {
+	w.parts++
+	if w.parts > w.e.limits.MaxParts {
+		return TypeOther, "", &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+	}
+	fam := Sniff(r, size, name)
+	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(fam)}
+	p := Part{Name: name, Declared: declared, Size: size, R: r, Depth: depth, Family: fam, Limits: w.e.limits}
+	var err error
+	if ins := w.e.inspectors[fam]; ins != nil {
+		err = w.call(ins, p, sc)
+	} else if fam != FamilyOther && fam != FamilyText {
+		err = fmt.Errorf("no inspector for %s content", fam)
+	}
+	typ = sc.typ
+	// The name may pick a member of the family content cannot tell apart
+	// (a PowerPoint binary named .pps), or claim something else entirely.
+	if nt := TypeFromName(name); nt != "" && nt != typ {
+		if SameFamily(nt, typ) {
+			typ = nt
+		} else {
+			decl = nt
+		}
+	}
+	if LegacyOffice(typ) {
+		sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[typ]})
+	} else if LegacyOffice(decl) {
+		// Whichever is stricter wins: a name is enough for the policy.
+		sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: fmt.Sprintf("by name: .%s (content: %s)", Ext(name), typ)})
+	}
+	for i := range sc.own {
+		if sc.own[i].Type == "" {
+			sc.own[i].Type = typ
+		}
+		w.emit(sc.own[i])
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
+			return typ, decl, &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+		}
+		var le *LimitError
+		if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+			return typ, decl, err
+		}
+		w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
+	}
+	return typ, decl, nil
+}
+
+var legacyDetail = map[string]string{
+	TypeDoc: "Word 97-2003 document", TypeDot: "Word 97-2003 template",
+	TypeXLS: "Excel 97-2003 workbook", TypeXLT: "Excel 97-2003 template",
+	TypePPT: "PowerPoint 97-2003 presentation", TypePOT: "PowerPoint 97-2003 template",
+	TypePPS: "PowerPoint 97-2003 slide show",
+}
+
+// call runs one inspector, turning a panic into an error.
+func (w *walk) call(ins Inspector, p Part, sc *scope) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.e.panics.Add(1)
+			err = fmt.Errorf("inspector failure on %s content: %v", p.Family, v)
+		}
+	}()
+	return ins.Inspect(w.ctx, p, sc)
+}
+
+// scope implements Scope for one part.
+type scope struct {
+	w     *walk
+	where string
+	depth int
+	typ   string
+	own   []Finding
+	kids  int
+}
+
+func (s *scope) SetType(t string) {
+	if ValidType(t) {
+		s.typ = t
+	}
+}
+
+func (s *scope) Emit(f Finding) {
+	f.Where = joinWhere(s.where, f.Where)
+	s.own = append(s.own, f)
+}
+
+// emitOwn records a finding about the part itself.
+func (s *scope) emitOwn(f Finding) {
+	f.Where = s.where
+	s.own = append(s.own, f)
+}
+
+func joinWhere(parent, name string) string {
+	name = strings.TrimPrefix(name, "/")
+	switch {
+	case name == "":
+		return parent
+	case parent == "":
+		return name
+	}
+	return parent + "/" + name
+}
+
+func (s *scope) childWhere(name string) string {
+	s.kids++
+	if name == "" {
+		name = fmt.Sprintf("part%d", s.kids)
+	}
+	return joinWhere(s.where, name)
+}
+
+func (s *scope) checkChild(where string) (descend bool, stop error) {
+	w := s.w
+	if err := w.ctx.Err(); err != nil {
+		return false, &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+	}
+	if s.depth+1 > w.e.limits.MaxDepth {
+		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "depth", Value: int64(w.e.limits.MaxDepth)}).Error()})
+		return false, nil
+	}
+	return true, nil
+}
+
+// memBudget is how many bytes all in-memory spools of one walk may hold
+// together; beyond it members go to temporary files at once.
+const memBudget = 32 << 20
+
+func (s *scope) Child(name string, r io.Reader) error {
+	w := s.w
+	where := s.childWhere(name)
+	ok, stop := s.checkChild(where)
+	if !ok {
+		return stop
+	}
+	lim := w.e.limits
+	capBytes := lim.MaxPartSize
+	totalLeft := lim.MaxTotalSize - w.bytes
+	totalCap := false
+	if totalLeft < capBytes {
+		capBytes, totalCap = totalLeft, true
+	}
+	if capBytes <= 0 {
+		return &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+	}
+	memMax := lim.MemSpool
+	if w.mem+memMax > memBudget {
+		memMax = 0
+	}
+	capErr := &LimitError{Limit: "part-size", Value: lim.MaxPartSize}
+	if totalCap {
+		capErr = &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+	}
+	sp := NewSpool(lim.TempDir, memMax, capBytes, capErr)
+	defer sp.Close()
+	_, rerr := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: r})
+	w.bytes += sp.Size()
+	if sp.InMemory() {
+		w.mem += sp.Size()
+		defer func() { w.mem -= sp.Size() }()
+	}
+	if rerr != nil {
+		var le *LimitError
+		switch {
+		case w.ctx.Err() != nil:
+			return &LimitError{Limit: "time", Value: int64(lim.MaxTime / time.Second)}
+		case errors.As(rerr, &le) && le.Limit == "total-size":
+			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: rerr.Error()})
+			return rerr
+		case errors.As(rerr, &le):
+			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: rerr.Error()})
+		default:
+			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: "read: " + rerr.Error()})
+		}
+		// Inspect what could be read: a truncated member may still show
+		// what it is; findings only add strictness.
+	}
+	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", sp, sp.Size(), s.depth+1)
+	return stop
+}
+
+func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
+	w := s.w
+	where := s.childWhere(name)
+	ok, stop := s.checkChild(where)
+	if !ok {
+		return stop
+	}
+	lim := w.e.limits
+	if size > lim.MaxPartSize {
+		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "part-size", Value: lim.MaxPartSize}).Error()})
+		return nil
+	}
+	if w.bytes+size > lim.MaxTotalSize {
+		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "total-size", Value: lim.MaxTotalSize}).Error()})
+		return &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+	}
+	w.bytes += size
+	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)
+	return stop
+}
+
+// ctxReader stops a copy once the walk's time is up.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,63 @@
+package inspect
+
+// Kind is a stable reason code. The JSON output, the policy configuration and
+// the metrics use these strings; never rename one.
+type Kind string
+
+const (
+	// KindLegacyOffice: a Word/Excel/PowerPoint 97-2003 binary (OLE2) file.
+	KindLegacyOffice Kind = "legacy-office"
+	// KindMacro: VBA, Excel 4/XLM macro sheets, ODF Basic or scripts.
+	KindMacro Kind = "macro"
+	// KindEncrypted: password protection or encryption that hides content.
+	KindEncrypted Kind = "encrypted"
+	// KindExecutable: native executables, scripts, shortcuts, installers.
+	KindExecutable Kind = "executable"
+	// KindActiveContent: PDF actions/JavaScript/embedded files, DDE, ActiveX.
+	KindActiveContent Kind = "active-content"
+	// KindExternalReference: content fetched from elsewhere when opened
+	// (remote templates, linked OLE objects).
+	KindExternalReference Kind = "external-reference"
+	// KindEmbeddedObject: an OLE object or embedded document.
+	KindEmbeddedObject Kind = "embedded-object"
+	// KindDisallowedType: the policy does not allow this type (milter only).
+	KindDisallowedType Kind = "disallowed-type"
+	// KindTooLarge: over a policy size limit (milter only).
+	KindTooLarge Kind = "too-large"
+	// KindUnscannable: the content could not be inspected completely
+	// (malformed, over an inspection limit, timeout, inspector failure).
+	KindUnscannable Kind = "unscannable"
+)
+
+// Kinds lists every kind in a stable order (documentation, metrics, config
+// validation).
+var Kinds = []Kind{
+	KindLegacyOffice, KindMacro, KindEncrypted, KindExecutable,
+	KindActiveContent, KindExternalReference, KindEmbeddedObject,
+	KindDisallowedType, KindTooLarge, KindUnscannable,
+}
+
+// ValidKind reports whether k is one of Kinds.
+func ValidKind(k Kind) bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Finding is one thing an inspector found.
+type Finding struct {
+	Kind Kind `json:"kind"`
+	// Type is the type name of the file the finding is in (e.g. "docm" for a
+	// macro inside a .docm inside a zip).
+	Type string `json:"type,omitempty"`
+	// Where is the path of that file or part inside the inspected file,
+	// joined with "/" (zip member names, OLE stream paths, MIME file names).
+	// Empty means the inspected file itself.
+	Where string `json:"where,omitempty"`
+	// Detail is the precise sub-reason: "vbaProject.bin", "FILEPASS",
+	// "/JavaScript", "EncryptedPackage", "limit depth=8", ...
+	Detail string `json:"detail"`
+}

@@ -1,0 +1,141 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Limits bound every walk. The zero value of a field means "use the default";
+// there is no "unlimited". Hitting a limit is a finding (unscannable, with the
+// limit named in Detail), never a silent truncation.
+type Limits struct {
+	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2).
+	MaxDepth int `yaml:"max_depth"`
+	// MaxParts is how many files and members one walk may inspect in all.
+	MaxParts int `yaml:"max_parts"`
+	// MaxPartSize caps the expanded size of one member (bytes).
+	MaxPartSize int64 `yaml:"max_part_size"`
+	// MaxTotalSize caps the bytes expanded over the whole walk.
+	MaxTotalSize int64 `yaml:"max_total_size"`
+	// MaxRatio caps expanded/compressed size of one compressed member once it
+	// has grown past RatioGrace bytes (zip bombs).
+	MaxRatio int64 `yaml:"max_ratio"`
+	// MaxPDFObjects caps the objects parsed in one PDF.
+	MaxPDFObjects int `yaml:"max_pdf_objects"`
+	// MaxOLESectors caps the sectors followed in one compound file.
+	MaxOLESectors int `yaml:"max_ole_sectors"`
+	// MaxTime is the wall time one walk may take.
+	MaxTime time.Duration `yaml:"max_time"`
+	// MemSpool is how many bytes of one nested member are held in memory
+	// before it is spooled to a temporary file.
+	MemSpool int64 `yaml:"mem_spool"`
+	// TempDir holds spool files (default: os.TempDir()).
+	TempDir string `yaml:"temp_dir"`
+}
+
+// RatioGrace is the expanded size under which the ratio limit does not apply:
+// small, highly compressible members (an XML part of zeros) are normal.
+const RatioGrace = 1 << 20
+
+// DefaultLimits are safe for a mail server: generous for real documents,
+// tight enough that a bomb costs little.
+var DefaultLimits = Limits{
+	MaxDepth:      10,
+	MaxParts:      5000,
+	MaxPartSize:   256 << 20,
+	MaxTotalSize:  1 << 30,
+	MaxRatio:      250,
+	MaxPDFObjects: 500000,
+	MaxOLESectors: 1 << 21,
+	MaxTime:       30 * time.Second,
+	MemSpool:      2 << 20,
+}
+
+// WithDefaults returns l with every zero (or negative) field set from
+// DefaultLimits.
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxParts <= 0 {
+		l.MaxParts = d.MaxParts
+	}
+	if l.MaxPartSize <= 0 {
+		l.MaxPartSize = d.MaxPartSize
+	}
+	if l.MaxTotalSize <= 0 {
+		l.MaxTotalSize = d.MaxTotalSize
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.MaxPDFObjects <= 0 {
+		l.MaxPDFObjects = d.MaxPDFObjects
+	}
+	if l.MaxOLESectors <= 0 {
+		l.MaxOLESectors = d.MaxOLESectors
+	}
+	if l.MaxTime <= 0 {
+		l.MaxTime = d.MaxTime
+	}
+	if l.MemSpool <= 0 {
+		l.MemSpool = d.MemSpool
+	}
+	return l
+}
+
+// ErrLimit is wrapped by every LimitError.
+var ErrLimit = errors.New("inspection limit reached")
+
+// LimitError says which limit was hit. Its Error text is what lands in a
+// finding's Detail: "limit depth=10".
+type LimitError struct {
+	Limit string // depth, parts, part-size, total-size, ratio, pdf-objects, ole-sectors, time
+	Value int64  // the configured limit
+}
+
+func (e *LimitError) Error() string { return fmt.Sprintf("limit %s=%d", e.Limit, e.Value) }
+
+// Unwrap makes errors.Is(err, ErrLimit) true.
+func (e *LimitError) Unwrap() error { return ErrLimit }
+
+// RatioReader returns a reader that fails with a ratio LimitError once more
+// than max(RatioGrace, compressed*maxRatio) bytes have been read from r.
+// Archive inspectors wrap each member's decompressor in it.
+func RatioReader(r io.Reader, compressed, maxRatio int64) io.Reader {
+	allowed := compressed * maxRatio
+	if compressed > 0 && allowed/compressed != maxRatio { // overflow
+		allowed = 1<<63 - 1
+	}
+	if allowed < RatioGrace {
+		allowed = RatioGrace
+	}
+	return &ratioReader{r: r, left: allowed, max: maxRatio}
+}
+
+type ratioReader struct {
+	r    io.Reader
+	left int64
+	max  int64
+}
+
+func (r *ratioReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		// One more byte would tell whether the stream really is longer.
+		var one [1]byte
+		n, err := r.r.Read(one[:])
+		if n > 0 {
+			return 0, &LimitError{Limit: "ratio", Value: r.max}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.r.Read(p)
+	r.left -= int64(n)
+	return n, err
+}

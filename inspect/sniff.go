@@ -1,0 +1,286 @@
+package inspect
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// Family is the coarse format of a file, decided from its first bytes (and,
+// for zip packages, from the names in its central directory). Each family is
+// handled by one inspector, which may refine the type (an "ole" file becomes
+// a "doc", "xls", "msg" ...).
+type Family string
+
+const (
+	FamilyOLE       Family = "ole"
+	FamilyZip       Family = "zip"
+	FamilyOOXML     Family = "ooxml"
+	FamilyODF       Family = "odf"
+	FamilyFlatODF   Family = "flat-odf"
+	FamilyPDF       Family = "pdf"
+	FamilyRTF       Family = "rtf"
+	FamilyPE        Family = "pe"
+	FamilyELF       Family = "elf"
+	FamilyMachO     Family = "macho"
+	FamilyJavaClass Family = "java-class"
+	FamilyLNK       Family = "lnk"
+	FamilyGzip      Family = "gz"
+	FamilyBzip2     Family = "bz2"
+	FamilyXZ        Family = "xz"
+	FamilyTar       Family = "tar"
+	Family7z        Family = "7z"
+	FamilyRAR       Family = "rar"
+	FamilyCAB       Family = "cab"
+	FamilyISO       Family = "iso"
+	FamilyTNEF      Family = "tnef"
+	FamilyEML       Family = "eml"
+	FamilySLK       Family = "slk"
+	FamilyScript    Family = "script"
+	FamilyText      Family = "text"
+	FamilyOther     Family = "other"
+)
+
+// defaultType is the type name a family has until its inspector refines it.
+var defaultType = map[Family]string{
+	FamilyOLE: TypeOLE, FamilyZip: TypeZIP, FamilyOOXML: TypeOther,
+	FamilyODF: TypeOther, FamilyFlatODF: TypeOther, FamilyPDF: TypePDF,
+	FamilyRTF: TypeRTF, FamilyPE: TypePE, FamilyELF: TypeELF,
+	FamilyMachO: TypeMachO, FamilyJavaClass: TypeOther, FamilyLNK: TypeLNK,
+	FamilyGzip: TypeGZ, FamilyBzip2: TypeOther, FamilyXZ: TypeOther,
+	FamilyTar: TypeOther, Family7z: Type7Z, FamilyRAR: TypeRAR,
+	FamilyCAB: TypeOther, FamilyISO: TypeOther, FamilyTNEF: TypeTNEF,
+	FamilyEML: TypeEML, FamilySLK: TypeSLK, FamilyScript: TypeScript,
+	FamilyText: TypeTXT, FamilyOther: TypeOther,
+}
+
+// DefaultType returns the type name of a family before refinement.
+func DefaultType(f Family) string {
+	if t, ok := defaultType[f]; ok {
+		return t
+	}
+	return TypeOther
+}
+
+// SniffLen is how many leading bytes Sniff looks at (besides the zip
+// central directory and the ISO 9660 volume descriptor).
+const SniffLen = 8192
+
+var (
+	magicOLE  = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+	magic7z   = []byte{'7', 'z', 0xBC, 0xAF, 0x27, 0x1C}
+	magicXZ   = []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}
+	magicRAR  = []byte("Rar!\x1a\x07")
+	magicTNEF = []byte{0x78, 0x9F, 0x3E, 0x22}
+	// [MS-SHLLINK] 2.1: HeaderSize 0x4C, LinkCLSID 00021401-0000-0000-C000-000000000046.
+	magicLNK = []byte{0x4C, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46}
+)
+
+// Sniff decides the family of the content in r (size bytes) named name.
+// The name is used only for text: a text file named .vbs is a script.
+func Sniff(r io.ReaderAt, size int64, name string) Family {
+	n := int64(SniffLen)
+	if size < n {
+		n = size
+	}
+	head := make([]byte, n)
+	k, _ := r.ReadAt(head, 0)
+	head = head[:k]
+	return sniff(r, size, head, name)
+}
+
+func sniff(r io.ReaderAt, size int64, head []byte, name string) Family {
+	switch {
+	case bytes.HasPrefix(head, magicOLE):
+		return FamilyOLE
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")),
+		bytes.HasPrefix(head, []byte("PK\x07\x08PK\x03\x04")):
+		return sniffZip(r, size)
+	case bytes.HasPrefix(head, []byte("MZ")):
+		return FamilyPE
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return FamilyELF
+	case isMachO(head):
+		return FamilyMachO
+	case bytes.HasPrefix(head, []byte{0xCA, 0xFE, 0xBA, 0xBE}):
+		// Fat Mach-O and Java class files share this magic. A class file has
+		// its major version (>= 45) where a fat header has its (small)
+		// architecture count.
+		if len(head) >= 8 && binary.BigEndian.Uint32(head[4:8]) < 45 {
+			return FamilyMachO
+		}
+		return FamilyJavaClass
+	case bytes.HasPrefix(head, magicLNK):
+		return FamilyLNK
+	case bytes.HasPrefix(head, []byte("{\\rt")):
+		// Word opens anything that starts with "{\rt" as RTF.
+		return FamilyRTF
+	case bytes.HasPrefix(head, []byte{0x1F, 0x8B}):
+		return FamilyGzip
+	case bytes.HasPrefix(head, []byte("BZh")) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
+		return FamilyBzip2
+	case bytes.HasPrefix(head, magicXZ):
+		return FamilyXZ
+	case bytes.HasPrefix(head, magic7z):
+		return Family7z
+	case bytes.HasPrefix(head, magicRAR):
+		return FamilyRAR
+	case bytes.HasPrefix(head, []byte("MSCF\x00\x00\x00\x00")):
+		return FamilyCAB
+	case bytes.HasPrefix(head, magicTNEF):
+		return FamilyTNEF
+	case len(head) > 262 && bytes.Equal(head[257:262], []byte("ustar")):
+		return FamilyTar
+	}
+	// Readers accept junk before the header; Acrobat looks in the first KiB.
+	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 {
+		return FamilyPDF
+	}
+	if size > 0x8006 {
+		var vd [5]byte
+		if _, err := r.ReadAt(vd[:], 0x8001); err == nil && string(vd[:]) == "CD001" {
+			return FamilyISO
+		}
+	}
+	if !IsText(head) {
+		return FamilyOther
+	}
+	text := head
+	if bytes.HasPrefix(text, []byte{0xEF, 0xBB, 0xBF}) {
+		text = text[3:]
+	}
+	switch {
+	case bytes.HasPrefix(text, []byte("ID;")):
+		return FamilySLK
+	case bytes.HasPrefix(text, []byte("#!")):
+		return FamilyScript
+	case isFlatODF(text):
+		return FamilyFlatODF
+	}
+	if _, ok := ScriptExts[Ext(name)]; ok {
+		return FamilyScript
+	}
+	if LooksLikeMessage(text) {
+		return FamilyEML
+	}
+	return FamilyText
+}
+
+func isMachO(h []byte) bool {
+	if len(h) < 4 {
+		return false
+	}
+	switch binary.BigEndian.Uint32(h[:4]) {
+	case 0xFEEDFACE, 0xFEEDFACF, 0xCEFAEDFE, 0xCFFAEDFE:
+		return true
+	}
+	return false
+}
+
+func isFlatODF(text []byte) bool {
+	t := text[:min(len(text), 4096)]
+	return bytes.Contains(t, []byte("<office:document")) && bytes.Contains(t, []byte("urn:oasis:names:tc:opendocument:xmlns:office:1.0"))
+}
+
+// sniffZip tells OOXML and ODF packages from other zip files by the names in
+// the central directory. A zip that archive/zip cannot open stays "zip": the
+// archive inspector reports why.
+func sniffZip(r io.ReaderAt, size int64) Family {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return FamilyZip
+	}
+	for _, f := range zr.File {
+		switch {
+		case f.Name == "[Content_Types].xml":
+			return FamilyOOXML
+		case f.Name == "mimetype", f.Name == "META-INF/manifest.xml":
+			return FamilyODF
+		}
+	}
+	return FamilyZip
+}
+
+// IsText reports whether b (the start of a file) looks like text in some
+// 8-bit charset, UTF-8 or UTF-16 with a byte order mark: no NUL bytes and
+// almost no control characters.
+func IsText(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) {
+		return len(b)%2 == 0 || len(b) == SniffLen-1
+	}
+	ctl := 0
+	for _, c := range b {
+		switch {
+		case c == 0:
+			return false
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b && c != 0x0b:
+			ctl++
+		}
+	}
+	return ctl*100 <= len(b)
+}
+
+// headerNames are fields that mark the start of an Internet message.
+var headerNames = []string{
+	"from", "to", "subject", "date", "message-id", "mime-version",
+	"received", "return-path", "content-type", "delivered-to",
+	"x-original-to", "reply-to", "sender", "cc", "dkim-signature",
+	"authentication-results", "arc-seal", "x-mailer",
+}
+
+// LooksLikeMessage reports whether text starts like an RFC 5322 message
+// (optionally after an mbox "From " line): a header block whose first line is
+// a field and which names at least two well-known fields.
+func LooksLikeMessage(text []byte) bool {
+	s := string(text)
+	if strings.HasPrefix(s, "From ") {
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			s = s[i+1:]
+		} else {
+			return false
+		}
+	}
+	known := 0
+	for i, line := range strings.SplitN(s, "\n", 200) {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if i == 0 {
+				return false
+			}
+			continue
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 || !validFieldName(line[:colon]) {
+			if i == 0 {
+				return false
+			}
+			// Tolerate a broken line further down; the parser will judge.
+			continue
+		}
+		for _, h := range headerNames {
+			if strings.EqualFold(line[:colon], h) {
+				known++
+				break
+			}
+		}
+	}
+	return known >= 2
+}
+
+func validFieldName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}

@@ -1,0 +1,190 @@
+package inspect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Spool holds untrusted content of unknown size: in memory up to a
+// threshold, then in a 0600 temporary file, never beyond a hard cap. It is
+// written once (Write/ReadFrom), then read at random (ReadAt). Close removes
+// the temporary file; it is safe to call more than once.
+type Spool struct {
+	mem     []byte
+	memMax  int64
+	cap     int64
+	dir     string
+	f       *os.File
+	size    int64
+	capErr  error
+	closed  bool
+	pattern string
+}
+
+// ErrSpoolFull is wrapped by the error a Spool returns when a write would
+// exceed its cap.
+var ErrSpoolFull = errors.New("spool cap reached")
+
+// NewSpool returns a spool that keeps up to memMax bytes in memory, then
+// moves to a file in dir (os.TempDir() when empty) and refuses more than
+// capBytes in all. capErr, when not nil, is the error returned at the cap
+// (it should wrap ErrSpoolFull or ErrLimit); otherwise one wrapping
+// ErrSpoolFull is used.
+func NewSpool(dir string, memMax, capBytes int64, capErr error) *Spool {
+	if capErr == nil {
+		capErr = fmt.Errorf("%w (%d bytes)", ErrSpoolFull, capBytes)
+	}
+	return &Spool{memMax: memMax, cap: capBytes, dir: dir, capErr: capErr, pattern: "officemilter-*.spool"}
+}
+
+// Write appends p. At the cap it writes what fits and returns the cap error.
+func (s *Spool) Write(p []byte) (int, error) {
+	if s.closed {
+		return 0, os.ErrClosed
+	}
+	var capHit bool
+	if s.cap > 0 && s.size+int64(len(p)) > s.cap {
+		p = p[:s.cap-s.size]
+		capHit = true
+	}
+	n, err := s.write(p)
+	if err == nil && capHit {
+		err = s.capErr
+	}
+	return n, err
+}
+
+func (s *Spool) write(p []byte) (int, error) {
+	if s.f == nil && s.size+int64(len(p)) <= s.memMax {
+		s.mem = append(s.mem, p...)
+		s.size += int64(len(p))
+		return len(p), nil
+	}
+	if s.f == nil {
+		f, err := os.CreateTemp(s.dir, s.pattern) // CreateTemp uses mode 0600
+		if err != nil {
+			return 0, fmt.Errorf("spool: %w", err)
+		}
+		if _, err := f.Write(s.mem); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return 0, fmt.Errorf("spool: %w", err)
+		}
+		s.f = f
+		s.mem = nil
+	}
+	n, err := s.f.Write(p)
+	s.size += int64(n)
+	if err != nil {
+		return n, fmt.Errorf("spool: %w", err)
+	}
+	return n, nil
+}
+
+// ReadFrom copies r into the spool until EOF, an error or the cap.
+func (s *Spool) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	buf := make([]byte, 32*1024)
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			w, werr := s.Write(buf[:n])
+			total += int64(w)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// Size is the number of bytes written.
+func (s *Spool) Size() int64 { return s.size }
+
+// InMemory reports whether the content is still held in memory.
+func (s *Spool) InMemory() bool { return s.f == nil }
+
+// ReadAt reads from the spooled content.
+func (s *Spool) ReadAt(p []byte, off int64) (int, error) {
+	if s.closed {
+		return 0, os.ErrClosed
+	}
+	if off < 0 {
+		return 0, errors.New("spool: negative offset")
+	}
+	if s.f != nil {
+		if off >= s.size {
+			return 0, io.EOF
+		}
+		return s.f.ReadAt(p, off)
+	}
+	if off >= int64(len(s.mem)) {
+		return 0, io.EOF
+	}
+	n := copy(p, s.mem[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Bytes returns the content when it is held in memory (nil otherwise). The
+// slice must not be modified.
+func (s *Spool) Bytes() []byte {
+	if s.f != nil {
+		return nil
+	}
+	return s.mem
+}
+
+// Reader returns a reader over the whole content.
+func (s *Spool) Reader() *io.SectionReader { return io.NewSectionReader(s, 0, s.size) }
+
+// Close releases memory and removes the temporary file.
+func (s *Spool) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.mem = nil
+	if s.f == nil {
+		return nil
+	}
+	name := s.f.Name()
+	err := s.f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// memReader is an io.ReaderAt over a byte slice (bytes.Reader without the
+// seek state, safe for concurrent ReadAt).
+type memReader []byte
+
+func (m memReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	if off >= int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// BytesReaderAt wraps b as an io.ReaderAt.
+func BytesReaderAt(b []byte) io.ReaderAt { return memReader(b) }
+
+var _ io.ReaderAt = (*bytes.Reader)(nil)
