@@ -33,7 +33,7 @@ func corpusDir(t testing.TB) string {
 }
 
 type corpusRow struct {
-	file, format                           string
+	file, format                          string
 	legacy, macros, encrypted, executable string
 }
 
