@@ -12,27 +12,27 @@ import (
 // limit named in Detail), never a silent truncation.
 type Limits struct {
 	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2).
-	MaxDepth int `yaml:"max_depth"`
+	MaxDepth int
 	// MaxParts is how many files and members one walk may inspect in all.
-	MaxParts int `yaml:"max_parts"`
+	MaxParts int
 	// MaxPartSize caps the expanded size of one member (bytes).
-	MaxPartSize int64 `yaml:"max_part_size"`
+	MaxPartSize int64
 	// MaxTotalSize caps the bytes expanded over the whole walk.
-	MaxTotalSize int64 `yaml:"max_total_size"`
+	MaxTotalSize int64
 	// MaxRatio caps expanded/compressed size of one compressed member once it
 	// has grown past RatioGrace bytes (zip bombs).
-	MaxRatio int64 `yaml:"max_ratio"`
+	MaxRatio int64
 	// MaxPDFObjects caps the objects parsed in one PDF.
-	MaxPDFObjects int `yaml:"max_pdf_objects"`
+	MaxPDFObjects int
 	// MaxOLESectors caps the sectors followed in one compound file.
-	MaxOLESectors int `yaml:"max_ole_sectors"`
+	MaxOLESectors int
 	// MaxTime is the wall time one walk may take.
-	MaxTime time.Duration `yaml:"max_time"`
+	MaxTime time.Duration
 	// MemSpool is how many bytes of one nested member are held in memory
 	// before it is spooled to a temporary file.
-	MemSpool int64 `yaml:"mem_spool"`
+	MemSpool int64
 	// TempDir holds spool files (default: os.TempDir()).
-	TempDir string `yaml:"temp_dir"`
+	TempDir string
 }
 
 // RatioGrace is the expanded size under which the ratio limit does not apply:
