@@ -1,0 +1,17 @@
+// Package archive inspects archive and compressed-stream formats: zip (and
+// the jar, apk and msix/appx packages built on it), gzip, bzip2, tar, 7z,
+// rar, cab, ISO 9660 images and xz. It walks each archive's member list,
+// reports what the list itself reveals (encrypted members, unsupported
+// compression, overlapping or oversized members, Java/Android/app packages)
+// and hands every member's content to the engine through Scope.Child, so that
+// the engine sniffs and inspects it recursively under its limits.
+//
+// It owns the guards that keep a hostile archive cheap: member and ratio
+// limits, overlap detection for zip bombs, a 7z header pre-parser that bounds
+// every count before github.com/bodgit/sevenzip allocates from it, and
+// dictionary caps for LZMA/PPMd/RAR decoders.
+//
+// It must not know what a member is (an OOXML package, a PE file ...): that is
+// the engine's sniffing and the other inspectors' business. It never logs and
+// never imports another inspector package, milter, config or zap.
+package archive

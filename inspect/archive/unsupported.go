@@ -1,0 +1,28 @@
+package archive
+
+import (
+	"context"
+	"errors"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+func inspectXZ(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	return errors.New("cannot open xz archive: not supported")
+}
+
+func inspectCAB(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	return errors.New("cannot open cab archive: not supported")
+}
+
+func inspectISO(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	return errors.New("cannot open iso archive: not supported")
+}
+
+func inspect7z(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	return errors.New("cannot open 7z archive: not supported")
+}
+
+func inspectRAR(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	return errors.New("cannot open rar archive: not supported")
+}
