@@ -1,6 +1,15 @@
 package all
 
-import "github.com/officemilter/officemilter/inspect"
+import (
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/exe"
+)
 
-// addExe registers the exe inspector(s). Filled in by the exe package's work.
-func addExe(m map[inspect.Family]inspect.Inspector) {}
+// addExe registers the executable inspector for PE, ELF, Mach-O, Java class
+// files, Windows shortcuts and scripts.
+func addExe(m map[inspect.Family]inspect.Inspector) {
+	x := exe.New()
+	for _, f := range exe.Families {
+		m[f] = x
+	}
+}

@@ -1,0 +1,121 @@
+package exe
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// Inspector reports executables. It is stateless and safe for concurrent
+// use; one value serves every family it is registered for.
+type Inspector struct{}
+
+var _ inspect.Inspector = (*Inspector)(nil)
+
+// New returns an executable inspector.
+func New() *Inspector { return &Inspector{} }
+
+// Families are the families Inspector handles.
+var Families = []inspect.Family{
+	inspect.FamilyPE, inspect.FamilyELF, inspect.FamilyMachO,
+	inspect.FamilyJavaClass, inspect.FamilyLNK, inspect.FamilyScript,
+}
+
+// Inspect implements inspect.Inspector.
+func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch p.Family {
+	case inspect.FamilyPE:
+		return inspectPE(ctx, p, s)
+	case inspect.FamilyELF:
+		return inspectELF(p, s)
+	case inspect.FamilyMachO:
+		return inspectMachO(p, s)
+	case inspect.FamilyJavaClass:
+		return inspectJavaClass(p, s)
+	case inspect.FamilyLNK:
+		return inspectLNK(p, s)
+	case inspect.FamilyScript:
+		return inspectScript(p, s)
+	}
+	return fmt.Errorf("exe: family %s not handled", p.Family)
+}
+
+// executable emits the one finding every part this package sees gets.
+func executable(s inspect.Scope, detail string) {
+	s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: detail})
+}
+
+// readAt returns up to n bytes at off, fewer when the part ends first (no
+// error then); it never reads beyond p.Size. Only I/O errors are returned.
+func readAt(p inspect.Part, off int64, n int) ([]byte, error) {
+	if off < 0 || off >= p.Size || n <= 0 {
+		return nil, nil
+	}
+	if rest := p.Size - off; int64(n) > rest {
+		n = int(rest)
+	}
+	b := make([]byte, n)
+	k, err := p.R.ReadAt(b, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return b[:k], err
+	}
+	return b[:k], nil
+}
+
+// le/be read integers from b at i, or 0 when b is too short: callers check
+// lengths for what matters and treat a missing field as absent.
+func u16(o binary.ByteOrder, b []byte, i int) uint16 {
+	if i < 0 || i+2 > len(b) {
+		return 0
+	}
+	return o.Uint16(b[i:])
+}
+
+func u32(o binary.ByteOrder, b []byte, i int) uint32 {
+	if i < 0 || i+4 > len(b) {
+		return 0
+	}
+	return o.Uint32(b[i:])
+}
+
+func u64(o binary.ByteOrder, b []byte, i int) uint64 {
+	if i < 0 || i+8 > len(b) {
+		return 0
+	}
+	return o.Uint64(b[i:])
+}
+
+// maxDetailRunes bounds the attacker-controlled part of a Detail.
+const maxDetailRunes = 120
+
+// clean makes attacker-supplied text safe and short for a Detail: control
+// characters become spaces, invalid UTF-8 is replaced, and the result is cut
+// at max runes with "...".
+func clean(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("...")
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			r = '?'
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
