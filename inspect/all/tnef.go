@@ -1,6 +1,11 @@
 package all
 
-import "github.com/officemilter/officemilter/inspect"
+import (
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/tnef"
+)
 
-// addTnef registers the tnef inspector(s). Filled in by the tnef package's work.
-func addTnef(m map[inspect.Family]inspect.Inspector) {}
+// addTnef registers the TNEF (winmail.dat) inspector.
+func addTnef(m map[inspect.Family]inspect.Inspector) {
+	m[inspect.FamilyTNEF] = tnef.New()
+}

@@ -19,8 +19,8 @@ type recorder struct {
 	childErr error // returned by Child when set
 }
 
-func (r *recorder) SetType(t string)         { r.typ = t }
-func (r *recorder) Emit(f inspect.Finding)   { r.findings = append(r.findings, f) }
+func (r *recorder) SetType(t string)       { r.typ = t }
+func (r *recorder) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
 func (r *recorder) ChildAt(name string, ra io.ReaderAt, size int64) error {
 	return r.Child(name, io.NewSectionReader(ra, 0, size))
 }

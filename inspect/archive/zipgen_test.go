@@ -119,14 +119,14 @@ func zeroBombDeflate(n int) []byte {
 	sym18 := func(zeros int) { w.huff(0, 1); w.bits(uint64(zeros-11), 7) }
 	len1 := func() { w.huff(2, 2) }
 	len2 := func() { w.huff(3, 2) }
-	len2()       // literal 0: 2 bits
-	sym18(138)   // 1..138
-	sym18(117)   // 139..255
-	len2()       // 256 end of block: 2 bits
-	sym18(28)    // 257..284
-	len1()       // 285: 1 bit
-	len1()       // distance 0: 1 bit
-	w.huff(2, 2) // literal 0 ("10")
+	len2()             // literal 0: 2 bits
+	sym18(138)         // 1..138
+	sym18(117)         // 139..255
+	len2()             // 256 end of block: 2 bits
+	sym18(28)          // 257..284
+	len1()             // 285: 1 bit
+	len1()             // distance 0: 1 bit
+	w.huff(2, 2)       // literal 0 ("10")
 	for w.nbits != 0 { // align with matches; at most 3
 		w.huff(0, 1)
 		w.huff(0, 1)
