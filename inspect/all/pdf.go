@@ -1,6 +1,11 @@
 package all
 
-import "github.com/officemilter/officemilter/inspect"
+import (
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/pdf"
+)
 
-// addPdf registers the pdf inspector(s). Filled in by the pdf package's work.
-func addPdf(m map[inspect.Family]inspect.Inspector) {}
+// addPdf registers the PDF inspector.
+func addPdf(m map[inspect.Family]inspect.Inspector) {
+	m[inspect.FamilyPDF] = pdf.New()
+}

@@ -1,0 +1,607 @@
+package pdf
+
+import (
+	"errors"
+	"math"
+	"strconv"
+)
+
+// The lexer reads the PDF token syntax (ISO 32000-1 7.2, 7.3) from a window
+// of bytes. It is tolerant where readers are (junk between tokens is
+// skipped, an unterminated string or dictionary at the end of the data is
+// taken as it is) and strict where it must be: nesting is capped and running
+// off the end of a window that is not the end of the data says so (errMore)
+// so that the caller can retry with a larger window.
+
+var (
+	// errMore: the window ended inside a token or an object; more data is
+	// needed to parse it.
+	errMore = errors.New("need more data")
+	// errDeep: arrays and dictionaries nest deeper than maxDepth.
+	errDeep = errors.New("nesting too deep")
+)
+
+// maxDepth caps the nesting of arrays and dictionaries. Real documents stay
+// well under 20; recursion beyond this is an attack on the parser.
+const maxDepth = 100
+
+// maxArrayNumbers: numbers beyond this many in one array (glyph widths,
+// coordinates) are counted but not kept; no verdict depends on them.
+const maxArrayNumbers = 4096
+
+type tokKind uint8
+
+const (
+	tEOF tokKind = iota
+	tInt
+	tReal
+	tName
+	tString
+	tArrOpen
+	tArrClose
+	tDictOpen
+	tDictClose
+	tKeyword
+	tJunk // a delimiter out of place: ')', '{', '}', a single '>'
+)
+
+type token struct {
+	kind tokKind
+	i    int64
+	f    float64
+	s    []byte // name (decoded), string (decoded, a copy), keyword
+}
+
+type lexer struct {
+	b   []byte
+	pos int
+	// eof: b ends where the data ends, so running out of bytes is the end
+	// of the object, not a reason to ask for more.
+	eof bool
+	// values counts the values parsed so far.
+	values int
+}
+
+// ISO 32000-1 7.2.2 Table 1: white-space characters.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
+}
+
+// ISO 32000-1 7.2.2 Table 2: delimiter characters.
+func isDelim(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return true
+	}
+	return false
+}
+
+func isRegular(c byte) bool { return !isSpace(c) && !isDelim(c) }
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// skipSpace skips white space and comments (ISO 32000-1 7.2.3).
+func (l *lexer) skipSpace() {
+	for l.pos < len(l.b) {
+		c := l.b[l.pos]
+		if isSpace(c) {
+			l.pos++
+			continue
+		}
+		if c != '%' {
+			return
+		}
+		for l.pos < len(l.b) && l.b[l.pos] != '\n' && l.b[l.pos] != '\r' {
+			l.pos++
+		}
+	}
+}
+
+func (l *lexer) short() (token, error) {
+	if l.eof {
+		return token{kind: tEOF}, nil
+	}
+	return token{}, errMore
+}
+
+// next returns the next token.
+func (l *lexer) next() (token, error) {
+	l.skipSpace()
+	if l.pos >= len(l.b) {
+		return l.short()
+	}
+	c := l.b[l.pos]
+	switch c {
+	case '[':
+		l.pos++
+		return token{kind: tArrOpen}, nil
+	case ']':
+		l.pos++
+		return token{kind: tArrClose}, nil
+	case '<':
+		if l.pos+1 >= len(l.b) {
+			if !l.eof {
+				return token{}, errMore
+			}
+			l.pos++
+			return token{kind: tJunk}, nil
+		}
+		if l.b[l.pos+1] == '<' {
+			l.pos += 2
+			return token{kind: tDictOpen}, nil
+		}
+		return l.hexString()
+	case '>':
+		if l.pos+1 >= len(l.b) && !l.eof {
+			return token{}, errMore
+		}
+		if l.pos+1 < len(l.b) && l.b[l.pos+1] == '>' {
+			l.pos += 2
+			return token{kind: tDictClose}, nil
+		}
+		l.pos++
+		return token{kind: tJunk}, nil
+	case '(':
+		return l.literalString()
+	case '/':
+		return l.name()
+	case ')', '{', '}':
+		l.pos++
+		return token{kind: tJunk}, nil
+	}
+	start := l.pos
+	for l.pos < len(l.b) && isRegular(l.b[l.pos]) {
+		l.pos++
+	}
+	if l.pos >= len(l.b) && !l.eof {
+		return token{}, errMore
+	}
+	return word(l.b[start:l.pos]), nil
+}
+
+// word classifies a run of regular characters: an integer, a real number
+// (ISO 32000-1 7.3.3) or a keyword.
+func word(w []byte) token {
+	digits, dot, sign := 0, 0, 0
+	for i, c := range w {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dot++
+		case (c == '+' || c == '-') && i == 0:
+			sign++
+		default:
+			return token{kind: tKeyword, s: w}
+		}
+	}
+	if digits == 0 || dot > 1 {
+		return token{kind: tKeyword, s: w}
+	}
+	if dot == 0 && digits <= 18 {
+		var n int64
+		for _, c := range w[sign:] {
+			n = n*10 + int64(c-'0')
+		}
+		if sign == 1 && w[0] == '-' {
+			n = -n
+		}
+		return token{kind: tInt, i: n}
+	}
+	f, err := strconv.ParseFloat(string(w), 64)
+	if err != nil || math.IsInf(f, 0) {
+		// Out of range: readers clamp; the value never matters here.
+		f = 0
+	}
+	return token{kind: tReal, f: f}
+}
+
+// name reads a name object, decoding #xx escapes (ISO 32000-1 7.3.5).
+func (l *lexer) name() (token, error) {
+	l.pos++ // '/'
+	start := l.pos
+	esc := false
+	for l.pos < len(l.b) && isRegular(l.b[l.pos]) {
+		if l.b[l.pos] == '#' {
+			esc = true
+		}
+		l.pos++
+	}
+	if l.pos >= len(l.b) && !l.eof {
+		return token{}, errMore
+	}
+	raw := l.b[start:l.pos]
+	if !esc {
+		return token{kind: tName, s: raw}, nil
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '#' && i+2 < len(raw) {
+			hi, ok1 := unhex(raw[i+1])
+			lo, ok2 := unhex(raw[i+2])
+			if ok1 && ok2 {
+				out = append(out, hi<<4|lo)
+				i += 2
+				continue
+			}
+		}
+		out = append(out, raw[i])
+	}
+	return token{kind: tName, s: out}, nil
+}
+
+// literalString reads a literal string (ISO 32000-1 7.3.4.2): balanced
+// parentheses, backslash escapes, octal codes, line continuations.
+func (l *lexer) literalString() (token, error) {
+	l.pos++ // '('
+	var out []byte
+	depth := 1
+	b := l.b
+	for l.pos < len(b) {
+		c := b[l.pos]
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				l.pos++
+				return token{kind: tString, s: out}, nil
+			}
+		case '\\':
+			if l.pos+1 >= len(b) {
+				l.pos++
+				continue
+			}
+			l.pos++
+			e := b[l.pos]
+			switch e {
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case '\r':
+				// Line continuation: \ CR LF or \ CR.
+				if l.pos+1 < len(b) && b[l.pos+1] == '\n' {
+					l.pos++
+				}
+			case '\n':
+			default:
+				if e >= '0' && e <= '7' {
+					v := int(e - '0')
+					for k := 0; k < 2 && l.pos+1 < len(b) && b[l.pos+1] >= '0' && b[l.pos+1] <= '7'; k++ {
+						l.pos++
+						v = v*8 + int(b[l.pos]-'0')
+					}
+					out = append(out, byte(v))
+				} else {
+					// \( \) \\ and unknown escapes: the character itself.
+					out = append(out, e)
+				}
+			}
+			l.pos++
+			continue
+		}
+		out = append(out, c)
+		l.pos++
+	}
+	if !l.eof {
+		return token{}, errMore
+	}
+	return token{kind: tString, s: out}, nil
+}
+
+// hexString reads a hexadecimal string (ISO 32000-1 7.3.4.3); an odd final
+// digit is followed by an implied 0. Other junk is skipped.
+func (l *lexer) hexString() (token, error) {
+	l.pos++ // '<'
+	var out []byte
+	var hi byte
+	half := false
+	for l.pos < len(l.b) {
+		c := l.b[l.pos]
+		l.pos++
+		if c == '>' {
+			if half {
+				out = append(out, hi<<4)
+			}
+			return token{kind: tString, s: out}, nil
+		}
+		v, ok := unhex(c)
+		if !ok {
+			continue
+		}
+		if half {
+			out = append(out, hi<<4|v)
+		} else {
+			hi = v
+		}
+		half = !half
+	}
+	if !l.eof {
+		return token{}, errMore
+	}
+	if half {
+		out = append(out, hi<<4)
+	}
+	return token{kind: tString, s: out}, nil
+}
+
+// terminator reports whether a keyword ends the object being parsed, so that
+// a missing ">>" or "]" does not swallow the next object.
+func terminator(k []byte) bool {
+	switch string(k) {
+	case "endobj", "stream", "endstream", "obj", "trailer", "xref", "startxref":
+		return true
+	}
+	return false
+}
+
+// value parses the value that starts with token t.
+func (l *lexer) value(t token, depth int) (object, error) {
+	l.values++
+	switch t.kind {
+	case tInt:
+		// "num gen R" is an indirect reference (ISO 32000-1 7.3.10).
+		if t.i < 0 || t.i > math.MaxInt32 {
+			return t.i, nil
+		}
+		save := l.pos
+		t2, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		if t2.kind == tInt && t2.i >= 0 && t2.i <= math.MaxInt32 {
+			t3, err := l.next()
+			if err != nil {
+				return nil, err
+			}
+			if t3.kind == tKeyword && string(t3.s) == "R" {
+				return ref{num: int32(t.i), gen: int32(t2.i)}, nil
+			}
+		}
+		l.pos = save
+		return t.i, nil
+	case tReal:
+		return t.f, nil
+	case tName:
+		return name(t.s), nil
+	case tString:
+		return str(t.s), nil
+	case tArrOpen:
+		return l.array(depth + 1)
+	case tDictOpen:
+		return l.dict(depth + 1)
+	case tKeyword:
+		switch string(t.s) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		case "null":
+			return nil, nil
+		}
+		return kw(t.s), nil
+	}
+	return nil, nil
+}
+
+// array parses the rest of an array after "[".
+func (l *lexer) array(depth int) (object, error) {
+	if depth > maxDepth {
+		return nil, errDeep
+	}
+	var a array
+	numbers := 0
+	for {
+		start := l.pos
+		t, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		switch t.kind {
+		case tEOF, tArrClose:
+			return a, nil
+		case tDictClose:
+			// A missing "]": leave ">>" to the dictionary around it.
+			l.pos = start
+			return a, nil
+		case tJunk:
+			continue
+		case tKeyword:
+			if terminator(t.s) {
+				l.pos = start
+				return a, nil
+			}
+		}
+		v, err := l.value(t, depth)
+		if err != nil {
+			return nil, err
+		}
+		switch v.(type) {
+		case kw:
+			continue
+		case int64, float64:
+			numbers++
+			if numbers > maxArrayNumbers {
+				continue
+			}
+		}
+		a = append(a, v)
+	}
+}
+
+// dict parses the rest of a dictionary after "<<".
+func (l *lexer) dict(depth int) (object, error) {
+	if depth > maxDepth {
+		return nil, errDeep
+	}
+	var d dict
+	for {
+		start := l.pos
+		t, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		switch t.kind {
+		case tEOF, tDictClose:
+			return d, nil
+		case tName:
+		case tKeyword:
+			if terminator(t.s) {
+				l.pos = start
+				return d, nil
+			}
+			continue
+		case tArrOpen, tDictOpen:
+			// A value where a key should be: parse it to stay in step.
+			if _, err := l.value(t, depth); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			continue
+		}
+		k := name(t.s)
+		vstart := l.pos
+		t2, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		switch t2.kind {
+		case tEOF, tDictClose:
+			d = append(d, kv{k: k})
+			return d, nil
+		case tArrClose, tJunk:
+			d = append(d, kv{k: k})
+			continue
+		case tKeyword:
+			if terminator(t2.s) {
+				l.pos = vstart
+				d = append(d, kv{k: k})
+				return d, nil
+			}
+		}
+		v, err := l.value(t2, depth)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(kw); ok {
+			v = nil
+		}
+		d = append(d, kv{k: k, v: v})
+	}
+}
+
+// parseValue parses one value at the lexer's position (an object stream
+// member, a trailer dictionary). A keyword is returned as kw.
+func (l *lexer) parseValue() (object, error) {
+	t, err := l.next()
+	if err != nil {
+		return nil, err
+	}
+	if t.kind == tEOF {
+		return nil, nil
+	}
+	return l.value(t, 0)
+}
+
+// indirect is an indirect object definition as parsed from "num gen obj".
+type indirect struct {
+	num, gen int32
+	v        object
+	// dataOff is where the stream data starts (relative to the window),
+	// or -1 when the object is not a stream.
+	dataOff int
+}
+
+var errNotObject = errors.New("not an indirect object")
+
+// parseIndirect parses "num gen obj value [stream]" (ISO 32000-1 7.3.10)
+// at the start of the lexer's window.
+func (l *lexer) parseIndirect() (indirect, error) {
+	var ob indirect
+	t1, err := l.next()
+	if err != nil {
+		return ob, err
+	}
+	t2, err := l.next()
+	if err != nil {
+		return ob, err
+	}
+	t3, err := l.next()
+	if err != nil {
+		return ob, err
+	}
+	if t1.kind != tInt || t2.kind != tInt || t3.kind != tKeyword || string(t3.s) != "obj" ||
+		t1.i < 0 || t1.i > math.MaxInt32 || t2.i < 0 || t2.i > 65535 {
+		return ob, errNotObject
+	}
+	ob.num, ob.gen, ob.dataOff = int32(t1.i), int32(t2.i), -1
+	start := l.pos
+	t, err := l.next()
+	if err != nil {
+		return ob, err
+	}
+	if t.kind == tEOF || (t.kind == tKeyword && terminator(t.s)) {
+		l.pos = start
+		return ob, nil // an empty object is null
+	}
+	v, err := l.value(t, 0)
+	if err != nil {
+		return ob, err
+	}
+	if _, ok := v.(kw); ok {
+		v = nil
+	}
+	ob.v = v
+	d, isDict := v.(dict)
+	if !isDict {
+		return ob, nil
+	}
+	// ISO 32000-1 7.3.8.1: "stream" then CRLF or LF (a lone CR is
+	// tolerated, as readers do).
+	l.skipSpace()
+	if len(l.b)-l.pos < len("stream")+2 && !l.eof {
+		return ob, errMore
+	}
+	if !hasWordAt(l.b, l.pos, "stream") {
+		return ob, nil
+	}
+	p := l.pos + len("stream")
+	if p < len(l.b) && l.b[p] == '\r' {
+		p++
+	}
+	if p < len(l.b) && l.b[p] == '\n' {
+		p++
+	}
+	ob.v = &stream{d: d, num: ob.num, gen: ob.gen}
+	ob.dataOff = p
+	return ob, nil
+}
+
+// hasWordAt reports whether b holds keyword w at i, not followed by another
+// regular character.
+func hasWordAt(b []byte, i int, w string) bool {
+	if i < 0 || len(b)-i < len(w) || string(b[i:i+len(w)]) != w {
+		return false
+	}
+	j := i + len(w)
+	return j == len(b) || !isRegular(b[j])
+}

@@ -1,0 +1,88 @@
+package pdf
+
+import (
+	"bytes"
+	"io"
+)
+
+// source gives byte windows of the file. A small file is read once and
+// sliced; a large one is read window by window so that memory stays bounded
+// whatever the file's size.
+type source struct {
+	r    io.ReaderAt
+	size int64
+	all  []byte // the whole file when it is small
+	// lexed counts the bytes handed out for parsing (see budget).
+	lexed int64
+}
+
+// wholeFileMax: files up to this size are held in memory while inspected.
+const wholeFileMax = 8 << 20
+
+func newSource(r io.ReaderAt, size int64) (*source, error) {
+	s := &source{r: r, size: size}
+	if size <= wholeFileMax {
+		b := make([]byte, size)
+		n, err := r.ReadAt(b, 0)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		s.all = b[:n]
+		s.size = int64(n)
+	}
+	return s, nil
+}
+
+// window returns up to n bytes at off and whether they reach the end of the
+// file.
+func (s *source) window(off int64, n int) ([]byte, bool) {
+	if off < 0 || off >= s.size {
+		return nil, true
+	}
+	end := off + int64(n)
+	if end >= s.size || end < off {
+		end = s.size
+	}
+	if s.all != nil {
+		return s.all[off:end], end == s.size
+	}
+	b := make([]byte, end-off)
+	k, err := s.r.ReadAt(b, off)
+	if k < len(b) {
+		return b[:k], err != nil
+	}
+	return b, end == s.size
+}
+
+// index returns the offset of the first pat at or after off and before
+// limit, or -1.
+func (s *source) index(off, limit int64, pat []byte) int64 {
+	if limit > s.size {
+		limit = s.size
+	}
+	if s.all != nil {
+		if off < 0 || off >= limit {
+			return -1
+		}
+		if i := bytes.Index(s.all[off:limit], pat); i >= 0 {
+			return off + int64(i)
+		}
+		return -1
+	}
+	const chunk = 1 << 20
+	for off < limit {
+		n := min(int64(chunk+len(pat)), limit-off)
+		b, _ := s.window(off, int(n))
+		if len(b) == 0 {
+			return -1
+		}
+		if i := bytes.Index(b, pat); i >= 0 {
+			return off + int64(i)
+		}
+		if int64(len(b)) < n || off+n >= limit {
+			return -1
+		}
+		off += chunk
+	}
+	return -1
+}
