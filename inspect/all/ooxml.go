@@ -1,6 +1,11 @@
 package all
 
-import "github.com/officemilter/officemilter/inspect"
+import (
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/ooxml"
+)
 
-// addOoxml registers the ooxml inspector(s). Filled in by the ooxml package's work.
-func addOoxml(m map[inspect.Family]inspect.Inspector) {}
+// addOoxml registers the OOXML package inspector.
+func addOoxml(m map[inspect.Family]inspect.Inspector) {
+	m[inspect.FamilyOOXML] = ooxml.New()
+}

@@ -1,0 +1,501 @@
+package ooxml
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// Inspector inspects OOXML packages (inspect.FamilyOOXML). It has no state
+// and is safe for concurrent use.
+type Inspector struct{}
+
+var _ inspect.Inspector = (*Inspector)(nil)
+
+// New returns an OOXML inspector.
+func New() *Inspector { return &Inspector{} }
+
+// Finding details this package emits. They are part of the JSON output.
+const (
+	DetailVBAProject    = "vbaProject.bin"
+	DetailXLMSheet      = "XLM macro sheet"
+	DetailDDEField      = "DDE field"
+	DetailDDELink       = "DDE link"
+	DetailActiveX       = "ActiveX control"
+	DetailOLEObject     = "OLE object"
+	DetailEmbeddedPkg   = "embedded package"
+	DetailEncryptedZip  = "encrypted zip entry"
+	contentTypesPart    = "[content_types].xml"
+	ctVBAProject        = "application/vnd.ms-office.vbaproject"
+	ctOLEObject         = "application/vnd.openxmlformats-officedocument.oleobject"
+	ctActiveXPrefix     = "application/vnd.ms-office.activex"
+	ctExternalLinkXML   = "application/vnd.openxmlformats-officedocument.spreadsheetml.externallink+xml"
+	wordprocessingmlPfx = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+)
+
+// mainTypes maps the content type of a package's main part to the type
+// name: [ECMA-376] Part 1, 11.3.10, 12.3.23, 13.3.6 and [MS-OFFMACRO2] 2.1
+// for the macro-enabled variants.
+var mainTypes = map[string]string{
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml":   inspect.TypeDOCX,
+	"application/vnd.ms-word.document.macroenabled.main+xml":                             inspect.TypeDOCM,
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml":   inspect.TypeDOTX,
+	"application/vnd.ms-word.template.macroenabledtemplate.main+xml":                     inspect.TypeDOTM,
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml":         inspect.TypeXLSX,
+	"application/vnd.ms-excel.sheet.macroenabled.main+xml":                               inspect.TypeXLSM,
+	"application/vnd.ms-excel.sheet.binary.macroenabled.main":                            inspect.TypeXLSB,
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml":      inspect.TypeXLTX,
+	"application/vnd.ms-excel.template.macroenabled.main+xml":                            inspect.TypeXLTM,
+	"application/vnd.ms-excel.addin.macroenabled.main+xml":                               inspect.TypeXLAM,
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": inspect.TypePPTX,
+	"application/vnd.ms-powerpoint.presentation.macroenabled.main+xml":                   inspect.TypePPTM,
+	"application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml":    inspect.TypePPSX,
+	"application/vnd.ms-powerpoint.slideshow.macroenabled.main+xml":                      inspect.TypePPSM,
+	"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml":     inspect.TypePOTX,
+	"application/vnd.ms-powerpoint.template.macroenabled.main+xml":                       inspect.TypePOTM,
+}
+
+// wordTextParts are the WordprocessingML parts that can hold fields
+// ([ECMA-376] Part 1, 11.3): the main document, headers, footers, notes,
+// comments and the glossary document.
+var wordTextParts = map[string]bool{
+	wordprocessingmlPfx + "document.main+xml":                        true,
+	wordprocessingmlPfx + "template.main+xml":                        true,
+	wordprocessingmlPfx + "header+xml":                               true,
+	wordprocessingmlPfx + "footer+xml":                               true,
+	wordprocessingmlPfx + "footnotes+xml":                            true,
+	wordprocessingmlPfx + "endnotes+xml":                             true,
+	wordprocessingmlPfx + "comments+xml":                             true,
+	wordprocessingmlPfx + "document.glossary+xml":                    true,
+	"application/vnd.ms-word.document.macroenabled.main+xml":         true,
+	"application/vnd.ms-word.template.macroenabledtemplate.main+xml": true,
+}
+
+// externalRelTypes are relationship types whose external targets Office
+// fetches when the document is opened or updated: remote templates
+// ([ECMA-376] Part 1, 17.15.1.6 attachedTemplate), linked OLE objects,
+// master-document subdocuments (17.17.1.1), frameset frames (17.15.2.19),
+// imported chunks (17.17.3.1 altChunk) and workbook links (18.14).
+var externalRelTypes = map[string]bool{
+	"attachedtemplate": true, "oleobject": true, "subdocument": true,
+	"frame": true, "afchunk": true, "externallinkpath": true,
+}
+
+// role says what a part is for the verdict.
+type role uint16
+
+const (
+	roleVBA role = 1 << iota
+	roleXLM
+	roleActiveX
+	roleEmbedded
+	roleAltChunk
+	roleWordText
+	roleExternalLink
+)
+
+type part struct {
+	f    *zip.File
+	key  string
+	role role
+	// Relationships targeting an embedded part from chart parts (chart
+	// data workbooks) and from anything else.
+	chartRefs, otherRefs int
+}
+
+// Inspect implements inspect.Inspector.
+func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	lim := p.Limits.WithDefaults()
+	zr, err := zip.NewReader(p.R, p.Size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return fmt.Errorf("malformed OOXML package: %w", err)
+	}
+	if len(zr.File) > lim.MaxParts {
+		return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
+	}
+	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}}
+	return pk.inspect(zr)
+}
+
+// pkg is the state of one package walk.
+type pkg struct {
+	ctx   context.Context
+	lim   inspect.Limits
+	s     inspect.Scope
+	parts []*part
+	byKey map[string]*part // first part of each key
+	ct    *contentTypes
+	main  string // key of the main part
+	err   error  // first error that left the walk incomplete
+}
+
+// fail records the first error that leaves the inspection incomplete; the
+// walk goes on so that what can be found is found.
+func (pk *pkg) fail(err error) {
+	if pk.err == nil && err != nil {
+		pk.err = err
+	}
+}
+
+// stop reports whether err must end the walk at once (time is up).
+func (pk *pkg) stop(err error) bool {
+	return err != nil && (pk.ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+func (pk *pkg) inspect(zr *zip.Reader) error {
+	exts := map[string]bool{}
+	keys := map[string]bool{}
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		pt := &part{f: f, key: partKey(f.Name)}
+		pk.parts = append(pk.parts, pt)
+		if _, dup := pk.byKey[pt.key]; !dup {
+			pk.byKey[pt.key] = pt
+		}
+		keys[pt.key] = true
+		exts[ext(pt.key)] = true
+		if f.Flags&0x1 != 0 {
+			// APPNOTE.TXT 4.4.4: bit 0 of the general purpose flags.
+			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
+		}
+	}
+
+	pk.ct = &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
+	if pt := pk.byKey[contentTypesPart]; pt != nil {
+		if err := pk.read(pt, func(m *member) error {
+			ct, err := parseContentTypes(pk.ctx, m, keys, exts)
+			pk.ct = ct
+			return err
+		}); pk.stop(err) {
+			return err
+		}
+	}
+
+	// Relationships first: they name the main part, the VBA project, the
+	// embedded objects and the external targets.
+	for _, pt := range pk.parts {
+		src, ok := relsSource(pt.key)
+		if !ok {
+			continue
+		}
+		if err := pk.ctx.Err(); err != nil {
+			return err
+		}
+		err := pk.read(pt, func(m *member) error {
+			var r io.Reader = m
+			if pt.f.UncompressedSize64 < smallPart {
+				// Most relationship parts only link slides, styles and
+				// themes: look at the bytes before decoding XML.
+				bp := smallBufs.Get().(*[]byte)
+				defer smallBufs.Put(bp)
+				n, err := io.ReadFull(m, (*bp)[:pt.f.UncompressedSize64+1])
+				if err != io.ErrUnexpectedEOF && err != io.EOF {
+					if err == nil {
+						err = errors.New("longer than declared")
+					}
+					return err
+				}
+				if !containsFold((*bp)[:n], relNeedles) {
+					return nil
+				}
+				r = bytes.NewReader((*bp)[:n])
+			}
+			return parseRels(pk.ctx, r, func(r relationship) { pk.relationship(pt, src, r) })
+		})
+		if pk.stop(err) {
+			return err
+		}
+	}
+
+	pk.s.SetType(pk.packageType())
+
+	for _, pt := range pk.parts {
+		pk.classify(pt)
+	}
+	for _, pt := range pk.parts {
+		if err := pk.ctx.Err(); err != nil {
+			return err
+		}
+		if err := pk.inspectPart(pt); err != nil {
+			return err
+		}
+	}
+	return pk.err
+}
+
+// read opens pt and calls fn with its content. Errors are recorded with the
+// part name; the returned error is for the caller to check pk.stop.
+func (pk *pkg) read(pt *part, fn func(*member) error) error {
+	if pt.f.Flags&0x1 != 0 {
+		// Reported as an encrypted zip entry; its content is unreadable.
+		pk.fail(fmt.Errorf("%s: encrypted zip entry", pt.f.Name))
+		return nil
+	}
+	m, err := openMember(pt.f, pk.lim)
+	if err != nil {
+		err = memberError(pt.f.Name, err)
+		pk.fail(err)
+		return err
+	}
+	defer m.Close()
+	if err := fn(m); err != nil {
+		err = xmlError(pt.f.Name, err)
+		pk.fail(err)
+		return err
+	}
+	return nil
+}
+
+func memberError(name string, err error) error {
+	var le *inspect.LimitError
+	if errors.As(err, &le) {
+		return err
+	}
+	if errors.Is(err, zip.ErrAlgorithm) {
+		return fmt.Errorf("%s: unsupported compression method", name)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// relationship handles one relationship of the relationships part rels,
+// which describes the part with key src ("" for the package).
+func (pk *pkg) relationship(rels *part, src string, r relationship) {
+	if r.external {
+		if externalRelTypes[r.typ] || strings.Contains(r.fullType, "externallinkpath") {
+			name := relTypeNames[r.typ]
+			if strings.Contains(r.fullType, "externallinkpath") {
+				name = "externalLinkPath"
+			}
+			pk.s.Emit(inspect.Finding{Kind: inspect.KindExternalReference, Where: rels.f.Name,
+				Detail: name + " " + describeTarget(r.target)})
+		}
+		return
+	}
+	key := resolveTarget(src, r.target)
+	if src == "" && r.typ == "officedocument" {
+		if pk.main == "" {
+			pk.main = key
+		}
+		return
+	}
+	pt := pk.byKey[key]
+	if pt == nil {
+		return
+	}
+	switch r.typ {
+	case "vbaproject":
+		pt.role |= roleVBA
+	case "xlmacrosheet", "xlintlmacrosheet":
+		pt.role |= roleXLM
+	case "oleobject", "package":
+		pt.role |= roleEmbedded
+		if hasDir(src, "charts") {
+			pt.chartRefs++
+		} else {
+			pt.otherRefs++
+		}
+	case "afchunk":
+		pt.role |= roleAltChunk
+	case "control", "activexcontrolbinary":
+		pt.role |= roleActiveX
+	}
+}
+
+var relTypeNames = map[string]string{
+	"attachedtemplate": "attachedTemplate", "oleobject": "oleObject",
+	"subdocument": "subDocument", "frame": "frame", "afchunk": "aFChunk",
+}
+
+// packageType is the type name from the main part's content type. A
+// package without a resolvable main part is a plain zip to the user; one
+// whose main part is of another kind (XPS, Visio, ...) is "other".
+func (pk *pkg) packageType() string {
+	main := pk.main
+	if main == "" || pk.byKey[main] == nil {
+		// No officeDocument relationship: Office cannot open it, but a
+		// single known main content type still says what it claims to be.
+		found := ""
+		for k, ct := range pk.ct.overrides {
+			if t, ok := mainTypes[ct]; ok {
+				if found != "" && found != t {
+					return inspect.TypeZIP
+				}
+				found, main = t, k
+			}
+		}
+		if found == "" {
+			return inspect.TypeZIP
+		}
+		pk.main = main
+		return found
+	}
+	ct, _ := pk.ct.of(main)
+	if t, ok := mainTypes[ct]; ok {
+		return t
+	}
+	if ct == "" {
+		return inspect.TypeZIP
+	}
+	return inspect.TypeOther
+}
+
+// classify adds the roles a part has by name and content type.
+func (pk *pkg) classify(pt *part) {
+	if _, isRels := relsSource(pt.key); isRels || pt.key == contentTypesPart {
+		return
+	}
+	ct, override := pk.ct.of(pt.key)
+	base := path.Base(pt.key)
+	embedded := hasDir(pt.key, "embeddings")
+	if base == "vbaproject.bin" || ct == ctVBAProject && (override || !embedded) {
+		pt.role |= roleVBA
+	}
+	// [MS-XLSX] 2.1.11 macro sheets, 2.1.12 international macro sheets,
+	// and their binary [MS-XLSB] forms.
+	if hasDir(pt.key, "macrosheets") || override && strings.Contains(ct, "macrosheet") {
+		pt.role |= roleXLM
+	}
+	if hasDir(pt.key, "activex") || strings.HasPrefix(ct, ctActiveXPrefix) {
+		pt.role |= roleActiveX
+	}
+	if embedded || ct == ctOLEObject {
+		pt.role |= roleEmbedded
+	}
+	if wordTextParts[ct] {
+		pt.role |= roleWordText
+	}
+	if ct == ctExternalLinkXML || hasDir(pt.key, "externallinks") && ext(pt.key) == "xml" {
+		pt.role |= roleExternalLink
+	}
+}
+
+// inspectPart emits the findings of one part and hands nested content to
+// the engine. It returns an error only when the walk must stop.
+func (pk *pkg) inspectPart(pt *part) error {
+	name := pt.f.Name
+	emit := func(k inspect.Kind, detail string) {
+		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
+	}
+	if pt.role&roleVBA != 0 {
+		// [MS-OFFMACRO2] 2.2.1.4: the VBA project storage; the OLE
+		// inspector looks inside.
+		emit(inspect.KindMacro, DetailVBAProject)
+		return pk.child(pt)
+	}
+	if pt.role&roleXLM != 0 {
+		emit(inspect.KindMacro, DetailXLMSheet)
+	}
+	if pt.role&roleActiveX != 0 && pk.activeXControl(pt) {
+		emit(inspect.KindActiveContent, DetailActiveX)
+	}
+	if pt.role&roleEmbedded != 0 {
+		// Chart data workbooks ([ECMA-376] Part 1, 21.2.2.60
+		// externalData) are what every chart carries; they are inspected
+		// like any embedded package but are not reported as objects.
+		if !(pt.chartRefs > 0 && pt.otherRefs == 0) {
+			emit(inspect.KindEmbeddedObject, embeddedDetail(pt, pk.ct))
+		}
+		return pk.child(pt)
+	}
+	if pt.role&roleAltChunk != 0 {
+		return pk.child(pt)
+	}
+	if pt.role&roleWordText != 0 {
+		found, err := pk.scan(pt, fieldNeedles, scanDDE)
+		if err != nil {
+			return err
+		}
+		if found {
+			emit(inspect.KindActiveContent, DetailDDEField)
+		}
+	}
+	if pt.role&roleExternalLink != 0 {
+		found, err := pk.scan(pt, nil, scanDDELink)
+		if err != nil {
+			return err
+		}
+		if found {
+			emit(inspect.KindActiveContent, DetailDDELink)
+		}
+	}
+	return nil
+}
+
+// activeXControl reports whether pt is the part to report for an ActiveX
+// control: its XML part (activeX1.xml), or its binary part when the
+// package has no XML part for it.
+func (pk *pkg) activeXControl(pt *part) bool {
+	if ext(pt.key) != "bin" {
+		return true
+	}
+	xmlKey := strings.TrimSuffix(pt.key, ".bin") + ".xml"
+	x := pk.byKey[xmlKey]
+	return x == nil || x.role&roleActiveX == 0
+}
+
+func embeddedDetail(pt *part, c *contentTypes) string {
+	ct, _ := c.of(pt.key)
+	if ext(pt.key) == "bin" || ct == ctOLEObject {
+		return DetailOLEObject
+	}
+	return DetailEmbeddedPkg
+}
+
+// scan runs fn over the content of pt; when needles are given, a first
+// cheap pass over the bytes decides whether fn is needed at all. Decoding
+// errors are recorded (the part could not be inspected completely); only
+// the end of the walk's time is returned.
+func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Reader) (bool, error)) (bool, error) {
+	if needles != nil {
+		var hit bool
+		err := pk.read(pt, func(m *member) error {
+			var err error
+			hit, err = containsAny(pk.ctx, m, needles)
+			return err
+		})
+		if pk.stop(err) {
+			return false, err
+		}
+		if !hit || err != nil {
+			return false, nil
+		}
+	}
+	var found bool
+	err := pk.read(pt, func(m *member) error {
+		var err error
+		found, err = fn(pk.ctx, m)
+		return err
+	})
+	if pk.stop(err) {
+		return found, err
+	}
+	return found, nil
+}
+
+// child hands pt to the engine, which sniffs and inspects it.
+func (pk *pkg) child(pt *part) error {
+	if pt.f.Flags&0x1 != 0 {
+		return nil // reported as an encrypted zip entry
+	}
+	m, err := openMember(pt.f, pk.lim)
+	if err != nil {
+		var le *inspect.LimitError
+		if errors.As(err, &le) {
+			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: pt.f.Name, Detail: err.Error()})
+			return nil
+		}
+		pk.fail(memberError(pt.f.Name, err))
+		return nil
+	}
+	defer m.Close()
+	return pk.s.Child(pt.f.Name, m)
+}
