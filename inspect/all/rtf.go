@@ -1,6 +1,11 @@
 package all
 
-import "github.com/officemilter/officemilter/inspect"
+import (
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/rtf"
+)
 
-// addRtf registers the rtf inspector(s). Filled in by the rtf package's work.
-func addRtf(m map[inspect.Family]inspect.Inspector) {}
+// addRtf registers the RTF inspector.
+func addRtf(m map[inspect.Family]inspect.Inspector) {
+	m[inspect.FamilyRTF] = rtf.New()
+}
