@@ -19,10 +19,6 @@ func inspectISO(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	return errors.New("cannot open iso archive: not supported")
 }
 
-func inspect7z(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	return errors.New("cannot open 7z archive: not supported")
-}
-
 func inspectRAR(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	return errors.New("cannot open rar archive: not supported")
 }
