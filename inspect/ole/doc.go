@@ -1,0 +1,32 @@
+// Package ole inspects OLE2 compound files ([MS-CFB]): Word, Excel and
+// PowerPoint 97-2003 binaries, encrypted OOXML documents (an
+// EncryptedPackage in a compound file), Outlook .msg messages, Windows
+// Installer packages, vbaProject.bin projects handed in from OOXML, and the
+// embedded objects any of them carry.
+//
+// It owns:
+//   - a compound file reader written for hostile input (cfb.go): counts
+//     checked against the file size before allocation, FAT, MiniFAT, DIFAT
+//     and directory chains walked with visited sets, a sector budget
+//     (Limits.MaxOLESectors), streams read at random through views;
+//   - the type of the file (doc/dot, xls/xlt, ppt, msg, msi, the OOXML type of
+//     an encrypted package, else "ole");
+//   - the findings only the binary structure shows: VBA projects (a VBA
+//     storage with a dir stream, anywhere in the tree), Excel 4.0/XLM macro
+//     sheets (BoundSheet8), PowerPoint VBAInfoAtom, encryption (Word FIB
+//     fEncrypted, Excel FILEPASS, PowerPoint Current User token and
+//     CryptSession10Container, OOXML EncryptionInfo), embedded OLE objects
+//     (ObjectPool, MBD*, ExOleObjStg), installers;
+//   - handing nested content to the engine: OLE Package payloads
+//     (\x01Ole10Native, via inspect/internal/olenative), "Package" and
+//     "CONTENTS" streams, PowerPoint ExOleObjStg storages, Outlook
+//     attachments, and documents decrypted with the default
+//     "VelvetSweatshop" password (via package offcrypto).
+//
+// It must not know: other formats (a decrypted OOXML package, an exe in a
+// Package object or a PDF in a CONTENTS stream is the engine's business, it
+// dispatches them), policy, logging, configuration files. The engine emits
+// legacy-office from the type set here; this package never does. It does not
+// decompress VBA source ([MS-OVBA]): the presence of a project is the
+// verdict.
+package ole

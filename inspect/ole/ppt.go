@@ -1,0 +1,239 @@
+package ole
+
+import (
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// [MS-PPT] 2.13.24 RecordType values used here.
+const (
+	rtCurrentUserAtom     = 0x0FF6 // 2.3.2 CurrentUserAtom
+	rtDocumentContainer   = 0x03E8 // 2.4.1 DocumentContainer
+	rtDocInfoList         = 0x07D0 // 2.4.4 DocInfoListContainer
+	rtVBAInfo             = 0x03FF // 2.4.9 VBAInfoContainer
+	rtVBAInfoAtom         = 0x0400 // 2.4.10 VBAInfoAtom
+	rtExOleObjStg         = 0x1011 // 2.10.34 ExOleObjStg
+	rtCryptSession10      = 0x2F14 // 2.3.7 CryptSession10Container
+	rtPersistDirectoryAtm = 0x1772 // 2.3.4 PersistDirectoryAtom
+)
+
+// [MS-PPT] 2.3.2 CurrentUserAtom headerToken.
+const (
+	headerTokenPlain     = 0xE391C05F
+	headerTokenEncrypted = 0xF3D1C4DF
+)
+
+const pptRecordHeader = 8 // [MS-PPT] 2.3.1 RecordHeader
+
+// maxPersistDir bounds one PersistDirectoryAtom (4 bytes per slide, master,
+// note or object; real ones are a few KiB).
+const maxPersistDir = 16 << 20
+
+// pptRec is one record header of the PowerPoint Document stream.
+type pptRec struct {
+	off  int64 // of the header
+	inst uint16
+	typ  uint16
+	len  int64
+}
+
+func (r pptRec) body() int64 { return r.off + pptRecordHeader }
+
+// ppt inspects a PowerPoint binary: the Current User stream and the
+// PowerPoint Document stream say whether it is encrypted; the VBAInfoAtom
+// whether it has macros; the ExOleObjStg records hold the VBA project and
+// embedded objects, handed to the engine as compound files of their own.
+func (w *walker) ppt(n *node, where string) (docInfo, error) {
+	info := docInfo{typ: inspect.TypePPT}
+	ds := n.stream("PowerPoint Document")
+	dwhere := join(where, ds.name)
+
+	encrypted := ""
+	if cu := n.stream("Current User"); cu != nil {
+		b, ok, err := w.readAll(cu, join(where, cu.name), 16)
+		if err != nil {
+			return info, err
+		}
+		if ok && len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
+			binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted {
+			encrypted = "PowerPoint encrypted (Current User headerToken)"
+		}
+	}
+	if encrypted == "" && n.stream("EncryptedSummary") != nil {
+		// [MS-PPT] 2.3.7: written only with an encrypted document.
+		encrypted = "PowerPoint encrypted (EncryptedSummary stream)"
+	}
+
+	sr, ok, err := w.open(ds, dwhere)
+	if !ok {
+		if encrypted != "" {
+			w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: dwhere, Detail: encrypted})
+		}
+		return info, err
+	}
+	st := &pptState{persist: map[uint32]int64{}}
+	werr := w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+		switch r.typ {
+		case rtDocumentContainer:
+			return false, w.pptDocument(sr, r, st)
+		case rtExOleObjStg:
+			st.objects = append(st.objects, r)
+		case rtCryptSession10:
+			st.crypt = true
+		case rtPersistDirectoryAtm:
+			return false, w.pptPersist(sr, r, st)
+		}
+		return false, nil
+	})
+	if st.crypt {
+		encrypted = "PowerPoint encrypted (CryptSession10Container, RC4 CryptoAPI)"
+	}
+	if encrypted != "" {
+		// The persist objects are encrypted, headers included: the walk
+		// ends in noise, which says nothing more.
+		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: dwhere, Detail: encrypted})
+		if fatal(w.ctx, werr) {
+			return info, werr
+		}
+		return info, nil
+	}
+	if werr != nil {
+		if err := w.problem(dwhere, werr); err != nil {
+			return info, err
+		}
+	}
+	if st.hasMacros {
+		w.s.Emit(inspect.Finding{Kind: inspect.KindMacro, Where: dwhere, Detail: "PowerPoint VBA project"})
+	}
+	vbaOff := int64(-1)
+	if st.vbaRef {
+		if off, ok := st.persist[st.vbaPersist]; ok {
+			vbaOff = off
+		}
+	}
+	for _, r := range st.objects {
+		name := join(dwhere, fmt.Sprintf("ExOleObjStg@%d", r.off))
+		if r.off == vbaOff {
+			name = join(dwhere, "VBA project storage")
+		} else {
+			w.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Where: name, Detail: "OLE object (PowerPoint ExOleObjStg)"})
+		}
+		if err := w.pptObject(sr, r, name); err != nil {
+			return info, err
+		}
+	}
+	return info, nil
+}
+
+type pptState struct {
+	hasMacros  bool
+	vbaRef     bool
+	vbaPersist uint32
+	crypt      bool
+	objects    []pptRec
+	persist    map[uint32]int64 // persist id → stream offset
+}
+
+// pptRecords calls fn for each record header in [start, end) of sr, at one
+// level (containers are not entered). fn returns true to stop.
+func (w *walker) pptRecords(sr *io.SectionReader, start, end int64, fn func(pptRec) (bool, error)) error {
+	var h [pptRecordHeader]byte
+	for off := start; off < end; {
+		if err := w.f.tick(); err != nil {
+			return err
+		}
+		if end-off < pptRecordHeader {
+			return malformed("PowerPoint record at offset %d is cut off", off)
+		}
+		if _, err := sr.ReadAt(h[:], off); err != nil {
+			return err
+		}
+		verInst := binary.LittleEndian.Uint16(h[0:])
+		r := pptRec{off: off, inst: verInst >> 4, typ: binary.LittleEndian.Uint16(h[2:]), len: int64(binary.LittleEndian.Uint32(h[4:]))}
+		if r.len > end-r.body() {
+			return malformed("PowerPoint record %#04x at offset %d overruns its container", r.typ, off)
+		}
+		stop, err := fn(r)
+		if err != nil || stop {
+			return err
+		}
+		off = r.body() + r.len
+	}
+	return nil
+}
+
+// pptDocument finds the VBAInfoAtom: DocumentContainer → DocInfoListContainer
+// → VBAInfoContainer → VBAInfoAtom ([MS-PPT] 2.4.1, 2.4.4, 2.4.9, 2.4.10).
+func (w *walker) pptDocument(sr *io.SectionReader, doc pptRec, st *pptState) error {
+	return w.pptRecords(sr, doc.body(), doc.body()+doc.len, func(r pptRec) (bool, error) {
+		if r.typ != rtDocInfoList {
+			return false, nil
+		}
+		return false, w.pptRecords(sr, r.body(), r.body()+r.len, func(r pptRec) (bool, error) {
+			if r.typ != rtVBAInfo {
+				return false, nil
+			}
+			return false, w.pptRecords(sr, r.body(), r.body()+r.len, func(r pptRec) (bool, error) {
+				if r.typ != rtVBAInfoAtom || r.len < 12 {
+					return false, nil
+				}
+				var b [12]byte
+				if _, err := sr.ReadAt(b[:], r.body()); err != nil {
+					return false, err
+				}
+				st.vbaRef = true
+				st.vbaPersist = binary.LittleEndian.Uint32(b[0:])
+				if binary.LittleEndian.Uint32(b[4:]) == 1 { // fHasMacros
+					st.hasMacros = true
+				}
+				return true, nil
+			})
+		})
+	})
+}
+
+// pptPersist reads a PersistDirectoryAtom ([MS-PPT] 2.3.4): entries of a
+// 20-bit first persist id and a 12-bit count, then that many offsets.
+// Later atoms (later saves) override earlier ones.
+func (w *walker) pptPersist(sr *io.SectionReader, r pptRec, st *pptState) error {
+	if r.len > maxPersistDir {
+		return malformed("PersistDirectoryAtom of %d bytes", r.len)
+	}
+	b := make([]byte, r.len)
+	if _, err := sr.ReadAt(b, r.body()); err != nil {
+		return err
+	}
+	for len(b) >= 4 {
+		v := binary.LittleEndian.Uint32(b)
+		id, n := v&0xFFFFF, int(v>>20)
+		b = b[4:]
+		for i := 0; i < n && len(b) >= 4; i++ {
+			st.persist[id+uint32(i)] = int64(binary.LittleEndian.Uint32(b))
+			b = b[4:]
+		}
+	}
+	return nil
+}
+
+// pptObject hands the storage of an ExOleObjStg record to the engine:
+// recInstance 1 means a 4-byte decompressed size then zlib data
+// ([MS-PPT] 2.10.35 ExOleObjStgCompressedAtom), 0 the storage itself.
+func (w *walker) pptObject(sr *io.SectionReader, r pptRec, name string) error {
+	if r.inst != 1 {
+		return w.s.ChildAt(name, io.NewSectionReader(sr, r.body(), r.len), r.len)
+	}
+	if r.len < 4 {
+		return w.problem(name, malformed("compressed ExOleObjStg of %d bytes", r.len))
+	}
+	comp := io.NewSectionReader(sr, r.body()+4, r.len-4)
+	zr, err := zlib.NewReader(comp)
+	if err != nil {
+		return w.problem(name, fmt.Errorf("ExOleObjStg: %w", err))
+	}
+	defer zr.Close()
+	return w.s.Child(name, inspect.RatioReader(zr, r.len-4, w.p.Limits.MaxRatio))
+}
