@@ -364,7 +364,6 @@ func corpusDir(t testing.TB) string {
 	}
 }
 
-
 func stripControl(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 {

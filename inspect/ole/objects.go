@@ -104,12 +104,12 @@ func cleanName(s string, max int) string {
 // knownCLSIDs names common object classes by the CLSID of their storage
 // (stored as a little-endian GUID).
 var knownCLSIDs = map[[16]byte]string{
-	guid(0x0003000C, 0, 0, 0xC000, 0x000000000046): "Package",
+	guid(0x0003000C, 0, 0, 0xC000, 0x000000000046):           "Package",
 	guid(0xF20DA720, 0xC02F, 0x11CE, 0x927B, 0x0800095AE340): "Package",
-	guid(0x00020906, 0, 0, 0xC000, 0x000000000046): "Word.Document.8",
-	guid(0x00020820, 0, 0, 0xC000, 0x000000000046): "Excel.Sheet.8",
+	guid(0x00020906, 0, 0, 0xC000, 0x000000000046):           "Word.Document.8",
+	guid(0x00020820, 0, 0, 0xC000, 0x000000000046):           "Excel.Sheet.8",
 	guid(0x64818D10, 0x4F9B, 0x11CF, 0x86EA, 0x00AA00B929E8): "PowerPoint.Show.8",
-	guid(0x0002CE02, 0, 0, 0xC000, 0x000000000046): "Equation.3",
+	guid(0x0002CE02, 0, 0, 0xC000, 0x000000000046):           "Equation.3",
 	guid(0xB801CA65, 0xA1FC, 0x11D0, 0x85AD, 0x444553540000): "AcroExch.Document",
 }
 
@@ -144,4 +144,3 @@ func (w *walker) oleNative(k *node, where string) error {
 	}
 	return w.s.ChildAt(join(where, cleanName(name, 255)), n.Data, n.Data.Size())
 }
-
