@@ -18,7 +18,3 @@ func inspectCAB(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 func inspectISO(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	return errors.New("cannot open iso archive: not supported")
 }
-
-func inspectRAR(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	return errors.New("cannot open rar archive: not supported")
-}
