@@ -1,0 +1,181 @@
+package text
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+type recScope struct {
+	typ      string
+	findings []inspect.Finding
+}
+
+func (r *recScope) SetType(t string)              { r.typ = t }
+func (r *recScope) Emit(f inspect.Finding)        { r.findings = append(r.findings, f) }
+func (r *recScope) Child(string, io.Reader) error { return errors.New("no children expected") }
+func (r *recScope) ChildAt(string, io.ReaderAt, int64) error {
+	return errors.New("no children expected")
+}
+
+func run(fam inspect.Family, b []byte) (*recScope, error) {
+	r := &recScope{}
+	p := inspect.Part{Name: "f", Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: inspect.DefaultLimits}
+	return r, New().Inspect(context.Background(), p, r)
+}
+
+type want struct {
+	kind   inspect.Kind
+	detail string
+}
+
+const armor = "-----BEGIN PGP MESSAGE-----\n\nhQEMA5Zx0b1k2C3aAQf/bWlkZGxl\n=abcd\n-----END PGP MESSAGE-----\n"
+
+func utf16le(s string) []byte {
+	b := []byte{0xFF, 0xFE}
+	for _, c := range []byte(s) {
+		b = append(b, c, 0)
+	}
+	return b
+}
+
+func TestText(t *testing.T) {
+	pad := strings.Repeat("padding line of plain text\n", 100000) // 2.7 MB
+	tests := []struct {
+		name string
+		text []byte
+		want []want
+	}{
+		{"plain", []byte("Hello,\nthis is plain text.\n"), nil},
+		{"armored", []byte(armor), []want{{inspect.KindEncrypted, "pgp-encrypted"}}},
+		{"armored after text", []byte("Hi Bob,\r\n\r\n" + armor), []want{{inspect.KindEncrypted, "pgp-encrypted"}}},
+		{"armored, indented", []byte("Hi\n   " + armor), []want{{inspect.KindEncrypted, "pgp-encrypted"}}},
+		{"armored after padding", []byte(pad + armor), []want{{inspect.KindEncrypted, "pgp-encrypted"}}},
+		{"marker across chunk boundary", []byte(strings.Repeat("x", chunk-10) + "\n" + armor), []want{{inspect.KindEncrypted, "pgp-encrypted"}}},
+		{"armored UTF-16", utf16le("Hi\r\n" + armor), []want{{inspect.KindEncrypted, "pgp-encrypted"}}},
+		{"mentioned mid-line", []byte("the header is -----BEGIN PGP MESSAGE----- in armor\n"), nil},
+		{"quoted", []byte("> -----BEGIN PGP MESSAGE-----\n"), nil},
+		{"signed only", []byte("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n"), nil},
+		{"public key", []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n"), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := run(inspect.FamilyText, tc.text)
+			check(t, r, err, inspect.TypeTXT, tc.want)
+		})
+	}
+}
+
+func check(t *testing.T, r *recScope, err error, typ string, w []want) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.typ != typ {
+		t.Errorf("type %q, want %q", r.typ, typ)
+	}
+	if len(r.findings) != len(w) {
+		t.Fatalf("findings %+v, want %+v", r.findings, w)
+	}
+	for i := range w {
+		if r.findings[i].Kind != w[i].kind || r.findings[i].Detail != w[i].detail {
+			t.Errorf("finding %+v, want %+v", r.findings[i], w[i])
+		}
+	}
+}
+
+// sylk builds a SYLK file from records (CRLF line ends, as Excel writes).
+func sylk(records ...string) []byte {
+	return []byte("ID;PWXL;N;E\r\n" + strings.Join(records, "\r\n") + "\r\nE\r\n")
+}
+
+func TestSLK(t *testing.T) {
+	tests := []struct {
+		name string
+		slk  []byte
+		want []want
+	}{
+		{"values only", sylk(`C;Y1;X1;K"Name"`, `C;X2;K42`, `C;X3;K1.5;ER1C2*2`), nil},
+		{"EXEC", sylk(`C;X1;Y1;K0;EEXEC("calc.exe")`, `C;X1;Y2;K0;EHALT()`),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (EXEC)"}}},
+		{"macro sheet", sylk(`O;L;E`, `C;X1;Y1;K0;ECALL("Kernel32","WinExec","JCJ","calc",0)`),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (O;E macro sheet)"}, {inspect.KindMacro, "SYLK Excel 4 macro (CALL)"}}},
+		{"REGISTER and RUN, lower case with spaces", sylk(`C;X1;Y1;Eregister ("a")`, `C;X1;Y2;E=IF(TRUE,run(R1C1))`),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (REGISTER)"}, {inspect.KindMacro, "SYLK Excel 4 macro (RUN)"}}},
+		{"Auto_Open name", sylk(`NN;NAuto_open;ER1C1`),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (Auto_open)"}}},
+		{"escaped semicolon keeps the field", sylk(`C;X1;Y1;EFOO(";;");;EXEC(1)`),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (EXEC)"}}},
+		{"function name in a string", sylk(`C;X1;Y1;K"EXEC(";ECONCAT("EXEC(x)")`), nil},
+		{"longer names are not the function", sylk(`C;X1;Y1;EMYEXEC(1)+EXECUTE(2)+RUNNER(3)`), nil},
+		{"E of another record", sylk(`F;P0;DG0G8;E`), nil},
+		{"DDE", sylk(`C;X1;Y1;K0;ECMD|' /C calc.exe'!A0`),
+			[]want{{inspect.KindActiveContent, "SYLK DDE formula: CMD|' /C calc.exe'!A0"}}},
+		{"pipe in a string is not DDE", sylk(`C;X1;Y1;E"a|b"&"!"`), nil},
+		{"LF line ends and BOM", []byte("\xef\xbb\xbfID;P\nC;X1;Y1;EEXEC(1)\n"),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (EXEC)"}}},
+		{"no final newline", []byte("ID;P\r\nC;X1;Y1;EEXEC(1)"),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (EXEC)"}}},
+		{"long expression", sylk(`C;X1;Y1;E` + strings.Repeat("1+", 100000) + `EXEC(1)`),
+			[]want{{inspect.KindMacro, "SYLK Excel 4 macro (EXEC)"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := run(inspect.FamilySLK, tc.slk)
+			check(t, r, err, inspect.TypeSLK, tc.want)
+		})
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b := []byte(armor)
+	p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyText}
+	if err := New().Inspect(ctx, p, &recScope{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestEngine: sniffing sends "ID;P" files here, and the engine keeps the
+// findings.
+func TestEngine(t *testing.T) {
+	e := inspect.NewEngine(map[inspect.Family]inspect.Inspector{inspect.FamilySLK: New(), inspect.FamilyText: New()}, inspect.Limits{})
+	b := sylk(`C;X1;Y1;EEXEC("cmd")`)
+	res := e.Inspect(context.Background(), "a.slk", "", bytes.NewReader(b), int64(len(b)))
+	if res.Type != "slk" || !res.Has(inspect.KindMacro) {
+		t.Fatalf("%+v", res)
+	}
+	b = []byte("Hi\n" + armor)
+	res = e.Inspect(context.Background(), "mail.txt", "", bytes.NewReader(b), int64(len(b)))
+	if res.Type != "txt" || !res.Has(inspect.KindEncrypted) {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// TestCorpus reads the shared corpus in place: its text files are clean.
+func TestCorpus(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "text")
+	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
+		dir = filepath.Join(d, "text")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if len(files) == 0 {
+		t.Skip("shared corpus not available")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := run(inspect.FamilyText, b)
+		check(t, r, err, inspect.TypeTXT, nil)
+	}
+}
