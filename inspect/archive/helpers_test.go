@@ -17,6 +17,7 @@ type recorder struct {
 	names    []string
 	data     map[string][]byte
 	childErr error // returned by Child when set
+	readCap  int64 // bytes read of each child (default 64 MiB)
 }
 
 func (r *recorder) SetType(t string)       { r.typ = t }
@@ -30,7 +31,11 @@ func (r *recorder) Child(name string, rd io.Reader) error {
 	if r.data == nil {
 		r.data = map[string][]byte{}
 	}
-	b, err := io.ReadAll(io.LimitReader(rd, 64<<20))
+	limit := r.readCap
+	if limit == 0 {
+		limit = 64 << 20
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, limit))
 	if err != nil {
 		r.findings = append(r.findings, inspect.Finding{Kind: inspect.KindUnscannable, Where: name, Detail: "read: " + err.Error()})
 	}

@@ -14,7 +14,3 @@ func inspectXZ(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 func inspectCAB(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	return errors.New("cannot open cab archive: not supported")
 }
-
-func inspectISO(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	return errors.New("cannot open iso archive: not supported")
-}
