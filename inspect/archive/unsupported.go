@@ -10,7 +10,3 @@ import (
 func inspectXZ(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	return errors.New("cannot open xz archive: not supported")
 }
-
-func inspectCAB(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	return errors.New("cannot open cab archive: not supported")
-}
