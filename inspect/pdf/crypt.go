@@ -175,14 +175,18 @@ func (s *security) label() string {
 
 // openWithEmptyPassword tries the empty user password and sets s.key when
 // it opens the document.
-func (s *security) openWithEmptyPassword() bool {
+func (s *security) openWithEmptyPassword() bool { return s.open(nil) }
+
+// open tries a user password (ISO 32000-1 7.6.3.4 Algorithm 6; ISO 32000-2
+// Algorithm 11) and sets s.key when it opens the document.
+func (s *security) open(password []byte) bool {
 	if s.filter != "Standard" || s.problem != "" {
 		return false
 	}
 	if s.r >= 5 {
-		return s.openR56(nil)
+		return s.openR56(password)
 	}
-	key := s.fileKeyR4(nil)
+	key := s.fileKeyR4(password)
 	if s.checkUserR4(key) {
 		s.key = key
 		return true

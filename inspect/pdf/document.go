@@ -19,7 +19,8 @@ import (
 //     which attackers break and readers rebuild.
 //  2. Parse every object found, in file order. A stream's data is skipped
 //     by its /Length when "endstream" follows it, else up to the next
-//     "endstream". An "obj" inside stream data is not an object, unless a
+//     "endstream". An "obj" inside stream data or inside a well-formed
+//     object (one that ends with "endobj") is not an object, unless a
 //     cross-reference table or stream points at it (a reader following the
 //     table would parse it).
 //  3. Read every trailer and cross-reference stream dictionary for
@@ -235,7 +236,9 @@ func (d *doc) scanRaw() error {
 			if c, ok := objHeader(b, p, lo == 0, atEOF); ok {
 				c.off += lo
 				d.cands = append(d.cands, c)
-				d.lastOff[c.num] = c.off
+				if c.num >= 0 {
+					d.lastOff[c.num] = c.off
+				}
 				if len(d.cands) > d.lim.MaxPDFObjects {
 					return &inspect.LimitError{Limit: "pdf-objects", Value: int64(d.lim.MaxPDFObjects)}
 				}
@@ -306,7 +309,7 @@ func objHeader(b []byte, p int, fileStart, atEOF bool) (cand, bool) {
 		j--
 	}
 	ns := j
-	if ne == ns || ne-ns > 10 {
+	if ne == ns || ne-ns > 18 {
 		return cand{}, false
 	}
 	if j > 0 {
@@ -325,8 +328,9 @@ func objHeader(b []byte, p int, fileStart, atEOF bool) (cand, bool) {
 	}
 	if num > math.MaxInt32 || gen > 65535 {
 		// Object number overflow (ISO 32000-1 Annex C: at most 8,388,607
-		// objects): no reader can address it.
-		return cand{}, false
+		// objects): no reference reaches it, but it is still parsed for
+		// its keys.
+		num, gen = -1, 0
 	}
 	return cand{off: int64(ns), num: int32(num), gen: int32(gen)}, true
 }
@@ -371,6 +375,11 @@ func (d *doc) parseCand(c cand) error {
 		return nil // not an object after all
 	}
 	owner := objInfo{num: ob.num, gen: ob.gen}
+	if end := c.off + int64(ob.end); ob.end > 0 && end > d.covered {
+		// What lies inside a well-formed object (a string that quotes
+		// "1 0 obj") is not an object.
+		d.covered = end
+	}
 	if st, ok := ob.v.(*stream); ok {
 		st.off = c.off + int64(ob.dataOff)
 		var covers bool
@@ -401,6 +410,9 @@ func st0(v object) *stream {
 // add records a definition; the one latest in the file wins, as in an
 // incremental update (ISO 32000-1 7.5.6).
 func (d *doc) add(num int32, pos int64, v object, values int, owner objInfo) {
+	if num < 0 {
+		return
+	}
 	if e := d.table[num]; e != nil && e.pos > pos {
 		return
 	}

@@ -529,6 +529,9 @@ type indirect struct {
 	// dataOff is where the stream data starts (relative to the window),
 	// or -1 when the object is not a stream.
 	dataOff int
+	// end is where a well-formed object ends: just after its "endobj"
+	// (0 when the object is a stream or has none).
+	end int
 }
 
 var errNotObject = errors.New("not an indirect object")
@@ -550,10 +553,15 @@ func (l *lexer) parseIndirect() (indirect, error) {
 		return ob, err
 	}
 	if t1.kind != tInt || t2.kind != tInt || t3.kind != tKeyword || string(t3.s) != "obj" ||
-		t1.i < 0 || t1.i > math.MaxInt32 || t2.i < 0 || t2.i > 65535 {
+		t1.i < 0 || t2.i < 0 {
 		return ob, errNotObject
 	}
 	ob.num, ob.gen, ob.dataOff = int32(t1.i), int32(t2.i), -1
+	if t1.i > math.MaxInt32 || t2.i > 65535 {
+		// Object number overflow: no reference can reach it, but its
+		// keys are still looked at.
+		ob.num, ob.gen = -1, 0
+	}
 	start := l.pos
 	t, err := l.next()
 	if err != nil {
@@ -571,6 +579,11 @@ func (l *lexer) parseIndirect() (indirect, error) {
 		v = nil
 	}
 	ob.v = v
+	l.skipSpace()
+	if hasWordAt(l.b, l.pos, "endobj") {
+		ob.end = l.pos + len("endobj")
+		return ob, nil
+	}
 	d, isDict := v.(dict)
 	if !isDict {
 		return ob, nil

@@ -1,0 +1,326 @@
+package pdf
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// fakeScope records what the inspector reports.
+type fakeScope struct {
+	typ      string
+	findings []inspect.Finding
+	children []child
+}
+
+type child struct {
+	name string
+	data []byte
+	err  error
+}
+
+func (f *fakeScope) SetType(t string)       { f.typ = t }
+func (f *fakeScope) Emit(x inspect.Finding) { f.findings = append(f.findings, x) }
+func (f *fakeScope) Child(name string, r io.Reader) error {
+	b, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	f.children = append(f.children, child{name: name, data: b, err: err})
+	return nil
+}
+
+func (f *fakeScope) ChildAt(name string, r io.ReaderAt, size int64) error {
+	return f.Child(name, io.NewSectionReader(r, 0, size))
+}
+
+func (f *fakeScope) details(k inspect.Kind) []string {
+	var out []string
+	for _, x := range f.findings {
+		if x.Kind == k {
+			out = append(out, x.Detail)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func inspectBytes(t testing.TB, b []byte, lim inspect.Limits) (*fakeScope, error) {
+	t.Helper()
+	s := &fakeScope{}
+	p := inspect.Part{Name: "x.pdf", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyPDF, Limits: lim.WithDefaults()}
+	err := New().Inspect(context.Background(), p, s)
+	return s, err
+}
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestInspectFixtures(t *testing.T) {
+	const po = " (" + PermissionsOnly + ")"
+	mz := []string{"tool.exe"}
+	tests := []struct {
+		file      string
+		encrypted string   // Detail of the encrypted finding, "" for none
+		active    []string // active-content Details
+		children  []string // names of children starting with MZ
+		other     []string // names of other children
+		err       string   // substring of the returned error
+	}{
+		{file: "plain.pdf"},
+		{file: "text_mentions.pdf"},
+		{file: "openaction_js.pdf", active: []string{"/JavaScript", "/OpenAction"}},
+		{file: "openaction_dest.pdf"},
+		{file: "openaction_goto.pdf"},
+		{file: "openaction_uri.pdf", active: []string{"/OpenAction"}},
+		{file: "escaped_names.pdf", active: []string{"/JavaScript", "/OpenAction"}},
+		{file: "launch.pdf", active: []string{"/AA", "/Launch"}},
+		{file: "js_objstm.pdf", active: []string{"/JavaScript", "/OpenAction"}},
+		{file: "qpdf_objstm.pdf", active: []string{"/JavaScript", "/OpenAction"}},
+		{file: "objstm_filters.pdf", active: []string{"/AA", "/JavaScript", "/Launch", "/RichMedia", "/XFA"}},
+		{file: "embedded_mz.pdf", active: []string{"/EmbeddedFile"}, children: mz},
+		{file: "enc_source.pdf", active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}, children: mz},
+		{file: "file_attachment.pdf", active: []string{"/EmbeddedFile"}, other: []string{"notes.txt"}},
+		{file: "broken_xref.pdf", active: []string{"/JavaScript", "/OpenAction"}},
+		{file: "truncated.pdf", active: []string{"/JavaScript", "/OpenAction"}},
+		{file: "wrong_length.pdf", active: []string{"/EmbeddedFile", "/JavaScript"}, children: []string{"a.exe", "b.exe", "c.exe"}},
+		{file: "deep_nesting.pdf", err: "nests deeper than 100 levels"},
+		{file: "objnum_overflow.pdf", active: []string{"/JavaScript"}},
+		{file: "hidden_in_stream.pdf"},
+		{file: "listed_in_stream.pdf", active: []string{"/JavaScript"}},
+		{file: "listed_in_xrefstream.pdf", active: []string{"/JavaScript"}},
+		// Owner password only: decrypted and inspected, objects streams
+		// included; not encrypted.
+		{file: "owner_rc4_128.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		{file: "owner_aes128.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		{file: "owner_r5.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		{file: "owner_r6_objstm.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		// A user password: encrypted; keys outside encrypted streams are
+		// still seen, the embedded file is not.
+		{file: "user_r2.pdf", encrypted: "PDF user password (R2 RC4-40)", active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}},
+		{file: "user_r3.pdf", encrypted: "PDF user password (R3 RC4-128)", active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}},
+		{file: "user_r4.pdf", encrypted: "PDF user password (R4 AESV2)", active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}},
+		{file: "user_r6_objstm.pdf", encrypted: "PDF user password (R6 AESV3)", active: []string{"/EmbeddedFile"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			s, err := inspectBytes(t, readFixture(t, tt.file), inspect.Limits{})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one containing %q", err, tt.err)
+				}
+			} else if err != nil {
+				t.Fatalf("error %v", err)
+			}
+			if s.typ != inspect.TypePDF {
+				t.Errorf("type %q", s.typ)
+			}
+			var enc string
+			if d := s.details(inspect.KindEncrypted); len(d) > 0 {
+				enc = strings.Join(d, ";")
+			}
+			if enc != tt.encrypted {
+				t.Errorf("encrypted %q, want %q", enc, tt.encrypted)
+			}
+			want := append([]string(nil), tt.active...)
+			sort.Strings(want)
+			if got := s.details(inspect.KindActiveContent); !slices.Equal(got, want) {
+				t.Errorf("active content %q, want %q", got, want)
+			}
+			var gotMZ, gotOther []string
+			for _, c := range s.children {
+				if c.err != nil {
+					t.Errorf("child %s: %v", c.name, c.err)
+				}
+				if bytes.HasPrefix(c.data, []byte("MZ")) && bytes.Equal(c.data, tinyMZ()) {
+					gotMZ = append(gotMZ, c.name)
+				} else {
+					gotOther = append(gotOther, c.name)
+				}
+			}
+			sort.Strings(gotMZ)
+			if !slices.Equal(gotMZ, tt.children) || !slices.Equal(gotOther, tt.other) {
+				t.Errorf("children MZ %q other %q, want MZ %q other %q", gotMZ, gotOther, tt.children, tt.other)
+			}
+		})
+	}
+}
+
+func TestFileAttachmentContent(t *testing.T) {
+	s, err := inspectBytes(t, readFixture(t, "file_attachment.pdf"), inspect.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.children) != 1 || string(s.children[0].data) != "hello from an attachment\n" {
+		t.Fatalf("children %+v", s.children)
+	}
+}
+
+// TestUserPassword checks the key derivation against the real user
+// password, so that "encrypted" above is not just a broken algorithm.
+func TestUserPassword(t *testing.T) {
+	for _, f := range []string{"user_r2.pdf", "user_r3.pdf", "user_r4.pdf", "user_r6_objstm.pdf"} {
+		t.Run(f, func(t *testing.T) {
+			src, err := newSource(bytes.NewReader(readFixture(t, f)), int64(len(readFixture(t, f))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := newDoc(context.Background(), src, inspect.DefaultLimits)
+			if err := d.run(); err != nil {
+				t.Fatal(err)
+			}
+			if d.sec == nil || d.sec.key != nil {
+				t.Fatalf("security %+v: want encrypted without a key", d.sec)
+			}
+			if d.sec.open([]byte("wrong")) {
+				t.Fatal("opens with a wrong password")
+			}
+			if !d.sec.open([]byte("userpw")) {
+				t.Fatal("does not open with the user password")
+			}
+		})
+	}
+}
+
+func TestObjectLimit(t *testing.T) {
+	_, err := inspectBytes(t, readFixture(t, "js_objstm.pdf"), inspect.Limits{MaxPDFObjects: 3})
+	if err == nil || !strings.Contains(err.Error(), "limit pdf-objects=3") {
+		t.Fatalf("error %v, want the pdf-objects limit", err)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		err  string
+	}{
+		{"empty", "", "no objects"},
+		{"header only", "%PDF-1.7\n", "no objects"},
+		{"garbage", "%PDF-1.7\n" + strings.Repeat("\x00\xff junk ", 100), "no objects"},
+		{"unsupported filter", "%PDF-1.7\n1 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /JBIG2Decode /Length 3 >>\nstream\nabc\nendstream\nendobj\n", "unsupported filter /JBIG2Decode"},
+		{"bad objstm header", "%PDF-1.7\n1 0 obj\n<< /Type /ObjStm /N 99 /First 400 /Length 3 >>\nstream\nabc\nendstream\nendobj\n", "bad /N or /First"},
+		{"embedded unsupported filter", "%PDF-1.7\n1 0 obj\n<< /EF << /F 2 0 R >> /F (x.bin) >>\nendobj\n2 0 obj\n<< /Filter /Foo /Length 3 >>\nstream\nabc\nendstream\nendobj\n", "PDF embedded file x.bin: unsupported filter /Foo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := inspectBytes(t, []byte(tt.data), inspect.Limits{})
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error %v, want one containing %q", err, tt.err)
+			}
+		})
+	}
+}
+
+// TestEncryptionHandlers covers handlers other than the standard one.
+func TestEncryptionHandlers(t *testing.T) {
+	mk := func(enc string) []byte {
+		return buildPDF(withCatalog("<< /Type /Catalog /Pages 2 0 R >>", append(onePage(""), pdfObj{num: 9, body: enc})...), "/Root 1 0 R /Encrypt 9 0 R /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>]")
+	}
+	tests := []struct {
+		enc, want string
+	}{
+		{"<< /Filter /Adobe.PubSec /V 4 /SubFilter /adbe.pkcs7.s5 >>", "PDF public-key encryption (/Adobe.PubSec)"},
+		{"<< /Filter /FooSec /V 1 >>", "PDF encryption handler /FooSec"},
+		{"<< /Filter /Standard /V 1 /R 2 /O <00> /U <00> /P -4 >>", "PDF encryption (malformed /O or /U)"},
+		{"<< /Filter /Standard /V 9 /R 2 >>", "PDF encryption (unsupported /V 9)"},
+		{"<< /Filter /Standard /V 4 /R 4 /StmF /X /CF << /X << /CFM /Rot13 >> >> >>", "PDF encryption (unsupported crypt filter)"},
+		{"42", ""}, // not a dictionary: readers ignore it
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			s, err := inspectBytes(t, mk(tt.enc), inspect.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(s.details(inspect.KindEncrypted), ";")
+			if got != tt.want {
+				t.Fatalf("encrypted %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// corpusPDFs lists the shared corpus's PDFs (read in place, never copied).
+func corpusPDFs(t testing.TB) []string {
+	dir := os.Getenv("OFFICEMILTER_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "pdf", "*.pdf"))
+	return files
+}
+
+// TestCorpusPDFs checks the active content found in the shared corpus's
+// PDFs against the feature tokens of its manifest, and that the embedded
+// executable is handed to the engine.
+func TestCorpusPDFs(t *testing.T) {
+	want := map[string]struct {
+		encrypted bool
+		active    []string
+		mz        bool
+	}{
+		"gen_embeddedfile_pe_js.pdf":                           {active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}, mz: true},
+		"gen_encrypted_aes256_owner-only.pdf":                  {},
+		"gen_encrypted_rc4-40_user-Passw0rd.pdf":               {encrypted: true},
+		"gen_js_openaction.pdf":                                {active: []string{"/JavaScript", "/OpenAction"}},
+		"gen_js_openaction_encrypted_aes128_user-Passw0rd.pdf": {encrypted: true, active: []string{"/JavaScript", "/OpenAction"}},
+		"gen_launch_action.pdf":                                {active: []string{"/AA", "/Launch"}},
+		"pypdf__attachment.pdf":                                {active: []string{"/EmbeddedFile"}},
+		"pypdf__crazyones.pdf":                                 {},
+		"pypdf__r2-user-password.pdf":                          {encrypted: true},
+		"pypdf__r4-aes-user-password.pdf":                      {encrypted: true},
+		"pypdf__r6-owner-password.pdf":                         {},
+		"tika__testPDF_jsActionOnPage.pdf":                     {active: []string{"/AA", "/JavaScript"}},
+	}
+	files := corpusPDFs(t)
+	if len(files) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("shared corpus missing under CI")
+		}
+		t.Skip("shared corpus not available")
+	}
+	for _, f := range files {
+		w, ok := want[filepath.Base(f)]
+		if !ok {
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := inspectBytes(t, b, inspect.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(s.details(inspect.KindEncrypted)) > 0; got != w.encrypted {
+				t.Errorf("encrypted %v, want %v", got, w.encrypted)
+			}
+			if got := s.details(inspect.KindActiveContent); !slices.Equal(got, w.active) {
+				t.Errorf("active content %q, want %q", got, w.active)
+			}
+			mz := false
+			for _, c := range s.children {
+				if c.err != nil {
+					t.Errorf("child %s: %v", c.name, c.err)
+				}
+				mz = mz || bytes.HasPrefix(c.data, []byte("MZ"))
+			}
+			if mz != w.mz {
+				t.Errorf("MZ child %v, want %v (children %d)", mz, w.mz, len(s.children))
+			}
+		})
+	}
+}
