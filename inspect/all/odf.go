@@ -1,6 +1,12 @@
 package all
 
-import "github.com/officemilter/officemilter/inspect"
+import (
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/odf"
+)
 
-// addOdf registers the odf inspector(s). Filled in by the odf package's work.
-func addOdf(m map[inspect.Family]inspect.Inspector) {}
+// addOdf registers the ODF package and flat ODF inspectors.
+func addOdf(m map[inspect.Family]inspect.Inspector) {
+	m[inspect.FamilyODF] = odf.New()
+	m[inspect.FamilyFlatODF] = odf.NewFlat()
+}

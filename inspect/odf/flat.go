@@ -1,0 +1,171 @@
+package odf
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// FlatInspector inspects flat (single XML file) ODF documents
+// (inspect.FamilyFlatODF: .fodt .fods .fodp .fodg). It has no state and is
+// safe for concurrent use.
+type FlatInspector struct{}
+
+var _ inspect.Inspector = (*FlatInspector)(nil)
+
+// NewFlat returns a flat ODF inspector.
+func NewFlat() *FlatInspector { return &FlatInspector{} }
+
+// flatTypes maps office:document/@office:mimetype ([ODF 1.2] Part 1,
+// 3.1.2 and 19.387) to the type name; there is no name for flat drawings.
+var flatTypes = map[string]string{
+	"application/vnd.oasis.opendocument.text":         inspect.TypeFODT,
+	"application/vnd.oasis.opendocument.spreadsheet":  inspect.TypeFODS,
+	"application/vnd.oasis.opendocument.presentation": inspect.TypeFODP,
+}
+
+func newBase64Decoder(r io.Reader) io.Reader { return base64.NewDecoder(base64.StdEncoding, r) }
+
+// Inspect implements inspect.Inspector. It streams the document once.
+// office:binary-data (images, embedded objects: most of a flat file's
+// bytes) is not passed through the XML decoder: it is skipped, or, for an
+// OLE object, decoded straight from the input and handed to the engine.
+func (in *FlatInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	f := &flat{ctx: ctx, p: p, s: s}
+	f.h = &docHandler{emit: func(k inspect.Kind, d string) { s.Emit(inspect.Finding{Kind: k, Detail: d}) }}
+	return f.run()
+}
+
+type flat struct {
+	ctx   context.Context
+	p     inspect.Part
+	s     inspect.Scope
+	h     *docHandler
+	typed bool
+	oles  int
+}
+
+func (f *flat) run() error {
+	f.s.SetType(inspect.TypeOther)
+	base := int64(0) // input offset the current decoder starts at
+	x := newXMLReader(f.ctx, io.NewSectionReader(f.p.R, 0, f.p.Size))
+	var ole *bytes.Buffer // binary data of an OLE object when it cannot be skipped
+	for {
+		tok, err := x.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return xmlError("", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if !f.typed && t.Name.Local == "document" {
+				f.typed = true
+				mt, _ := attr(t, "mimetype")
+				if typ, ok := flatTypes[strings.ToLower(strings.TrimSpace(mt))]; ok {
+					f.s.SetType(typ)
+				}
+			}
+			act := f.h.start(t)
+			if act == actNone {
+				continue
+			}
+			// The binary data's text starts right after this start tag.
+			// When the decoder reads the input bytes as they are, skip
+			// it by offset and start a new decoder after it.
+			start := base + x.d.InputOffset()
+			if x.transcoded || selfClosing(f.p.R, start) {
+				if act == actOLEData {
+					ole = &bytes.Buffer{}
+				}
+				continue
+			}
+			end, err := f.indexByte(start, '<')
+			if err != nil {
+				return err
+			}
+			if act == actOLEData && !blankAt(f.p.R, start, end) {
+				if err := f.child(io.NewSectionReader(f.p.R, start, end-start)); err != nil {
+					return err
+				}
+			}
+			base = end
+			x = newXMLReader(f.ctx, io.NewSectionReader(f.p.R, end, f.p.Size-end))
+		case xml.EndElement:
+			if t.Name.Local == "binary-data" && ole != nil {
+				data := ole
+				ole = nil
+				if len(bytes.TrimSpace(data.Bytes())) > 0 {
+					if err := f.child(bytes.NewReader(data.Bytes())); err != nil {
+						return err
+					}
+				}
+			}
+			f.h.end(t)
+		case xml.CharData:
+			if ole != nil {
+				ole.Write(t)
+			}
+			f.h.text(t)
+		}
+	}
+}
+
+// child reports an embedded OLE object and hands its decoded data to the
+// engine.
+func (f *flat) child(b64 io.Reader) error {
+	f.oles++
+	f.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Detail: DetailOLEObject})
+	return f.s.Child(fmt.Sprintf("object-ole-%d", f.oles), base64Reader(b64))
+}
+
+// blankAt reports whether r holds only XML white space from start to end
+// (it looks at the first 4 KiB only: base64 data is not padded with more).
+func blankAt(r io.ReaderAt, start, end int64) bool {
+	var b [4096]byte
+	n, _ := r.ReadAt(b[:min(int64(len(b)), end-start)], start)
+	return len(bytes.TrimSpace(b[:n])) == 0 && end-start <= int64(len(b))
+}
+
+// selfClosing reports whether the start tag ending just before off was
+// written as "<x/>".
+func selfClosing(r io.ReaderAt, off int64) bool {
+	if off < 2 {
+		return false
+	}
+	var b [2]byte
+	n, _ := r.ReadAt(b[:], off-2)
+	return n == 2 && b[0] == '/' && b[1] == '>'
+}
+
+// indexByte returns the offset of the first c at or after off (the part's
+// size when there is none).
+func (f *flat) indexByte(off int64, c byte) (int64, error) {
+	bp := scanBufs.Get().(*[]byte)
+	defer scanBufs.Put(bp)
+	buf := *bp
+	for off < f.p.Size {
+		if err := f.ctx.Err(); err != nil {
+			return 0, err
+		}
+		n, err := f.p.R.ReadAt(buf[:min(int64(len(buf)), f.p.Size-off)], off)
+		if i := bytes.IndexByte(buf[:n], c); i >= 0 {
+			return off + int64(i), nil
+		}
+		off += int64(n)
+		if err != nil && err != io.EOF {
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return f.p.Size, nil
+}

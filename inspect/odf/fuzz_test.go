@@ -1,0 +1,134 @@
+package odf
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+var fuzzLimits = inspect.Limits{MaxPartSize: 1 << 20, MaxParts: 200, MaxTime: 5 * time.Second}
+
+func checkInvariants(t *testing.T, rec *recorder) {
+	if rec.typ != "" && !inspect.ValidType(rec.typ) {
+		t.Fatalf("invalid type %q", rec.typ)
+	}
+	for _, f := range rec.findings {
+		if !inspect.ValidKind(f.Kind) || f.Detail == "" {
+			t.Fatalf("bad finding %+v", f)
+		}
+	}
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// FuzzODF feeds whole files (zip bytes) to the package inspector.
+func FuzzODF(f *testing.F) {
+	seeds := seedPackages(f)
+	for _, k := range sortedKeys(seeds) {
+		f.Add(seeds[k])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec := &recorder{}
+		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: fuzzLimits}, rec)
+		checkInvariants(t, rec)
+	})
+}
+
+// FuzzODFParts fuzzes the XML parsers (manifest, document parts, Basic
+// modules) through a package whose members are stored, so that mutations
+// reach the XML instead of breaking deflate.
+func FuzzODFParts(f *testing.F) {
+	f.Add(mtODT, odfPkg{mimetype: mtODT, files: []ofile{{name: "content.xml", encrypted: true}}}.manifest(),
+		content(`<office:event-listeners><script:event-listener script:event-name="dom:load" xlink:href="vnd.sun.star.script:x"/></office:event-listeners>`+flatOLE([]byte(oleMagicS))),
+		module("Module1", basicMacro))
+	f.Add(mtSXW, "", `<?xml version="1.0" encoding="ISO-8859-1"?><office:events><script:event script:event-name="on-load" script:macro-name="x"/></office:events>`, module("M", "REM x\n' y"))
+	f.Fuzz(func(t *testing.T, mimetype, manifest, contentXML, mod string) {
+		b := odfPkg{mimetype: mimetype, noManifest: true, files: []ofile{
+			{name: "META-INF/manifest.xml", body: manifest, method: storeMethod},
+			{name: "content.xml", body: contentXML, method: storeMethod},
+			{name: "Basic/Standard/Module1.xml", body: mod, method: storeMethod},
+			{name: "Object 1", body: oleMagicS, method: storeMethod},
+		}}.build(t)
+		rec := &recorder{}
+		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: fuzzLimits}, rec)
+		checkInvariants(t, rec)
+	})
+}
+
+// FuzzFlatODF feeds flat documents to the flat inspector.
+func FuzzFlatODF(f *testing.F) {
+	seeds := seedFlat()
+	for _, k := range sortedKeys(seeds) {
+		f.Add(seeds[k])
+	}
+	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><office:document office:mimetype="application/vnd.oasis.opendocument.text"><draw:object-ole><office:binary-data>0M8R4KGxGuE=</office:binary-data></draw:object-ole></office:document>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec := &recorder{}
+		_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: fuzzLimits}, rec)
+		checkInvariants(t, rec)
+	})
+}
+
+// discard is a Scope that drops everything but reads children, as the
+// engine's spool would.
+type discard struct{}
+
+func (discard) SetType(string)       {}
+func (discard) Emit(inspect.Finding) {}
+func (discard) Child(_ string, r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+func (discard) ChildAt(string, io.ReaderAt, int64) error { return nil }
+
+func benchFiles(b *testing.B, files map[string][]byte, in inspect.Inspector) {
+	var total int64
+	for _, c := range files {
+		total += int64(len(c))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, c := range files {
+			if err := in.Inspect(context.Background(), inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c)}, discard{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkODF inspects the generated packages and the shared corpus's ODF
+// files (read in place when present).
+func BenchmarkODF(b *testing.B) {
+	files := seedPackages(b)
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "odf")
+	names, _ := filepath.Glob(filepath.Join(dir, "*.odt"))
+	for _, n := range names {
+		if c, err := os.ReadFile(n); err == nil {
+			files["corpus/"+filepath.Base(n)] = c
+		}
+	}
+	benchFiles(b, files, New())
+}
+
+// BenchmarkFlatODF inspects generated flat documents, one of them mostly
+// image data (skipped without XML decoding).
+func BenchmarkFlatODF(b *testing.B) {
+	files := seedFlat()
+	files["big-image.fodt"] = []byte(flatDoc(mtODT, `<office:body><office:text>`+flatImage(30000)+`</office:text></office:body>`))
+	benchFiles(b, files, NewFlat())
+}

@@ -1,0 +1,73 @@
+package odf
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+	"strings"
+)
+
+// manifestEntry is one manifest:file-entry ([ODF 1.2] Part 3, 4.3; the
+// OpenOffice.org 1.x manifest has the same local names).
+type manifestEntry struct {
+	mediaType string
+	encrypted bool // has a manifest:encryption-data child (4.4)
+}
+
+type manifest struct {
+	root    string // media type of the entry "/" (the package itself)
+	entries map[string]*manifestEntry
+}
+
+// parseManifest reads META-INF/manifest.xml. It keeps only entries whose
+// path exists in the zip (exists), so memory is bounded by the directory.
+func parseManifest(ctx context.Context, r io.Reader, exists func(string) bool) (*manifest, error) {
+	m := &manifest{entries: map[string]*manifestEntry{}}
+	x := newXMLReader(ctx, r)
+	var cur *manifestEntry
+	for {
+		tok, err := x.next()
+		if err == io.EOF {
+			return m, nil
+		}
+		if err != nil {
+			return m, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "file-entry":
+				cur = nil
+				p, _ := attr(t, "full-path")
+				mt, _ := attr(t, "media-type")
+				p = strings.TrimPrefix(p, "./")
+				if p == "/" {
+					if m.root == "" {
+						m.root = strings.TrimSpace(mt)
+					}
+					cur = &manifestEntry{} // encryption of "/" means nothing
+					continue
+				}
+				p = strings.TrimPrefix(p, "/")
+				if !exists(p) {
+					cur = &manifestEntry{}
+					continue
+				}
+				if e := m.entries[p]; e != nil {
+					cur = e
+					continue
+				}
+				cur = &manifestEntry{mediaType: strings.ToLower(strings.TrimSpace(mt))}
+				m.entries[p] = cur
+			case "encryption-data":
+				if cur != nil {
+					cur.encrypted = true
+				}
+			}
+		case xml.EndElement:
+			if t.Name.Local == "file-entry" {
+				cur = nil
+			}
+		}
+	}
+}

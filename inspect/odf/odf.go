@@ -1,0 +1,400 @@
+package odf
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// Inspector inspects ODF packages (inspect.FamilyODF). It has no state and
+// is safe for concurrent use.
+type Inspector struct{}
+
+var _ inspect.Inspector = (*Inspector)(nil)
+
+// New returns an ODF package inspector.
+func New() *Inspector { return &Inspector{} }
+
+// mediaTypes maps a package's media type ([ODF 1.2] Part 3, 3.3 the
+// "mimetype" member; Part 1, appendix C) to the type name. ODF media types
+// not listed (templates of spreadsheets and drawings, charts, formulas,
+// databases, master documents) are "other".
+var mediaTypes = map[string]string{
+	"application/vnd.oasis.opendocument.text":          inspect.TypeODT,
+	"application/vnd.oasis.opendocument.text-template": inspect.TypeOTT,
+	"application/vnd.oasis.opendocument.spreadsheet":   inspect.TypeODS,
+	"application/vnd.oasis.opendocument.presentation":  inspect.TypeODP,
+	"application/vnd.oasis.opendocument.graphics":      inspect.TypeODG,
+	// OpenOffice.org 1.x
+	"application/vnd.sun.xml.writer":  inspect.TypeSXW,
+	"application/vnd.sun.xml.calc":    inspect.TypeSXC,
+	"application/vnd.sun.xml.impress": inspect.TypeSXI,
+	"application/vnd.sun.xml.draw":    inspect.TypeSXD,
+}
+
+// packageType returns the type name for a package media type: a known
+// type, "other" for other office media types, "zip" for anything else
+// (an EPUB also has a mimetype member).
+func packageType(mt string) string {
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if t, ok := mediaTypes[mt]; ok {
+		return t
+	}
+	if strings.HasPrefix(mt, "application/vnd.oasis.opendocument.") || strings.HasPrefix(mt, "application/vnd.sun.xml.") {
+		return inspect.TypeOther
+	}
+	return inspect.TypeZIP
+}
+
+// oleObjectName is how LibreOffice names the stream of an embedded object
+// ("Object 1"); ODF sub-documents are directories of that name instead.
+var oleObjectName = regexp.MustCompile(`^Object \d+$`)
+
+// oleMagic is the compound file signature ([MS-CFB] 2.2).
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+// Inspect implements inspect.Inspector.
+func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	lim := p.Limits.WithDefaults()
+	zr, err := zip.NewReader(p.R, p.Size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return fmt.Errorf("malformed ODF package: %w", err)
+	}
+	if len(zr.File) > lim.MaxParts {
+		return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
+	}
+	pk := &pkg{ctx: ctx, lim: lim, s: s, byName: map[string]*zip.File{}}
+	return pk.inspect(zr)
+}
+
+type pkg struct {
+	ctx    context.Context
+	lim    inspect.Limits
+	s      inspect.Scope
+	byName map[string]*zip.File
+	man    *manifest
+	err    error // first error that left the walk incomplete
+	// packageEncrypted: the document itself is encrypted, not only the
+	// sources of password-protected Basic libraries.
+	packageEncrypted bool
+}
+
+func (pk *pkg) fail(err error) {
+	if pk.err == nil && err != nil {
+		pk.err = err
+	}
+}
+
+// stop reports whether err must end the walk at once (time is up).
+func (pk *pkg) stop(err error) bool {
+	return err != nil && (pk.ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+func (pk *pkg) inspect(zr *zip.Reader) error {
+	for _, f := range zr.File {
+		if _, dup := pk.byName[f.Name]; !dup {
+			pk.byName[f.Name] = f
+		}
+		if f.Flags&0x1 != 0 {
+			// APPNOTE.TXT 4.4.4 bit 0; ODF itself never uses it.
+			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
+		}
+	}
+
+	pk.man = &manifest{entries: map[string]*manifestEntry{}}
+	if f := pk.byName["META-INF/manifest.xml"]; f != nil {
+		err := pk.read(f, func(r io.Reader) error {
+			m, err := parseManifest(pk.ctx, r, func(p string) bool { return pk.byName[p] != nil })
+			pk.man = m
+			return err
+		})
+		if pk.stop(err) {
+			return err
+		}
+	}
+
+	mt := pk.man.root
+	if f := pk.byName["mimetype"]; f != nil && f.Flags&0x1 == 0 {
+		// [ODF 1.2] Part 3, 3.3: the media type as the first, stored member.
+		if head, err := readHead(f, pk.lim, 256); err == nil && len(head) > 0 {
+			mt = string(head)
+		} else if err != nil {
+			pk.fail(memberError(f.Name, err))
+		}
+	}
+	pk.s.SetType(packageType(mt))
+
+	// Encryption ([ODF 1.2] Part 3, 4.4): password-protected Basic
+	// libraries encrypt only their module sources, which is macro, not
+	// document, protection; any other encrypted entry hides the document.
+	packageEncrypted := false
+	for name, e := range pk.man.entries {
+		if e.encrypted && !isBasicPath(name) {
+			packageEncrypted = true
+			break
+		}
+	}
+	if packageEncrypted {
+		pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryption})
+		pk.packageEncrypted = true
+	}
+
+	for _, f := range zr.File {
+		if err := pk.ctx.Err(); err != nil {
+			return err
+		}
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		if err := pk.member(f); err != nil {
+			return err
+		}
+	}
+	return pk.err
+}
+
+// isBasicPath reports whether name is inside a Basic library directory.
+func isBasicPath(name string) bool {
+	return strings.HasPrefix(name, "Basic/")
+}
+
+// encrypted reports whether the member's content is encrypted (the zip
+// flag or the manifest), so that it must not be parsed.
+func (pk *pkg) encrypted(f *zip.File) bool {
+	if f.Flags&0x1 != 0 {
+		return true
+	}
+	e := pk.man.entries[f.Name]
+	return e != nil && e.encrypted
+}
+
+// member emits the findings of one member. It returns an error only when
+// the walk must stop.
+func (pk *pkg) member(f *zip.File) error {
+	name := f.Name
+	emit := func(k inspect.Kind, detail string) {
+		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
+	}
+	segs := strings.Split(name, "/")
+	base := segs[len(segs)-1]
+	switch {
+	case segs[0] == "Scripts" && len(segs) >= 2:
+		// Scripting framework scripts stored in the document
+		// (Scripts/python/x.py, Scripts/beanshell/..., Scripts/javascript/...).
+		emit(inspect.KindMacro, DetailScript+clip(name))
+		return nil
+	case len(segs) >= 3 && segs[len(segs)-3] == "Basic":
+		return pk.basicMember(f, segs[len(segs)-2], base, emit)
+	case base == "content.xml" || base == "styles.xml" || base == "settings.xml":
+		if pk.encrypted(f) {
+			return nil // DetailEncryption says why it is not read
+		}
+		return pk.scanDocument(f, emit)
+	}
+	if pk.isOLECandidate(f, segs) {
+		return pk.embedded(f, emit)
+	}
+	return nil
+}
+
+// basicMember handles Basic/<library>/<file>: module sources (.xml, with
+// script-lb.xml and dialog-lb.xml being library descriptors) and, for
+// password-protected libraries, compiled modules (.bin) next to encrypted
+// sources (LibreOffice basic/source/uno/scriptcont.cxx).
+func (pk *pkg) basicMember(f *zip.File, lib, base string, emit func(inspect.Kind, string)) error {
+	switch {
+	case base == "script-lb.xml" || base == "dialog-lb.xml":
+		return nil
+	case strings.HasSuffix(base, ".bin"):
+		emit(inspect.KindMacro, DetailBasicModule+clip(lib+"/"+strings.TrimSuffix(base, ".bin"))+" (compiled)")
+		return nil
+	case !strings.HasSuffix(base, ".xml"):
+		return nil
+	}
+	module := clip(lib + "/" + strings.TrimSuffix(base, ".xml"))
+	if pk.encrypted(f) {
+		// A module whose source cannot be read: count it as code, as a
+		// VBA project whose modules cannot be read is.
+		if pk.packageEncrypted {
+			emit(inspect.KindMacro, DetailBasicModule+module+" (encrypted)")
+		} else {
+			emit(inspect.KindMacro, DetailBasicModule+module+" (password-protected)")
+		}
+		return nil
+	}
+	var code bool
+	err := pk.read(f, func(r io.Reader) error {
+		var err error
+		code, err = moduleHasCode(pk.ctx, r)
+		return err
+	})
+	if code {
+		// Found before any error: the finding stands.
+		emit(inspect.KindMacro, DetailBasicModule+module)
+	}
+	if pk.stop(err) {
+		return err
+	}
+	return nil
+}
+
+// scanDocument looks for script bindings in content.xml, styles.xml or
+// settings.xml (of the package or of a sub-document).
+func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error {
+	var hit bool
+	err := pk.read(f, func(r io.Reader) error {
+		var err error
+		hit, err = containsFold(pk.ctx, r, docNeedles)
+		return err
+	})
+	if pk.stop(err) {
+		return err
+	}
+	if !hit || err != nil {
+		return nil
+	}
+	oles := 0
+	var stop error
+	h := &docHandler{emit: emit}
+	err = pk.read(f, func(r io.Reader) error {
+		x := newXMLReader(pk.ctx, r)
+		var ole *bytes.Buffer // base64 text of an object-ole's binary data
+		for {
+			tok, err := x.next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				if h.start(t) == actOLEData {
+					ole = &bytes.Buffer{}
+				}
+			case xml.EndElement:
+				if t.Name.Local == "binary-data" && ole != nil && len(bytes.TrimSpace(ole.Bytes())) == 0 {
+					ole = nil
+				}
+				if t.Name.Local == "binary-data" && ole != nil {
+					oles++
+					emit(inspect.KindEmbeddedObject, DetailOLEObject)
+					if stop = pk.s.Child(fmt.Sprintf("%s/object-ole-%d", f.Name, oles), base64Reader(bytes.NewReader(ole.Bytes()))); stop != nil {
+						return stop
+					}
+					ole = nil
+				}
+				h.end(t)
+			case xml.CharData:
+				if ole != nil {
+					ole.Write(t)
+				}
+				h.text(t)
+			}
+		}
+	})
+	if stop != nil {
+		return stop
+	}
+	if pk.stop(err) {
+		return err
+	}
+	return nil
+}
+
+// isOLECandidate reports whether f may be an embedded object's stream:
+// named "Object N" (not a replacement image) or declared as an OLE object
+// in the manifest.
+func (pk *pkg) isOLECandidate(f *zip.File, segs []string) bool {
+	if e := pk.man.entries[f.Name]; e != nil && e.mediaType == "application/vnd.sun.star.oleobject" {
+		return true
+	}
+	if !oleObjectName.MatchString(segs[len(segs)-1]) {
+		return false
+	}
+	for _, s := range segs[:len(segs)-1] {
+		if s == "ObjectReplacements" {
+			return false
+		}
+	}
+	return true
+}
+
+// embedded reports an embedded binary object that is a compound file and
+// hands every candidate to the engine (which finds an executable in a
+// package object, macros in an embedded Word document ...).
+func (pk *pkg) embedded(f *zip.File, emit func(inspect.Kind, string)) error {
+	if pk.encrypted(f) {
+		return nil
+	}
+	head, err := readHead(f, pk.lim, len(oleMagic))
+	if err != nil {
+		pk.fail(memberError(f.Name, err))
+		return nil
+	}
+	if bytes.Equal(head, oleMagic) {
+		emit(inspect.KindEmbeddedObject, DetailOLEObject)
+	}
+	m, err := openMember(f, pk.lim)
+	if err != nil {
+		pk.fail(memberError(f.Name, err))
+		return nil
+	}
+	defer m.Close()
+	return pk.s.Child(f.Name, m)
+}
+
+// read opens f and calls fn with its content; errors are recorded with the
+// member name and returned for the caller to check pk.stop.
+func (pk *pkg) read(f *zip.File, fn func(io.Reader) error) error {
+	if f.Flags&0x1 != 0 {
+		pk.fail(fmt.Errorf("%s: encrypted zip entry", f.Name))
+		return nil
+	}
+	m, err := openMember(f, pk.lim)
+	if err != nil {
+		err = memberError(f.Name, err)
+		pk.fail(err)
+		return err
+	}
+	defer m.Close()
+	if err := fn(m); err != nil {
+		err = xmlError(f.Name, err)
+		pk.fail(err)
+		return err
+	}
+	return nil
+}
+
+// base64Reader decodes office:binary-data (base64 with line breaks and
+// blanks, [ODF 1.2] Part 1, 18.3 base64Binary).
+func base64Reader(r io.Reader) io.Reader {
+	return newBase64Decoder(&blankFilter{r: r})
+}
+
+// blankFilter drops XML white space from a stream.
+type blankFilter struct{ r io.Reader }
+
+func (b *blankFilter) Read(p []byte) (int, error) {
+	for {
+		n, err := b.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
