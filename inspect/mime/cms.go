@@ -1,0 +1,387 @@
+package mime
+
+import (
+	"encoding/asn1"
+	"errors"
+	"io"
+	"sort"
+)
+
+// S/MIME bodies are CMS ContentInfo structures (RFC 5652 3). Mailers write
+// them in DER or, streaming, in BER with indefinite lengths and chunked
+// (constructed) OCTET STRINGs, which encoding/asn1 does not read. So this
+// file walks the BER TLVs itself (ITU-T X.690 8.1) over an io.ReaderAt and
+// uses encoding/asn1 only for the object identifiers.
+
+var (
+	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidEnvelopedData     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 3}
+	oidAuthEnvelopedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 23}
+	oidCompressedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 9}
+	oidEncryptedData     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+)
+
+type cmsKind int
+
+const (
+	cmsMalformed  cmsKind = iota
+	cmsEnveloped          // envelopedData, authEnvelopedData, encryptedData
+	cmsSigned             // signedData with encapsulated content
+	cmsDetached           // signedData without content (a detached signature, certs-only)
+	cmsCompressed         // compressedData (RFC 3274)
+	cmsOther              // any other content type
+)
+
+var errBER = errors.New("malformed BER")
+
+// maxBERDepth bounds nesting while skipping indefinite-length values and
+// collecting the pieces of a constructed OCTET STRING.
+const maxBERDepth = 32
+
+type tlv struct {
+	class       byte
+	constructed bool
+	tag         int
+	start       int64 // offset of the identifier octet
+	body        int64 // offset of the contents
+	length      int64 // -1: indefinite
+}
+
+type ber struct {
+	r    io.ReaderAt
+	size int64
+}
+
+// read reads the TLV header at off; the value must end by limit.
+// X.690 8.1.2 (identifier), 8.1.3 (length).
+func (b *ber) read(off, limit int64) (tlv, error) {
+	var hdr [12]byte
+	n, _ := b.r.ReadAt(hdr[:], off)
+	if int64(n) > limit-off {
+		n = int(limit - off)
+	}
+	h := hdr[:max(n, 0)]
+	if len(h) < 2 {
+		return tlv{}, errBER
+	}
+	t := tlv{class: h[0] >> 6, constructed: h[0]&0x20 != 0, tag: int(h[0] & 0x1f), start: off}
+	i := 1
+	if t.tag == 0x1f {
+		t.tag = 0
+		for {
+			if i >= len(h) || i > 4 {
+				return tlv{}, errBER
+			}
+			c := h[i]
+			i++
+			t.tag = t.tag<<7 | int(c&0x7f)
+			if c&0x80 == 0 {
+				break
+			}
+		}
+	}
+	if i >= len(h) {
+		return tlv{}, errBER
+	}
+	l := h[i]
+	i++
+	switch {
+	case l < 0x80:
+		t.length = int64(l)
+	case l == 0x80:
+		if !t.constructed {
+			return tlv{}, errBER
+		}
+		t.length = -1
+	default:
+		k := int(l & 0x7f)
+		if k > 8 || i+k > len(h) {
+			return tlv{}, errBER
+		}
+		var v uint64
+		for _, c := range h[i : i+k] {
+			v = v<<8 | uint64(c)
+		}
+		i += k
+		if v > uint64(limit) {
+			return tlv{}, errBER
+		}
+		t.length = int64(v)
+	}
+	t.body = off + int64(i)
+	if t.length >= 0 && t.body+t.length > limit {
+		return tlv{}, errBER
+	}
+	return t, nil
+}
+
+func (t tlv) isEOC() bool { return t.class == 0 && t.tag == 0 && !t.constructed && t.length == 0 }
+
+// childrenEnd calls fn for each element inside the constructed value t
+// until fn says stop, and returns the offset after t (0 when stopped). For
+// an indefinite length it reads up to and including end-of-contents.
+func (b *ber) childrenEnd(t tlv, limit int64, depth int, fn func(tlv) (bool, error)) (int64, error) {
+	if depth > maxBERDepth {
+		return 0, errBER
+	}
+	pos := t.body
+	end := limit
+	if t.length >= 0 {
+		end = t.body + t.length
+	}
+	for pos < end {
+		c, err := b.read(pos, end)
+		if err != nil {
+			return 0, err
+		}
+		if c.isEOC() {
+			if t.length >= 0 {
+				return 0, errBER
+			}
+			return c.body, nil
+		}
+		stop, err := fn(c)
+		if err != nil || stop {
+			return 0, err
+		}
+		next, err := b.endOf(c, end, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		if next <= pos {
+			return 0, errBER
+		}
+		pos = next
+	}
+	if t.length < 0 {
+		return 0, errBER // no end-of-contents
+	}
+	return end, nil
+}
+
+// endOf returns the offset after c.
+func (b *ber) endOf(c tlv, limit int64, depth int) (int64, error) {
+	if c.length >= 0 {
+		return c.body + c.length, nil
+	}
+	return b.childrenEnd(c, limit, depth, func(tlv) (bool, error) { return false, nil })
+}
+
+// oid reads an OBJECT IDENTIFIER TLV.
+func (b *ber) oid(t tlv) (asn1.ObjectIdentifier, error) {
+	if t.class != 0 || t.tag != 6 || t.constructed || t.length <= 0 || t.length > 64 {
+		return nil, errBER
+	}
+	buf := make([]byte, 2+t.length)
+	buf[0], buf[1] = 6, byte(t.length)
+	if _, err := b.r.ReadAt(buf[2:], t.body); err != nil {
+		return nil, errBER
+	}
+	var id asn1.ObjectIdentifier
+	if rest, err := asn1.Unmarshal(buf, &id); err != nil || len(rest) != 0 {
+		return nil, errBER
+	}
+	return id, nil
+}
+
+// nth returns the i-th element (0-based) inside t.
+func (b *ber) nth(t tlv, limit int64, i int) (tlv, error) {
+	var found tlv
+	ok := false
+	k := 0
+	_, err := b.childrenEnd(t, limit, 0, func(c tlv) (bool, error) {
+		if k == i {
+			found, ok = c, true
+			return true, nil
+		}
+		k++
+		return false, nil
+	})
+	if err != nil {
+		return tlv{}, err
+	}
+	if !ok {
+		return tlv{}, errBER
+	}
+	return found, nil
+}
+
+// probeCMS tells the content type of a ContentInfo from its first bytes:
+// the outer SEQUENCE header and the contentType OID. It returns cmsSigned
+// for signedData (whose kind needs the whole structure), cmsMalformed when
+// the bytes are no ContentInfo.
+func probeCMS(head []byte) cmsKind {
+	if len(head) < 2 || head[0] != 0x30 {
+		return cmsMalformed
+	}
+	i := 2
+	switch l := head[1]; {
+	case l < 0x80, l == 0x80:
+	case l <= 0x84:
+		i += int(l & 0x7f)
+	default:
+		return cmsMalformed
+	}
+	if i+2 > len(head) || head[i] != 6 || head[i+1] >= 0x80 {
+		return cmsMalformed
+	}
+	n := int(head[i+1])
+	if i+2+n > len(head) {
+		return cmsMalformed
+	}
+	var id asn1.ObjectIdentifier
+	if rest, err := asn1.Unmarshal(head[i:i+2+n], &id); err != nil || len(rest) != 0 {
+		return cmsMalformed
+	}
+	switch {
+	case id.Equal(oidEnvelopedData), id.Equal(oidAuthEnvelopedData), id.Equal(oidEncryptedData):
+		return cmsEnveloped
+	case id.Equal(oidCompressedData):
+		return cmsCompressed
+	case id.Equal(oidSignedData):
+		return cmsSigned
+	}
+	return cmsOther
+}
+
+// segment is a piece of content in the decoded CMS bytes.
+type segment struct{ off, n int64 }
+
+// parseCMS reads a ContentInfo (RFC 5652 3) and says what it is. For
+// signedData (RFC 5652 5.1, 5.2) with encapsulated content it returns the
+// pieces of eContent.
+func parseCMS(r io.ReaderAt, size int64) (cmsKind, []segment) {
+	b := &ber{r: r, size: size}
+	ci, err := b.read(0, size)
+	if err != nil || ci.class != 0 || ci.tag != 16 || !ci.constructed {
+		return cmsMalformed, nil
+	}
+	limit := size
+	if ci.length >= 0 {
+		limit = ci.body + ci.length
+	}
+	ct, err := b.nth(ci, limit, 0)
+	if err != nil {
+		return cmsMalformed, nil
+	}
+	id, err := b.oid(ct)
+	if err != nil {
+		return cmsMalformed, nil
+	}
+	switch {
+	case id.Equal(oidEnvelopedData), id.Equal(oidAuthEnvelopedData), id.Equal(oidEncryptedData):
+		return cmsEnveloped, nil
+	case id.Equal(oidCompressedData):
+		return cmsCompressed, nil
+	case id.Equal(oidSignedData):
+	default:
+		return cmsOther, nil
+	}
+	// content [0] EXPLICIT SignedData
+	c0, err := b.nth(ci, limit, 1)
+	if err != nil || c0.class != 2 || c0.tag != 0 || !c0.constructed {
+		return cmsMalformed, nil
+	}
+	sd, err := b.nth(c0, limit, 0)
+	if err != nil || sd.class != 0 || sd.tag != 16 || !sd.constructed {
+		return cmsMalformed, nil
+	}
+	// SignedData ::= SEQUENCE { version, digestAlgorithms SET,
+	// encapContentInfo SEQUENCE { eContentType, eContent [0] EXPLICIT
+	// OCTET STRING OPTIONAL }, ... }
+	eci, err := b.nth(sd, limit, 2)
+	if err != nil || eci.class != 0 || eci.tag != 16 || !eci.constructed {
+		return cmsMalformed, nil
+	}
+	var ec tlv
+	has := false
+	n := 0
+	_, err = b.childrenEnd(eci, limit, 0, func(c tlv) (bool, error) {
+		if n == 1 {
+			ec, has = c, true
+			return true, nil
+		}
+		n++
+		return false, nil
+	})
+	if err != nil {
+		return cmsMalformed, nil
+	}
+	if !has {
+		return cmsDetached, nil
+	}
+	if ec.class != 2 || ec.tag != 0 || !ec.constructed {
+		return cmsMalformed, nil
+	}
+	var segs []segment
+	var collect func(t tlv, depth int) error
+	collect = func(t tlv, depth int) error {
+		if depth > maxBERDepth {
+			return errBER
+		}
+		if t.class != 0 || t.tag != 4 {
+			return errBER
+		}
+		if !t.constructed {
+			if t.length > 0 {
+				segs = append(segs, segment{t.body, t.length})
+			}
+			return nil
+		}
+		_, err := b.childrenEnd(t, limit, depth, func(c tlv) (bool, error) {
+			return false, collect(c, depth+1)
+		})
+		return err
+	}
+	octets, err := b.nth(ec, limit, 0)
+	if err != nil || collect(octets, 0) != nil {
+		return cmsMalformed, nil
+	}
+	return cmsSigned, segs
+}
+
+// segReader is an io.ReaderAt over pieces of another ReaderAt.
+type segReader struct {
+	r    io.ReaderAt
+	segs []segment
+	pos  []int64 // start of each piece in the joined content
+	size int64
+}
+
+func newSegReader(r io.ReaderAt, segs []segment) *segReader {
+	s := &segReader{r: r, segs: segs, pos: make([]int64, len(segs))}
+	for i, g := range segs {
+		s.pos[i] = s.size
+		s.size += g.n
+	}
+	return s
+}
+
+func (s *segReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	if off >= s.size {
+		return 0, io.EOF
+	}
+	i := sort.Search(len(s.pos), func(i int) bool { return s.pos[i] > off }) - 1
+	n := 0
+	for n < len(p) && i < len(s.segs) {
+		g := s.segs[i]
+		in := off + int64(n) - s.pos[i]
+		want := min(int64(len(p)-n), g.n-in)
+		k, err := s.r.ReadAt(p[n:n+int(want)], g.off+in)
+		n += k
+		if k < int(want) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+		i++
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}

@@ -1,0 +1,525 @@
+package mime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// Role says what a leaf of a message is to its recipient.
+type Role int
+
+const (
+	// RoleText is body text (text/plain, text/html, text/enriched without a
+	// file name and not marked as an attachment).
+	RoleText Role = iota
+	// RoleAttachment is a file: everything that is not body text, a
+	// signature, encrypted or unscannable.
+	RoleAttachment
+	// RoleSignature is an S/MIME or PGP signature.
+	RoleSignature
+	// RoleEncrypted is S/MIME- or PGP-encrypted content.
+	RoleEncrypted
+	// RoleUnscannable is content the walk cannot see into; Detail says why.
+	RoleUnscannable
+)
+
+var roleNames = [...]string{"text", "attachment", "signature", "encrypted", "unscannable"}
+
+func (r Role) String() string {
+	if int(r) < len(roleNames) && r >= 0 {
+		return roleNames[r]
+	}
+	return "role(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Leaf is one piece of content of a message as Walk finds it.
+type Leaf struct {
+	// Entity is the entity of the message this content lives in. For
+	// content found inside something that cannot be cut apart (an opaque
+	// S/MIME signed body, a uuencoded block inside a text part) it is that
+	// outer entity.
+	Entity *Entity
+	// Inner is true when Entity is such an outer entity: the milter can
+	// only remove Entity as a whole.
+	Inner bool
+	// Name is the file name for humans and for Where paths: the Filename,
+	// or the uuencode name, or "part-1.2" (the MIME part number, RFC 3501
+	// 6.4.5) when there is none.
+	Name string
+	Role Role
+	// Detail is, for RoleEncrypted, "smime-enveloped", "pgp-encrypted" or
+	// "pgp-inline"; for RoleSignature "smime-signature" or "pgp-signature";
+	// for RoleUnscannable why ("message/partial fragment", ...).
+	Detail string
+	// Open returns the decoded content. It may be called more than once,
+	// but only while the walk's callback runs: content unwrapped from an
+	// S/MIME body is spooled for the duration of the callback only.
+	Open func() io.Reader
+}
+
+// Details of RoleEncrypted and RoleSignature leaves.
+const (
+	DetailSMIMEEnveloped = "smime-enveloped"
+	DetailPGPEncrypted   = "pgp-encrypted"
+	DetailPGPInline      = "pgp-inline"
+	DetailSMIMESignature = "smime-signature"
+	DetailPGPSignature   = "pgp-signature"
+)
+
+// maxCMSNesting bounds S/MIME bodies inside S/MIME bodies (triple wrapping
+// needs 3). Each level is decoded and spooled.
+const maxCMSNesting = 8
+
+// Walk visits the leaves of the message root (parsed from r) in document
+// order: multiparts are descended into, message/rfc822 bodies too, the
+// content of opaque-signed S/MIME is unwrapped and walked, text parts are
+// searched for uuencoded blocks and inline PGP messages. fn's error stops
+// the walk and is returned; so is ctx's.
+func Walk(ctx context.Context, r io.ReaderAt, root *Entity, lim Limits, fn func(Leaf) error) error {
+	if root == nil {
+		return nil
+	}
+	w := &walker{ctx: ctx, lim: lim.withDefaults(), fn: fn}
+	return w.root(r, root, "", nil, 0)
+}
+
+type walker struct {
+	ctx context.Context
+	lim Limits
+	fn  func(Leaf) error
+}
+
+// partNum returns the number of the i-th (1-based) child of the part
+// numbered n.
+func partNum(n string, i int) string {
+	if n == "" {
+		return strconv.Itoa(i)
+	}
+	return n + "." + strconv.Itoa(i)
+}
+
+// root walks a message (the top level, an encapsulated message, unwrapped
+// S/MIME content) whose part number is n ("" for the top level). RFC 3501
+// 6.4.5: a multipart's parts are n.1, n.2 ...; a single-part message body
+// is n.1.
+func (w *walker) root(r io.ReaderAt, e *Entity, n string, outer *Entity, cms int) error {
+	if e.IsMultipart() && e.Boundary != "" {
+		return w.entity(r, e, n, outer, cms)
+	}
+	return w.entity(r, e, partNum(n, 1), outer, cms)
+}
+
+func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms int) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	self := n
+	if self == "" {
+		self = "1"
+	}
+	name := e.Filename
+	if name == "" {
+		name = "part-" + self
+	}
+	leafOf := func(role Role, detail string) Leaf {
+		l := Leaf{Entity: e, Name: name, Role: role, Detail: detail, Open: func() io.Reader { return e.Body(r) }}
+		if outer != nil {
+			l.Entity, l.Inner = outer, true
+		}
+		return l
+	}
+	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
+
+	// Two Content-Type or Content-Transfer-Encoding fields that disagree:
+	// a client may take the other one and show what this walk does not.
+	for _, d := range []string{DefectConflictingType, DefectConflictingEncode} {
+		if e.HasDefect(d) {
+			if err := emit(RoleUnscannable, d); err != nil {
+				return err
+			}
+		}
+	}
+
+	switch {
+	case e.IsMultipart():
+		switch {
+		case e.MediaType == "multipart/encrypted":
+			// RFC 1847 2.2, RFC 3156 4.
+			proto := strings.ToLower(strings.TrimSpace(e.Params["protocol"]))
+			if proto == "application/pgp-encrypted" {
+				return emit(RoleEncrypted, DetailPGPEncrypted)
+			}
+			return emit(RoleUnscannable, "multipart/encrypted with protocol "+strconv.Quote(proto))
+		case e.Boundary == "":
+			return emit(RoleUnscannable, DefectNoBoundary)
+		case e.HasDefect(DefectBoundaryNotFound):
+			return emit(RoleUnscannable, DefectBoundaryNotFound)
+		}
+		// multipart/signed (RFC 1847 2.1) needs nothing special: its
+		// first part is walked like any other and the signature part is
+		// recognised by its type and content below.
+		for i, c := range e.Children {
+			if err := w.entity(r, c, partNum(n, i+1), outer, cms); err != nil {
+				return err
+			}
+		}
+		return nil
+	case e.Message != nil:
+		return w.root(r, e.Message, self, outer, cms)
+	case e.MediaType == "message/partial":
+		// RFC 2046 5.2.2: one fragment of a message split in pieces.
+		return emit(RoleUnscannable, "message/partial fragment")
+	case isPKCS7(e):
+		return w.smime(r, e, name, self, outer, cms, leafOf)
+	case e.MediaType == "application/pgp-signature":
+		if looksLikePGPSignature(e.Body(r)) {
+			return emit(RoleSignature, DetailPGPSignature)
+		}
+		return emit(RoleAttachment, "")
+	case e.isBodyText():
+		if err := emit(RoleText, ""); err != nil {
+			return err
+		}
+		return w.textBlocks(r, e, name, self, outer, leafOf)
+	}
+	return emit(RoleAttachment, "")
+}
+
+// isBodyText reports a part a mail client shows as message text.
+func (e *Entity) isBodyText() bool {
+	switch e.MediaType {
+	case "text/plain", "text/html", "text/enriched":
+	default:
+		return false
+	}
+	return e.Filename == "" && (e.Disposition == "" || e.Disposition == "inline")
+}
+
+// IsAttachment reports whether e, as a leaf, is content the recipient gets
+// as a file: anything but a multipart, an encapsulated message (whose parts
+// are judged one by one) and body text (text/plain, text/html,
+// text/enriched without a file name and not marked as an attachment).
+// Signatures and S/MIME bodies count as attachments here; Walk gives the
+// finer role.
+func (e *Entity) IsAttachment() bool {
+	return !e.IsMultipart() && e.Message == nil && !e.isBodyText()
+}
+
+func isPKCS7(e *Entity) bool {
+	switch e.MediaType {
+	case "application/pkcs7-mime", "application/x-pkcs7-mime",
+		"application/pkcs7-signature", "application/x-pkcs7-signature":
+		return true
+	}
+	switch inspect.Ext(e.Filename) {
+	case "p7m", "p7s":
+		return true
+	}
+	return false
+}
+
+func isSignatureType(t string) bool {
+	return t == "application/pkcs7-signature" || t == "application/x-pkcs7-signature"
+}
+
+func isEnvelopeType(t string) bool {
+	return t == "application/pkcs7-mime" || t == "application/x-pkcs7-mime"
+}
+
+// cmsProbe is how many decoded bytes suffice to tell an enveloped from a
+// signed ContentInfo: the outer SEQUENCE, the OID and the [0] header.
+const cmsProbe = 64
+
+// smime handles an S/MIME body (RFC 8551 3.2-3.5): enveloped is encrypted,
+// opaque-signed content is unwrapped and walked, a detached signature is a
+// signature.
+func (w *walker) smime(r io.ReaderAt, e *Entity, name, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
+	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
+	// When the sender's type does not claim CMS (a .p7m name on
+	// application/octet-stream) and it is not, it is just an attachment.
+	bad := func(why string) error {
+		switch {
+		case isEnvelopeType(e.MediaType):
+			return emit(RoleUnscannable, why)
+		default:
+			return emit(RoleAttachment, "")
+		}
+	}
+	// Probe first: an enveloped body need not be decoded in full.
+	var head [cmsProbe]byte
+	k, _ := io.ReadFull(e.Body(r), head[:])
+	switch probeCMS(head[:k]) {
+	case cmsEnveloped:
+		return emit(RoleEncrypted, DetailSMIMEEnveloped)
+	case cmsCompressed:
+		return emit(RoleUnscannable, "S/MIME compressed content")
+	case cmsOther:
+		return bad("unsupported S/MIME content type")
+	case cmsMalformed:
+		return bad("malformed S/MIME content")
+	}
+	sp := inspect.NewSpool(w.lim.TempDir, w.lim.MemSpool, e.End-e.BodyStart+cmsProbe, nil)
+	defer sp.Close()
+	if _, err := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: e.Body(r)}); err != nil {
+		if cerr := w.ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return emit(RoleUnscannable, "S/MIME content: "+err.Error())
+	}
+	kind, segs := parseCMS(sp, sp.Size())
+	switch kind {
+	case cmsEnveloped:
+		return emit(RoleEncrypted, DetailSMIMEEnveloped)
+	case cmsDetached:
+		return emit(RoleSignature, DetailSMIMESignature)
+	case cmsCompressed:
+		return emit(RoleUnscannable, "S/MIME compressed content")
+	case cmsOther:
+		return bad("unsupported S/MIME content type")
+	case cmsMalformed:
+		return bad("malformed S/MIME content")
+	}
+	// Opaque-signed: the content is a MIME entity (RFC 8551 3.5.3.2).
+	if cms+1 > maxCMSNesting {
+		return emit(RoleUnscannable, fmt.Sprintf("S/MIME nested deeper than %d", maxCMSNesting))
+	}
+	inner := newSegReader(sp, segs)
+	root, err := Parse(inner, inner.size, w.lim)
+	if err != nil {
+		if !errors.Is(err, inspect.ErrLimit) {
+			return emit(RoleUnscannable, "S/MIME content: "+err.Error())
+		}
+		if err := emit(RoleUnscannable, "S/MIME content: "+err.Error()); err != nil {
+			return err
+		}
+	}
+	if outer == nil {
+		outer = e
+	}
+	return w.root(inner, root, self, outer, cms+1)
+}
+
+// looksLikePGPSignature checks that a part typed application/pgp-signature
+// holds one (RFC 4880 6.2 armor, or a binary Signature Packet, tag 2),
+// so that nothing else hides behind the type.
+func looksLikePGPSignature(r io.Reader) bool {
+	var buf [512]byte
+	n, _ := io.ReadFull(r, buf[:])
+	b := bytes.TrimLeft(buf[:n], " \t\r\n")
+	if bytes.HasPrefix(b, []byte("-----BEGIN PGP SIGNATURE-----")) {
+		return true
+	}
+	if len(b) == 0 {
+		return false
+	}
+	c := b[0]
+	switch {
+	case c&0xC0 == 0xC0: // new format, RFC 4880 4.2.2
+		return c&0x3F == 2
+	case c&0x80 != 0: // old format
+		return (c>>2)&0x0F == 2
+	}
+	return false
+}
+
+// textBlock is a uuencoded block or an inline PGP message inside text.
+type textBlock struct {
+	pgp        bool
+	name       string
+	start, end int64 // in the decoded text
+}
+
+// textBlocks emits the leaves hidden in a text part: uuencoded files
+// ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "====") and
+// inline PGP messages (RFC 4880 6.2 "-----BEGIN PGP MESSAGE-----").
+func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity, leafOf func(Role, string) Leaf) error {
+	blocks, err := scanText(w.ctx, e.Body(r))
+	if err != nil {
+		return err
+	}
+	uu := 0
+	for _, b := range blocks {
+		if b.pgp {
+			if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
+				Open: func() io.Reader { return e.Body(r) }}); err != nil {
+				return err
+			}
+			continue
+		}
+		uu++
+		n := b.name
+		if n == "" {
+			n = fmt.Sprintf("part-%s-uu%d", self, uu)
+		}
+		b := b
+		if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Name: n, Role: RoleAttachment,
+			Open: func() io.Reader {
+				d := e.Body(r)
+				if _, err := io.CopyN(io.Discard, d, b.start); err != nil {
+					return bytes.NewReader(nil)
+				}
+				return NewDecoder("x-uuencode", io.LimitReader(d, b.end-b.start))
+			}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pick(outer, e *Entity) *Entity {
+	if outer != nil {
+		return outer
+	}
+	return e
+}
+
+// maxUUName bounds the file name taken from a begin line.
+const maxUUName = 255
+
+// scanText finds the blocks of a decoded text.
+func scanText(ctx context.Context, src io.Reader) ([]textBlock, error) {
+	lr := newLineReader(src)
+	var blocks []textBlock
+	var off int64
+	var open *textBlock
+	endLine := ""
+	pgp := false
+	midLine := false
+	lines := 0
+	for {
+		b, partial, err := lr.line()
+		if err != nil {
+			break
+		}
+		start := off
+		off += int64(len(b))
+		wasMid := midLine
+		midLine = partial
+		if wasMid {
+			continue
+		}
+		if lines++; lines%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		line, _ := splitBreak(b)
+		line = bytes.TrimRight(line, " \t\r")
+		if open != nil {
+			if string(line) == endLine {
+				open.end = off
+				blocks = append(blocks, *open)
+				open = nil
+			}
+			continue
+		}
+		if name, end, ok := uuBegin(line); ok {
+			// The next line must look like uuencoded data, else "begin 644
+			// reasons" in prose would be a file.
+			open = &textBlock{name: name, start: start}
+			endLine = end
+			if end == "end" && !nextLooksUU(lr) {
+				open = nil
+			}
+			continue
+		}
+		if !pgp && isPGPMessageLine(line) {
+			pgp = true
+			blocks = append(blocks, textBlock{pgp: true, start: start})
+		}
+	}
+	if open != nil {
+		open.end = off
+		blocks = append(blocks, *open)
+	}
+	return blocks, nil
+}
+
+// uuBegin parses "begin MODE NAME" / "begin-base64 MODE NAME" (MODE is
+// octal, 3 or 4 digits) and returns the name and the line that ends it.
+func uuBegin(line []byte) (name, end string, ok bool) {
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(line, []byte("begin ")):
+		rest, end = line[6:], "end"
+	case bytes.HasPrefix(line, []byte("begin-base64 ")):
+		rest, end = line[13:], "===="
+	default:
+		return "", "", false
+	}
+	sp := bytes.IndexByte(rest, ' ')
+	if sp < 3 || sp > 4 {
+		return "", "", false
+	}
+	for _, c := range rest[:sp] {
+		if c < '0' || c > '7' {
+			return "", "", false
+		}
+	}
+	n := bytes.TrimSpace(rest[sp+1:])
+	if len(n) > maxUUName {
+		n = n[:maxUUName]
+	}
+	return decodeName(string(n)), end, true
+}
+
+// nextLooksUU peeks at the next line in lr's buffer: a uuencoded line has a
+// length character that matches its length.
+func nextLooksUU(lr *lineReader) bool {
+	b, partial, err := lr.line()
+	if err != nil {
+		return false
+	}
+	lr.unread(len(b))
+	if partial {
+		return false
+	}
+	line, _ := splitBreak(b)
+	line = bytes.TrimRight(line, "\r")
+	if len(line) == 0 {
+		return false
+	}
+	n := int((line[0] - 32) & 63)
+	if n == 0 {
+		// An empty file: "`" then "end".
+		return len(bytes.TrimSpace(line)) == 1
+	}
+	want := 1 + (n+2)/3*4
+	got := len(line)
+	// Trailing spaces may have been stripped; some encoders add a
+	// checksum character.
+	return got <= want+2 && got >= want-4 && got > 1
+}
+
+func isPGPMessageLine(line []byte) bool {
+	line = bytes.TrimLeft(line, " \t")
+	// In HTML the armor may follow a tag on the same line.
+	for bytes.HasPrefix(line, []byte("<")) {
+		i := bytes.IndexByte(line, '>')
+		if i < 0 {
+			break
+		}
+		line = bytes.TrimLeft(line[i+1:], " \t")
+	}
+	return bytes.HasPrefix(line, []byte("-----BEGIN PGP MESSAGE-----"))
+}
+
+// ctxReader stops a copy when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
