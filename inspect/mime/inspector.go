@@ -1,0 +1,54 @@
+package mime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// Inspector walks an .eml file or a message/rfc822 attachment
+// (inspect.FamilyEML) like a container: attachments go back to the engine
+// as children, encrypted content and what cannot be walked become findings.
+type Inspector struct {
+	lim Limits
+}
+
+var _ inspect.Inspector = (*Inspector)(nil)
+
+// New returns the FamilyEML inspector. Zero fields of lim take the
+// defaults; MemSpool and TempDir, when zero, come from the engine's limits.
+func New(lim Limits) *Inspector { return &Inspector{lim: lim} }
+
+// Inspect implements inspect.Inspector.
+func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	s.SetType(inspect.TypeEML)
+	lim := in.lim
+	if lim.MemSpool <= 0 {
+		lim.MemSpool = p.Limits.MemSpool
+	}
+	if lim.TempDir == "" {
+		lim.TempDir = p.Limits.TempDir
+	}
+	root, err := Parse(p.R, p.Size, lim)
+	if err != nil {
+		if !errors.Is(err, inspect.ErrLimit) {
+			return fmt.Errorf("message: %w", err)
+		}
+		// A limit of the message parser (nesting, parts, header size):
+		// report it and still walk what was parsed.
+		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message " + err.Error()})
+	}
+	return Walk(ctx, p.R, root, lim, func(l Leaf) error {
+		switch l.Role {
+		case RoleAttachment:
+			return s.Child(l.Name, l.Open())
+		case RoleEncrypted:
+			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
+		case RoleUnscannable:
+			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
+		}
+		return nil
+	})
+}

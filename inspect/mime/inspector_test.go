@@ -1,0 +1,143 @@
+package mime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// fakeScope records what an inspector reports.
+type fakeScope struct {
+	typ      string
+	findings []inspect.Finding
+	children []string
+	content  map[string][]byte
+	childErr error
+}
+
+func (s *fakeScope) SetType(t string)       { s.typ = t }
+func (s *fakeScope) Emit(f inspect.Finding) { s.findings = append(s.findings, f) }
+func (s *fakeScope) Child(name string, r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if s.content == nil {
+		s.content = map[string][]byte{}
+	}
+	s.children = append(s.children, name)
+	s.content[name] = b
+	return s.childErr
+}
+func (s *fakeScope) ChildAt(name string, r io.ReaderAt, size int64) error {
+	return s.Child(name, io.NewSectionReader(r, 0, size))
+}
+
+func inspectBytes(t testing.TB, msg []byte, s *fakeScope) error {
+	t.Helper()
+	p := inspect.Part{Name: "m.eml", Size: int64(len(msg)), R: bytes.NewReader(msg), Family: inspect.FamilyEML, Limits: inspect.DefaultLimits}
+	return New(Limits{}).Inspect(context.Background(), p, s)
+}
+
+func TestInspector(t *testing.T) {
+	tests := []struct {
+		fixture  string
+		children []string
+		findings []inspect.Finding
+	}{
+		{"nested_multipart.eml", []string{"logo.png", "a.doc", "q.bin", "latin1.txt"}, nil},
+		{"nested_rfc822.eml", []string{"inner.xls", "part-2.3.1", "fwd.eml"}, nil},
+		{"encodings_lf.eml", []string{"inline.exe", "b64.bin", "uu.bin", "part-3"}, nil},
+		{"smime_enveloped.eml", nil, []inspect.Finding{{Kind: inspect.KindEncrypted, Detail: "smime-enveloped", Where: "smime.p7m"}}},
+		{"smime_signed_ber.eml", []string{"signed.exe"}, nil},
+		{"pgp.eml", nil, []inspect.Finding{
+			{Kind: inspect.KindEncrypted, Detail: "pgp-encrypted", Where: "part-1"},
+			{Kind: inspect.KindEncrypted, Detail: "pgp-inline", Where: "part-2"},
+			{Kind: inspect.KindUnscannable, Detail: `multipart/encrypted with protocol "application/x-unknown"`, Where: "part-4"},
+		}},
+		{"defects.eml", []string{"trunc.bin", "part-7"}, []inspect.Finding{
+			{Kind: inspect.KindUnscannable, Detail: DefectNoBoundary, Where: "part-1"},
+			{Kind: inspect.KindUnscannable, Detail: DefectBoundaryNotFound, Where: "part-2"},
+			{Kind: inspect.KindUnscannable, Detail: "message/partial fragment", Where: "part-3"},
+			{Kind: inspect.KindUnscannable, Detail: DefectConflictingType, Where: "part-4"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			s := &fakeScope{}
+			if err := inspectBytes(t, fixtureByName(t, tt.fixture).build(), s); err != nil {
+				t.Fatal(err)
+			}
+			if s.typ != inspect.TypeEML {
+				t.Errorf("type %q", s.typ)
+			}
+			if !reflect.DeepEqual(s.children, tt.children) {
+				t.Errorf("children %q, want %q", s.children, tt.children)
+			}
+			if !reflect.DeepEqual(s.findings, tt.findings) {
+				t.Errorf("findings\n got %+v\nwant %+v", s.findings, tt.findings)
+			}
+		})
+	}
+}
+
+func TestInspectorLimits(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 10000; i++ {
+		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i)
+	}
+	s := &fakeScope{}
+	if err := inspectBytes(t, []byte(b.String()), s); err != nil {
+		t.Fatal(err)
+	}
+	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=50"}
+	if len(s.findings) == 0 || s.findings[0] != want {
+		t.Errorf("findings %+v", s.findings)
+	}
+	// A header that never ends.
+	s = &fakeScope{}
+	if err := inspectBytes(t, []byte("Subject: x\n"+strings.Repeat(" more\n", 300000)), s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.findings) != 1 || s.findings[0].Detail != "message limit header-size=1048576" {
+		t.Errorf("findings %+v", s.findings)
+	}
+}
+
+func TestInspectorStops(t *testing.T) {
+	stop := &inspect.LimitError{Limit: "total-size", Value: 1}
+	s := &fakeScope{childErr: stop}
+	err := inspectBytes(t, fixtureByName(t, "nested_multipart.eml").build(), s)
+	if !errors.Is(err, stop) || len(s.children) != 1 {
+		t.Errorf("err %v after %q", err, s.children)
+	}
+	// An I/O error is the inspector's error.
+	msg := fixtureByName(t, "nested_multipart.eml").build()
+	p := inspect.Part{Size: int64(len(msg)), R: failingReader{data: msg, at: 10}, Limits: inspect.DefaultLimits}
+	if err := New(Limits{}).Inspect(context.Background(), p, &fakeScope{}); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("I/O error: %v", err)
+	}
+}
+
+// TestEngine runs the inspector in the real engine: a message attached
+// base64-encoded is sniffed as a message again and walked.
+func TestEngine(t *testing.T) {
+	e := inspect.NewEngine(map[inspect.Family]inspect.Inspector{inspect.FamilyEML: New(Limits{})}, inspect.Limits{})
+	inner := smimeMessage("enveloped", "enveloped-data", "inner.p7m", cmsEnvelopedDER(oidEnvelopedData))
+	msg := []byte(crlf(hdr + "Subject: outer\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: message/rfc822; name=fwd.eml\nContent-Transfer-Encoding: base64\n\n" + b64(inner) + "--x--\n"))
+	res := e.Inspect(context.Background(), "m.eml", "", bytes.NewReader(msg), int64(len(msg)))
+	if res.Type != inspect.TypeEML {
+		t.Errorf("type %q", res.Type)
+	}
+	want := []inspect.Finding{{Kind: inspect.KindEncrypted, Type: inspect.TypeEML, Where: "fwd.eml/inner.p7m", Detail: "smime-enveloped"}}
+	if !reflect.DeepEqual(res.Findings, want) {
+		t.Errorf("findings\n got %+v\nwant %+v", res.Findings, want)
+	}
+}
