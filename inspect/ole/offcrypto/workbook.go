@@ -65,7 +65,9 @@ type biffDecrypter interface {
 // exactly size bytes when no error occurs.
 //
 // The password is checked against the FILEPASS verifier before anything is
-// written: a mismatch is ErrWrongPassword and w stays untouched.
+// written: a mismatch is ErrWrongPassword and w stays untouched. A record
+// that runs past the end of the stream is decrypted as far as it goes and
+// written, then reported as ErrMalformed.
 func DecryptWorkbook(workbook io.ReaderAt, size int64, password string, w io.Writer) error {
 	fpEnd, fp, err := findFilePass(workbook, size)
 	if err != nil {
@@ -76,9 +78,12 @@ func DecryptWorkbook(workbook io.ReaderAt, size int64, password string, w io.Wri
 		return err
 	}
 
-	br := bufio.NewReaderSize(io.NewSectionReader(workbook, 0, size), 64<<10)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	data := make([]byte, 0xFFFF) // the largest record a 16-bit size allows
+	bufSize := int(min(size, 64<<10))
+	br := bufio.NewReaderSize(io.NewSectionReader(workbook, 0, size), bufSize)
+	bw := bufio.NewWriterSize(w, bufSize)
+	// BIFF8 records hold at most 8224 bytes ([MS-XLS] 2.1.4); the buffer
+	// grows up to the 65535 a 16-bit size allows only if a record needs it.
+	data := make([]byte, min(size, 8224))
 	var hdr [4]byte
 	pos := int64(0)
 	for size-pos >= 4 {
@@ -91,6 +96,9 @@ func DecryptWorkbook(workbook io.ReaderAt, size int64, password string, w io.Wri
 		truncated := int64(n) > size-dataOff
 		if truncated {
 			n = int(size - dataOff)
+		}
+		if n > len(data) {
+			data = make([]byte, n)
 		}
 		rec := data[:n]
 		if _, err := io.ReadFull(br, rec); err != nil {
@@ -339,7 +347,9 @@ func newRC4Stream(keyFor func(uint32, []byte) []byte) *rc4Stream {
 func (s *rc4Stream) rekey(block int64) {
 	s.key = s.keyFor(uint32(block), s.key)
 	c, err := rc4.NewCipher(s.key)
-	if err != nil { // cannot happen: keys are 16 to 20 bytes
+	if err != nil {
+		// Unreachable whatever the input: keys are 16 bytes (RC4, 40-bit
+		// CryptoAPI) or keyBits/8 with keyBits checked to be 40..128.
 		panic(err)
 	}
 	clear(s.ks[:])
