@@ -1,4 +1,15 @@
 package ole
 
-// defaultCrypto wires package offcrypto (see New).
-func defaultCrypto() Crypto { return Crypto{} }
+import "github.com/officemilter/officemilter/inspect/ole/offcrypto"
+
+// defaultCrypto wires package offcrypto: files keyed with its
+// DefaultPassword ("VelvetSweatshop") are decrypted and inspected.
+func defaultCrypto() Crypto {
+	return Crypto{
+		DefaultPassword:    offcrypto.DefaultPassword,
+		ErrWrongPassword:   offcrypto.ErrWrongPassword,
+		DecryptPackage:     offcrypto.DecryptPackage,
+		DescribeEncryption: offcrypto.DescribeEncryption,
+		DecryptWorkbook:    offcrypto.DecryptWorkbook,
+	}
+}
