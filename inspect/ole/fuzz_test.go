@@ -35,6 +35,9 @@ func FuzzCFB(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		// A hang is a bug: crash the worker so the input is kept.
+		wd := time.AfterFunc(5*time.Second, func() { panic("FuzzCFB: input takes over 5s") })
+		defer wd.Stop()
 		cf, err := openCFB(context.Background(), bytes.NewReader(in), int64(len(in)), 1<<16)
 		if err != nil {
 			return

@@ -121,9 +121,11 @@ func (w *walker) storage(n *node, where string, depth int) (docInfo, error) {
 			if err := w.oleNative(k, kw); err != nil {
 				return info, err
 			}
-		case k.typ == objStream && (strings.EqualFold(k.name, "Package") || strings.EqualFold(k.name, "CONTENTS")) && depth > 0:
+		case k.typ == objStream && (strings.EqualFold(k.name, "Package") || strings.EqualFold(k.name, "CONTENTS")):
 			// [MS-OLEDS] 2.3: an embedded OOXML document ("Package")
-			// or an object's file content ("CONTENTS", e.g. a PDF).
+			// or an object's file content ("CONTENTS", e.g. a PDF). At
+			// the root too: a PowerPoint ExOleObjStg or an object saved
+			// alone is such a storage.
 			if err := w.childStream(k, kw, kw); err != nil {
 				return info, err
 			}

@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -204,6 +207,14 @@ func TestInspect(t *testing.T) {
 				{inspect.KindExecutable, "PowerPoint Document/ExOleObjStg@" + itoa(len(docRec)+len(vbaRec)) + `/\x01Ole10Native/run.exe`, "PE (test)"},
 			},
 			notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{name: "ppt embedded docx", file: "a.ppt", typ: "ppt",
+			data: cfb(storage("", stream("PowerPoint Document", exOleObjStg(cfb(storage("",
+				stream("\x01CompObj", compObj("Microsoft Word Document", "Word.Document.12")),
+				stream("Package", ooxmlZip("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")))), true)))),
+			want: []want{
+				{inspect.KindEmbeddedObject, "PowerPoint Document/ExOleObjStg@0", "OLE object (PowerPoint ExOleObjStg)"},
+				{inspect.KindEmbeddedObject, "PowerPoint Document/ExOleObjStg@0/Package", "zip seen (test)"},
+			}},
 		{name: "ppt without macros", file: "a.ppt", typ: "ppt",
 			data:    cfb(storage("", stream("PowerPoint Document", vbaInfoDocument(0, 0)))),
 			notKind: []inspect.Kind{inspect.KindMacro}},
@@ -327,6 +338,59 @@ func TestCorrupt(t *testing.T) {
 			for _, w := range tc.want {
 				if !has(res, w) {
 					t.Errorf("missing %+v in %+v", w, res.Findings)
+				}
+			}
+		})
+	}
+}
+
+// TestOffcryptoFixtures runs the real offcrypto on the VelvetSweatshop
+// fixtures its package generates (inspect/ole/offcrypto/testdata): keyed
+// with the default password, they are not encrypted and their content is
+// inspected; keyed with another password, they are encrypted.
+func TestOffcryptoFixtures(t *testing.T) {
+	tests := []struct {
+		file    string
+		typ     string
+		want    []want
+		notKind []inspect.Kind
+	}{
+		{file: "agile_velvet.docx", typ: "docx",
+			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "standard_velvet.docx", typ: "docx",
+			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "agile_secret.docx", typ: "docx",
+			want: []want{{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (agile AES-256 SHA-512)"}}},
+		{file: "rc4_velvet.xls", typ: "xls",
+			want: []want{{inspect.KindMacro, "Workbook", `XLM macro sheet "Macro1" (hidden)`}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "cryptoapi_velvet.xls", typ: "xls",
+			want: []want{{inspect.KindMacro, "Workbook", `XLM macro sheet "Macro1" (hidden)`}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "xor_velvet.xls", typ: "xls",
+			want: []want{{inspect.KindMacro, "Workbook", `XLM macro sheet "Macro1" (hidden)`}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "rc4_secret.xls", typ: "xls",
+			want: []want{{inspect.KindEncrypted, "Workbook", "FILEPASS RC4"}}, notKind: []inspect.Kind{inspect.KindMacro}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("offcrypto", "testdata", tc.file))
+			if errors.Is(err, fs.ErrNotExist) {
+				t.Skipf("offcrypto fixture missing: %v", err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := inspectBytes(t, New(), tc.file, b)
+			if res.Type != tc.typ {
+				t.Errorf("type %q, want %q", res.Type, tc.typ)
+			}
+			for _, w := range tc.want {
+				if !has(res, w) {
+					t.Errorf("missing %+v in %+v", w, res.Findings)
+				}
+			}
+			for _, k := range tc.notKind {
+				if res.Has(k) {
+					t.Errorf("unexpected %s in %+v", k, res.Findings)
 				}
 			}
 		})
