@@ -1,0 +1,175 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+)
+
+// File is one attachment a notice talks about.
+type File struct {
+	Name   string // file name as the sender gave it
+	Type   string // type name by content (doc, zip, pdf ...)
+	Kind   string // reason code (legacy-office, macro, ...)
+	Detail string // precise sub-reason (vbaProject.bin, FILEPASS ...)
+}
+
+// Notice is what the recipient (and, by mail, the sender) is told about
+// removed attachments.
+type Notice struct {
+	Policy  string
+	QueueID string
+	Files   []File
+	// Quarantined says the original was kept and can be released by the
+	// postmaster (quoting QueueID).
+	Quarantined bool
+	// SignatureBroken names the signatures that no longer verify because
+	// parts were removed ("S/MIME", "PGP/MIME", "DKIM").
+	SignatureBroken []string
+	// Advice overrides the sentence per reason code.
+	Advice map[string]string
+}
+
+// reasons explains each reason code in one short phrase.
+var reasons = map[string]map[string]string{
+	"de": {
+		"legacy-office":      "altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen",
+		"macro":              "enthält Makros",
+		"encrypted":          "ist verschlüsselt oder kennwortgeschützt und kann nicht geprüft werden",
+		"executable":         "enthält ausführbaren Code",
+		"active-content":     "enthält aktive Inhalte (JavaScript, Aktionen, DDE, ActiveX)",
+		"external-reference": "lädt beim Öffnen Inhalte von außerhalb nach",
+		"embedded-object":    "enthält eingebettete Objekte",
+		"disallowed-type":    "Dateityp ist nicht zugelassen",
+		"too-large":          "Anhänge sind zusammen zu groß",
+		"unscannable":        "konnte nicht geprüft werden",
+	},
+	"en": {
+		"legacy-office":      "legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted",
+		"macro":              "contains macros",
+		"encrypted":          "is encrypted or password-protected and cannot be checked",
+		"executable":         "contains executable code",
+		"active-content":     "contains active content (JavaScript, actions, DDE, ActiveX)",
+		"external-reference": "loads content from elsewhere when opened",
+		"embedded-object":    "contains embedded objects",
+		"disallowed-type":    "file type is not accepted",
+		"too-large":          "attachments are too large in total",
+		"unscannable":        "could not be checked",
+	},
+}
+
+// advice tells the sender what to send instead.
+var advice = map[string]map[string]string{
+	"de": {
+		"legacy-office":   "Bitte als DOCX, XLSX, PPTX oder PDF senden.",
+		"macro":           "Bitte ohne Makros senden, z. B. als PDF oder DOCX.",
+		"encrypted":       "Bitte ohne Kennwortschutz senden.",
+		"executable":      "Programme und Skripte werden nicht angenommen.",
+		"active-content":  "Bitte ohne aktive Inhalte senden, z. B. als neu erzeugtes PDF.",
+		"disallowed-type": "Zugelassen sind die Dateitypen dieser Richtlinie.",
+		"too-large":       "Bitte kleinere Anhänge oder einen Dateiaustauschdienst verwenden.",
+		"unscannable":     "Bitte in einem anderen Format senden.",
+	},
+	"en": {
+		"legacy-office":   "Please send it as DOCX, XLSX, PPTX or PDF.",
+		"macro":           "Please send it without macros, e.g. as PDF or DOCX.",
+		"encrypted":       "Please send it without password protection.",
+		"executable":      "Programs and scripts are not accepted.",
+		"active-content":  "Please send it without active content, e.g. as a newly printed PDF.",
+		"disallowed-type": "Only the file types of this policy are accepted.",
+		"too-large":       "Please send smaller attachments or use a file transfer service.",
+		"unscannable":     "Please send it in another format.",
+	},
+}
+
+// Reason returns the phrase for a reason code in a language ("en" when the
+// language is unknown).
+func Reason(lang, kind string) string {
+	if m, ok := reasons[lang]; ok {
+		if s, ok := m[kind]; ok {
+			return s
+		}
+	}
+	if s, ok := reasons["en"][kind]; ok {
+		return s
+	}
+	return kind
+}
+
+// Advice returns what the sender should do instead ("" when nothing fits).
+func Advice(lang, kind string) string {
+	if m, ok := advice[lang]; ok {
+		return m[kind]
+	}
+	return advice["en"][kind]
+}
+
+// Text renders the notice in the given languages, one block per language,
+// separated by a line of dashes. Lines stay under 78 characters where the
+// file names allow.
+func (n Notice) Text(langs []string) string {
+	if len(langs) == 0 {
+		langs = []string{"de", "en"}
+	}
+	var b strings.Builder
+	for i, lang := range langs {
+		if i > 0 {
+			b.WriteString("\n----------------------------------------------------------------\n\n")
+		}
+		n.write(&b, lang)
+	}
+	return b.String()
+}
+
+func (n Notice) write(b *strings.Builder, lang string) {
+	de := lang == "de"
+	if de {
+		fmt.Fprintf(b, "Aus dieser Nachricht wurden Anhänge entfernt (Richtlinie %q):\n\n", n.Policy)
+	} else {
+		fmt.Fprintf(b, "Attachments were removed from this message (policy %q):\n\n", n.Policy)
+	}
+	seen := map[string]bool{}
+	for _, f := range n.Files {
+		fmt.Fprintf(b, "  - %s", f.Name)
+		if f.Type != "" {
+			fmt.Fprintf(b, " (%s)", f.Type)
+		}
+		fmt.Fprintf(b, ": %s", Reason(lang, f.Kind))
+		if f.Detail != "" {
+			fmt.Fprintf(b, " [%s]", f.Detail)
+		}
+		b.WriteString("\n")
+		seen[f.Kind] = true
+	}
+	b.WriteString("\n")
+	for _, f := range n.Files {
+		if !seen[f.Kind] {
+			continue
+		}
+		seen[f.Kind] = false
+		a := n.Advice[f.Kind]
+		if a == "" {
+			a = Advice(lang, f.Kind)
+		}
+		if a != "" {
+			b.WriteString(a + "\n")
+		}
+	}
+	if len(n.SignatureBroken) > 0 {
+		sig := strings.Join(n.SignatureBroken, ", ")
+		if de {
+			fmt.Fprintf(b, "Hinweis: Durch das Entfernen ist die Signatur (%s) dieser Nachricht nicht mehr gültig.\n", sig)
+		} else {
+			fmt.Fprintf(b, "Note: removing the attachments invalidated the signature (%s) of this message.\n", sig)
+		}
+	}
+	switch {
+	case n.Quarantined && de:
+		fmt.Fprintf(b, "Das Original ist gesichert; Ihr Postmaster kann es unter der Kennung %s freigeben.\n", n.QueueID)
+	case n.Quarantined:
+		fmt.Fprintf(b, "The original was kept; your postmaster can release it quoting %s.\n", n.QueueID)
+	case n.QueueID != "" && de:
+		fmt.Fprintf(b, "Kennung: %s\n", n.QueueID)
+	case n.QueueID != "":
+		fmt.Fprintf(b, "Reference: %s\n", n.QueueID)
+	}
+}
