@@ -1,0 +1,534 @@
+package milter
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// Action is what happens to a message (or an attachment) under a policy.
+type Action string
+
+const (
+	// Accept delivers the message unchanged (findings are still recorded
+	// in a header and the log).
+	Accept Action = "accept"
+	// Strip removes the attachment and delivers the rest with a notice.
+	Strip Action = "strip"
+	// Reject refuses the message with a permanent 5xx reply.
+	Reject Action = "reject"
+	// Tempfail refuses the message with a temporary 4xx reply; the sender
+	// retries.
+	Tempfail Action = "tempfail"
+)
+
+// severity orders actions: the strictest wins.
+func (a Action) severity() int {
+	switch a {
+	case Strip:
+		return 1
+	case Tempfail:
+		return 2
+	case Reject:
+		return 3
+	}
+	return 0
+}
+
+// Stricter returns the stricter of a and b.
+func Stricter(a, b Action) Action {
+	if b.severity() > a.severity() {
+		return b
+	}
+	if a == "" {
+		return Accept
+	}
+	return a
+}
+
+func (a *Action) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	switch Action(s) {
+	case Accept, Strip, Reject, Tempfail:
+		*a = Action(s)
+		return nil
+	}
+	return fmt.Errorf("line %d: action %q: want accept, strip, reject or tempfail", n.Line, s)
+}
+
+// ByteSize is a size in bytes written as 25MB, 25MiB, 512KiB or 1048576.
+// KB/MB/GB are powers of 1000, KiB/MiB/GiB powers of 1024.
+type ByteSize int64
+
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
+}
+
+// ParseByteSize parses "25MB", "25 MiB", "1024".
+func ParseByteSize(s string) (ByteSize, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || f*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("size %q: want a number with an optional unit (KB, MB, GB, KiB, MiB, GiB)", s)
+	}
+	return ByteSize(f * float64(mult)), nil
+}
+
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// String formats b the way a person reads it (25 MB, 4 MiB, 100 bytes).
+func (b ByteSize) String() string {
+	switch {
+	case b >= 1<<20 && b%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", b>>20)
+	case b >= 1000*1000 && b%(1000*1000) == 0:
+		return fmt.Sprintf("%d MB", b/(1000*1000))
+	case b >= 1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+	case b >= 1<<10 && b%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", b>>10)
+	}
+	return fmt.Sprintf("%d bytes", int64(b))
+}
+
+// Duration is a time.Duration written as "30s", "2m".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: duration %q: want e.g. 30s or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Config is the whole configuration file. The zero value of every field is
+// the safe default (see Defaults).
+type Config struct {
+	// Listen is the milter socket as Postfix writes it:
+	// inet:127.0.0.1:7357 or unix:/run/officemilter/milter.sock.
+	Listen string `yaml:"listen"`
+	// Log chooses level (debug, info, warn, error) and format (json, console).
+	Log LogConfig `yaml:"log"`
+	// Metrics is a host:port for a Prometheus /metrics endpoint; empty: off.
+	Metrics string `yaml:"metrics"`
+	// OnError is the answer when officemilter itself fails (spool error,
+	// internal error, timeout): tempfail (default) or accept.
+	OnError Action `yaml:"on_error"`
+	// Timeout is the wall time for inspecting one message (default 60s);
+	// progress replies keep the MTA waiting meanwhile.
+	Timeout Duration `yaml:"timeout"`
+	// Spool holds each message while it is inspected.
+	Spool SpoolConfig `yaml:"spool"`
+	// Limits bound the inspection of one attachment; hitting one is an
+	// unscannable finding.
+	Limits LimitsConfig `yaml:"limits"`
+	// Quarantine keeps the original of messages that are stripped or
+	// rejected.
+	Quarantine QuarantineConfig `yaml:"quarantine"`
+	// Notify sends notification mails about stripped attachments.
+	Notify NotifyConfig `yaml:"notify"`
+	// Header is the name of the header that records what officemilter did
+	// (default X-Officemilter).
+	Header string `yaml:"header"`
+	// Policies are matched in order on each recipient; the first match
+	// applies.
+	Policies []Policy `yaml:"policies"`
+}
+
+// LogConfig chooses how officemilter logs.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+	Format string `yaml:"format"` // json (default) or console
+}
+
+// SpoolConfig bounds the body spool.
+type SpoolConfig struct {
+	// Dir holds spool files (default: $TMPDIR).
+	Dir string `yaml:"dir"`
+	// Memory is how much of one message is held in memory before it moves
+	// to a 0600 temporary file (default 4 MiB).
+	Memory ByteSize `yaml:"memory"`
+	// MaxMessage is the hard cap for one message (default 64 MiB); a larger
+	// message is rejected with 552 5.3.4, never truncated.
+	MaxMessage ByteSize `yaml:"max_message"`
+}
+
+// LimitsConfig mirrors inspect.Limits in the configuration file.
+type LimitsConfig struct {
+	MaxDepth      int      `yaml:"max_depth"`
+	MaxParts      int      `yaml:"max_parts"`
+	MaxPartSize   ByteSize `yaml:"max_part_size"`
+	MaxTotalSize  ByteSize `yaml:"max_total_size"`
+	MaxRatio      int64    `yaml:"max_ratio"`
+	MaxPDFObjects int      `yaml:"max_pdf_objects"`
+	MaxOLESectors int      `yaml:"max_ole_sectors"`
+}
+
+// QuarantineConfig says where originals are kept.
+type QuarantineConfig struct {
+	// Dir is the quarantine directory; empty disables quarantine.
+	Dir string `yaml:"dir"`
+	// Actions whose originals are kept (default: strip and reject).
+	Actions []Action `yaml:"actions"`
+}
+
+// NotifyConfig sends notification mails about stripped attachments to the
+// sender. The recipient is always told by the notice part in the message.
+type NotifyConfig struct {
+	// SMTP is the host:port notifications are submitted to (usually the
+	// local Postfix, 127.0.0.1:25); empty disables sender notifications.
+	SMTP string `yaml:"smtp"`
+	// From is the envelope and header sender of notifications
+	// (e.g. postmaster@example.org).
+	From string `yaml:"from"`
+}
+
+// Policy is one ordered rule of the configuration.
+type Policy struct {
+	// Name appears in replies, notices, headers and logs.
+	Name string `yaml:"name"`
+	// Recipients this policy applies to: an address (strict@example.org),
+	// a domain (@example.org) or a pattern (*@lists.example.org, *).
+	Recipients []string `yaml:"recipients"`
+	// AllowTypes, when set, lists the only attachment types accepted (by
+	// content: pdf, doc, docx, odt, txt ...); any other type is a
+	// disallowed-type finding.
+	AllowTypes []string `yaml:"allow_types"`
+	// MaxAttachments caps the decoded size of all attachments together; over
+	// it is a too-large finding.
+	MaxAttachments ByteSize `yaml:"max_attachments_size"`
+	// Actions maps finding kinds to what happens; kinds not listed are
+	// accepted (and recorded).
+	Actions map[inspect.Kind]Action `yaml:"actions"`
+	// OnSigned is what to do when stripping would break an S/MIME, PGP/MIME
+	// or DKIM signature: strip (default; the notice says so) or reject.
+	OnSigned Action `yaml:"on_signed"`
+	// Languages of the notice part and notification mails, in order
+	// (de, en; default both).
+	Languages []string `yaml:"languages"`
+	// NotifySender: never (default), authenticated (only senders who
+	// authenticated to the MTA: no backscatter) or always.
+	NotifySender string `yaml:"notify_sender"`
+	// Advice overrides, per finding kind, the sentence that tells the
+	// sender what to send instead (in replies and notices).
+	Advice map[inspect.Kind]string `yaml:"advice"`
+}
+
+//go:embed default.yml
+var defaultConfigYAML []byte
+
+// DefaultConfig returns the embedded default configuration: legacy Office
+// attachments (Word, Excel, PowerPoint 97-2003) are stripped for every
+// recipient.
+func DefaultConfig() *Config {
+	c, err := ParseConfig(bytes.NewReader(defaultConfigYAML))
+	if err != nil {
+		panic("embedded default configuration: " + err.Error()) // a build defect, caught by tests
+	}
+	return c
+}
+
+// DefaultConfigYAML returns the text of the embedded default configuration.
+func DefaultConfigYAML() []byte { return append([]byte(nil), defaultConfigYAML...) }
+
+// LoadConfig reads and validates a configuration file.
+func LoadConfig(name string) (*Config, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c, err := ParseConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a configuration strictly (unknown keys are errors
+// with their line number), fills defaults and validates it.
+func ParseConfig(r io.Reader) (*Config, error) {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty configuration")
+		}
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, errors.New("more than one YAML document")
+	}
+	c.fillDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) fillDefaults() {
+	if c.Listen == "" {
+		c.Listen = "inet:127.0.0.1:7357"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if c.OnError == "" {
+		c.OnError = Tempfail
+	}
+	if c.Timeout == 0 {
+		c.Timeout = Duration(60 * time.Second)
+	}
+	if c.Spool.Memory == 0 {
+		c.Spool.Memory = 4 << 20
+	}
+	if c.Spool.MaxMessage == 0 {
+		c.Spool.MaxMessage = 64 << 20
+	}
+	if c.Quarantine.Actions == nil {
+		c.Quarantine.Actions = []Action{Strip, Reject}
+	}
+	if c.Header == "" {
+		c.Header = "X-Officemilter"
+	}
+	for i := range c.Policies {
+		p := &c.Policies[i]
+		if p.OnSigned == "" {
+			p.OnSigned = Strip
+		}
+		if len(p.Languages) == 0 {
+			p.Languages = []string{"de", "en"}
+		}
+		if p.NotifySender == "" {
+			p.NotifySender = "never"
+		}
+	}
+}
+
+// Validate reports the first problem of c in words a sysadmin can act on.
+func (c *Config) Validate() error {
+	if _, _, err := ParseListen(c.Listen); err != nil {
+		return err
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		return fmt.Errorf("log.format %q: want json or console", c.Log.Format)
+	}
+	if c.OnError != Tempfail && c.OnError != Accept {
+		return fmt.Errorf("on_error %q: want tempfail or accept", c.OnError)
+	}
+	if c.Spool.Memory > c.Spool.MaxMessage {
+		return fmt.Errorf("spool.memory (%s) is larger than spool.max_message (%s)", c.Spool.Memory, c.Spool.MaxMessage)
+	}
+	if !validHeaderName(c.Header) {
+		return fmt.Errorf("header %q is not a valid header field name", c.Header)
+	}
+	if c.Notify.SMTP != "" {
+		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
+			return fmt.Errorf("notify.from %q: %v (needed when notify.smtp is set)", c.Notify.From, err)
+		}
+	}
+	if len(c.Policies) == 0 {
+		return errors.New("no policies: add at least one (recipients: [\"*\"] matches everybody)")
+	}
+	names := map[string]bool{}
+	for i := range c.Policies {
+		p := &c.Policies[i]
+		if p.Name == "" {
+			return fmt.Errorf("policy %d has no name", i+1)
+		}
+		if names[p.Name] {
+			return fmt.Errorf("policy name %q used twice", p.Name)
+		}
+		names[p.Name] = true
+		if len(p.Recipients) == 0 {
+			return fmt.Errorf("policy %q matches no recipients", p.Name)
+		}
+		for _, r := range p.Recipients {
+			if _, err := path.Match(strings.ToLower(r), "x@example.org"); err != nil || strings.TrimSpace(r) == "" {
+				return fmt.Errorf("policy %q: recipient pattern %q is not valid", p.Name, r)
+			}
+		}
+		for _, t := range p.AllowTypes {
+			if !inspect.ValidType(t) {
+				return fmt.Errorf("policy %q: allow_types: unknown type %q (known: %s)", p.Name, t, strings.Join(inspect.TypeNames, " "))
+			}
+		}
+		for k := range p.Actions {
+			if !inspect.ValidKind(k) {
+				return fmt.Errorf("policy %q: actions: unknown finding kind %q", p.Name, k)
+			}
+		}
+		for k := range p.Advice {
+			if !inspect.ValidKind(k) {
+				return fmt.Errorf("policy %q: advice: unknown finding kind %q", p.Name, k)
+			}
+		}
+		if p.OnSigned != Strip && p.OnSigned != Reject {
+			return fmt.Errorf("policy %q: on_signed %q: want strip or reject", p.Name, p.OnSigned)
+		}
+		for _, l := range p.Languages {
+			if l != "de" && l != "en" {
+				return fmt.Errorf("policy %q: language %q: want de or en", p.Name, l)
+			}
+		}
+		switch p.NotifySender {
+		case "never", "authenticated", "always":
+		default:
+			return fmt.Errorf("policy %q: notify_sender %q: want never, authenticated or always", p.Name, p.NotifySender)
+		}
+	}
+	return nil
+}
+
+// InspectLimits converts the configured limits (zero fields: defaults).
+func (c *Config) InspectLimits() inspect.Limits {
+	l := c.Limits
+	return inspect.Limits{
+		MaxDepth:      l.MaxDepth,
+		MaxParts:      l.MaxParts,
+		MaxPartSize:   int64(l.MaxPartSize),
+		MaxTotalSize:  int64(l.MaxTotalSize),
+		MaxRatio:      l.MaxRatio,
+		MaxPDFObjects: l.MaxPDFObjects,
+		MaxOLESectors: l.MaxOLESectors,
+		MaxTime:       time.Duration(c.Timeout),
+		TempDir:       c.Spool.Dir,
+	}.WithDefaults()
+}
+
+// ParseListen splits a Postfix-style milter address: inet:HOST:PORT,
+// unix:/path (also local:/path), or a bare HOST:PORT.
+func ParseListen(s string) (network, address string, err error) {
+	switch {
+	case strings.HasPrefix(s, "inet:"):
+		network, address = "tcp", strings.TrimPrefix(s, "inet:")
+	case strings.HasPrefix(s, "inet6:"):
+		network, address = "tcp6", strings.TrimPrefix(s, "inet6:")
+	case strings.HasPrefix(s, "unix:"), strings.HasPrefix(s, "local:"):
+		network, address = "unix", s[strings.IndexByte(s, ':')+1:]
+		if !strings.HasPrefix(address, "/") {
+			return "", "", fmt.Errorf("listen %q: a unix socket needs an absolute path", s)
+		}
+		return network, address, nil
+	default:
+		network, address = "tcp", s
+	}
+	if i := strings.LastIndexByte(address, ':'); i < 0 || address[i+1:] == "" {
+		return "", "", fmt.Errorf("listen %q: want inet:HOST:PORT or unix:/path", s)
+	}
+	return network, address, nil
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' || s[i] == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// PolicyFor returns the first policy matching rcpt (nil when none does).
+func (c *Config) PolicyFor(rcpt string) *Policy {
+	for i := range c.Policies {
+		if c.Policies[i].Matches(rcpt) {
+			return &c.Policies[i]
+		}
+	}
+	return nil
+}
+
+// Matches reports whether the policy applies to the recipient address.
+func (p *Policy) Matches(rcpt string) bool {
+	a := strings.ToLower(strings.Trim(strings.TrimSpace(rcpt), "<>"))
+	for _, pat := range p.Recipients {
+		pat = strings.ToLower(strings.TrimSpace(pat))
+		switch {
+		case pat == "*":
+			return true
+		case strings.HasPrefix(pat, "@"):
+			if strings.HasSuffix(a, pat) {
+				return true
+			}
+		case strings.ContainsAny(pat, "*?["):
+			if ok, _ := path.Match(pat, a); ok {
+				return true
+			}
+		case pat == a:
+			return true
+		}
+	}
+	return false
+}
+
+// ActionFor returns the policy's action for a finding kind.
+func (p *Policy) ActionFor(k inspect.Kind) Action {
+	if a, ok := p.Actions[k]; ok {
+		return a
+	}
+	return Accept
+}
+
+// Allows reports whether an attachment type is allowed.
+func (p *Policy) Allows(typ string) bool {
+	if len(p.AllowTypes) == 0 {
+		return true
+	}
+	for _, t := range p.AllowTypes {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
