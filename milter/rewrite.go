@@ -1,0 +1,420 @@
+package milter
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	stdmime "mime"
+	"mime/quotedprintable"
+	"sort"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect/mime"
+	"github.com/officemilter/officemilter/notify"
+)
+
+// HeaderEdit is one change to the top-level header. Index 0 adds a field at
+// the end; Index n >= 1 changes the n-th field of that name (1-based, per
+// name as in the milter protocol); an empty Value deletes it.
+type HeaderEdit struct {
+	Name  string
+	Index int
+	Value string
+}
+
+// rewrite is the plan for a stripped message: which byte ranges of the
+// original body go, and what wraps the rest. Kept parts are copied byte for
+// byte; nothing is re-encoded.
+type rewrite struct {
+	bodyStart int64
+	size      int64
+	cuts      [][2]int64 // sorted, disjoint ranges of the message to omit
+	whole     bool       // the whole original body is removed
+	boundary  string
+	eol       string
+	inner     []byte // the original top-level Content-* fields
+	notice    string
+	edits     []HeaderEdit
+}
+
+// planRewrite decides what to cut. The result wraps the remaining body in a
+// new multipart/mixed (new boundary) whose first part is the notice, so
+// that the top-level Content-Type changes and every kept part keeps its
+// bytes, whatever the original structure was.
+func (f *Filter) planRewrite(res *Result) *rewrite {
+	root := res.root
+	rw := &rewrite{bodyStart: root.BodyStart, size: res.Bytes, eol: detectEOL(res.msg, res.Bytes)}
+	removed := map[*mime.Entity]bool{}
+	for _, at := range res.Attachments {
+		if at.Action != Strip || at.leaf.Entity == nil {
+			continue
+		}
+		n := removableNode(at.leaf.Entity)
+		if n == nil {
+			rw.whole = true
+			continue
+		}
+		removed[n] = true
+	}
+	// A multipart that loses every child goes as a whole.
+	for changed := true; changed && !rw.whole; {
+		changed = false
+		for n := range removed {
+			p := n.Parent
+			for p != nil && len(p.Children) == 0 { // a message/rfc822 wrapper
+				p = p.Parent
+			}
+			if p == nil || removed[p] || len(p.Children) == 0 {
+				continue
+			}
+			all := true
+			for _, c := range p.Children {
+				if !removed[c] && !insideRemoved(c, removed) {
+					all = false
+					break
+				}
+			}
+			if !all {
+				continue
+			}
+			if up := removableNode(p); up != nil {
+				removed[up] = true
+			} else {
+				rw.whole = true
+			}
+			changed = true
+		}
+	}
+	for n := range removed {
+		if !insideRemoved(n, removed) {
+			rw.cuts = append(rw.cuts, [2]int64{n.DelimStart, n.End})
+		}
+	}
+	sort.Slice(rw.cuts, func(i, j int) bool { return rw.cuts[i][0] < rw.cuts[j][0] })
+
+	var buf [12]byte
+	_, _ = rand.Read(buf[:])
+	rw.boundary = "=_officemilter_" + hex.EncodeToString(buf[:])
+
+	cte := strings.ToLower(strings.TrimSpace(root.Header.Get("Content-Transfer-Encoding")))
+	counts := map[string]int{}
+	for _, fd := range root.Header.Fields {
+		name := strings.ToLower(fd.Name)
+		counts[name]++
+		if !strings.HasPrefix(name, "content-") {
+			continue
+		}
+		raw := make([]byte, fd.End-fd.Start)
+		if _, err := res.msg.ReadAt(raw, fd.Start); err == nil {
+			rw.inner = append(rw.inner, raw...)
+			if !bytes.HasSuffix(raw, []byte("\n")) {
+				rw.inner = append(rw.inner, rw.eol...)
+			}
+		}
+	}
+	// Header edits, deletions from the last occurrence down so that the
+	// indexes stay valid.
+	var edits []HeaderEdit
+	for _, fd := range root.Header.Fields {
+		name := strings.ToLower(fd.Name)
+		if strings.HasPrefix(name, "content-") && name != "content-type" && name != "content-transfer-encoding" {
+			edits = append(edits, HeaderEdit{Name: fd.Name, Index: occurrence(root.Header.Fields, fd)})
+		}
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].Index > edits[j].Index })
+	ct := fmt.Sprintf("multipart/mixed; boundary=\"%s\"", rw.boundary)
+	if counts["content-type"] > 0 {
+		edits = append(edits, HeaderEdit{Name: "Content-Type", Index: 1, Value: ct})
+		for i := counts["content-type"]; i > 1; i-- {
+			edits = append(edits, HeaderEdit{Name: "Content-Type", Index: i})
+		}
+	} else {
+		edits = append(edits, HeaderEdit{Name: "Content-Type", Value: ct})
+	}
+	for i := counts["content-transfer-encoding"]; i >= 1; i-- {
+		v := ""
+		if i == 1 && (cte == "8bit" || cte == "binary") && !rw.whole {
+			v = cte // the kept body may hold 8-bit parts (RFC 2045 6.4)
+		}
+		edits = append(edits, HeaderEdit{Name: "Content-Transfer-Encoding", Index: i, Value: v})
+	}
+	if counts["mime-version"] == 0 {
+		edits = append(edits, HeaderEdit{Name: "MIME-Version", Value: "1.0"})
+	}
+	rw.edits = edits
+
+	n := notify.Notice{Policy: res.Policy.Name, QueueID: res.Envelope.QueueID,
+		Quarantined: f.cfg.Quarantine.Dir != "" && f.quarantines(Strip), SignatureBroken: res.SignatureBroken,
+		Advice: map[string]string{}}
+	for k, v := range res.Policy.Advice {
+		n.Advice[string(k)] = v
+	}
+	for _, at := range res.Attachments {
+		if at.Action != Strip {
+			continue
+		}
+		kind, detail := deciding(at, res.Policy)
+		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: kind, Detail: detail})
+	}
+	rw.notice = n.Text(res.Policy.Languages)
+	return rw
+}
+
+// deciding returns the finding that made the policy strip an attachment.
+func deciding(at *Attachment, pol *Policy) (kind, detail string) {
+	best := Accept
+	for _, fd := range at.Findings {
+		if a := pol.ActionFor(fd.Kind); a.severity() > best.severity() {
+			best, kind, detail = a, string(fd.Kind), fd.Detail
+		}
+	}
+	if kind == "" {
+		kind = "too-large"
+	}
+	return kind, detail
+}
+
+func (f *Filter) quarantines(a Action) bool {
+	for _, q := range f.cfg.Quarantine.Actions {
+		if q == a {
+			return true
+		}
+	}
+	return false
+}
+
+// occurrence returns the 1-based index of fd among the fields of its name.
+func occurrence(fields []mime.Field, fd mime.Field) int {
+	n := 0
+	for _, x := range fields {
+		if strings.EqualFold(x.Name, fd.Name) {
+			n++
+		}
+		if x.Start == fd.Start {
+			return n
+		}
+	}
+	return n
+}
+
+// removableNode returns the entity whose [DelimStart, End) range removes e
+// from the message: e itself when it is a part of a multipart, else the
+// nearest such ancestor (a message/rfc822 part whose whole body is e). Nil
+// means only the whole body can go.
+func removableNode(e *mime.Entity) *mime.Entity {
+	for n := e; n != nil; n = n.Parent {
+		if n.DelimStart >= 0 {
+			return n
+		}
+	}
+	return nil
+}
+
+func insideRemoved(e *mime.Entity, removed map[*mime.Entity]bool) bool {
+	for p := e.Parent; p != nil; p = p.Parent {
+		if removed[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// detectEOL returns the line ending the message uses.
+func detectEOL(r io.ReaderAt, size int64) string {
+	buf := make([]byte, min(size, 8192))
+	n, _ := r.ReadAt(buf, 0)
+	if i := bytes.IndexByte(buf[:n], '\n'); i > 0 && buf[i-1] == '\r' {
+		return "\r\n"
+	} else if i >= 0 {
+		return "\n"
+	}
+	return "\r\n"
+}
+
+// WriteBody writes the rewritten body of a stripped message.
+func (r *Result) WriteBody(w io.Writer) error {
+	if r.rewrite == nil {
+		_, err := io.Copy(w, io.NewSectionReader(r.msg, r.bodyStart(), r.Bytes-r.bodyStart()))
+		return err
+	}
+	return r.rewrite.writeBody(w, r.msg)
+}
+
+func (r *Result) bodyStart() int64 {
+	if r.root != nil {
+		return r.root.BodyStart
+	}
+	return 0
+}
+
+func (rw *rewrite) writeBody(w io.Writer, msg io.ReaderAt) error {
+	eol := rw.eol
+	bw := &errWriter{w: w}
+	bw.str("This message was modified by officemilter: attachments were removed." + eol + eol)
+	bw.str("--" + rw.boundary + eol)
+	bw.str("Content-Type: text/plain; charset=utf-8" + eol)
+	bw.str("Content-Transfer-Encoding: quoted-printable" + eol)
+	bw.str("Content-Disposition: inline" + eol)
+	bw.str("Content-Description: officemilter notice" + eol + eol)
+	var qp bytes.Buffer
+	qw := quotedprintable.NewWriter(&qp)
+	_, _ = qw.Write([]byte(strings.ReplaceAll(rw.notice, "\n", "\r\n")))
+	_ = qw.Close()
+	bw.str(strings.ReplaceAll(qp.String(), "\r\n", eol))
+	bw.str(eol)
+	if !rw.whole {
+		bw.str("--" + rw.boundary + eol)
+		bw.bytes(rw.inner)
+		bw.str(eol)
+		pos := rw.bodyStart
+		for _, c := range rw.cuts {
+			if c[0] > pos {
+				bw.copy(msg, pos, c[0])
+			}
+			if c[1] > pos {
+				pos = c[1]
+			}
+		}
+		if pos < rw.size {
+			bw.copy(msg, pos, rw.size)
+		}
+		bw.str(eol)
+	}
+	bw.str("--" + rw.boundary + "--" + eol)
+	return bw.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) bytes(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+}
+
+func (e *errWriter) str(s string) { e.bytes([]byte(s)) }
+
+func (e *errWriter) copy(r io.ReaderAt, from, to int64) {
+	if e.err == nil {
+		_, e.err = io.Copy(e.w, io.NewSectionReader(r, from, to-from))
+	}
+}
+
+// HeaderEdits returns the header changes for the verdict: the rewritten
+// message's Content-* fields and the status header (any status header the
+// message arrived with is removed: it is not ours to trust).
+func (r *Result) HeaderEdits(statusHeader string) []HeaderEdit {
+	var edits []HeaderEdit
+	if r.root != nil {
+		n := 0
+		for _, fd := range r.root.Header.Fields {
+			if strings.EqualFold(fd.Name, statusHeader) {
+				n++
+			}
+		}
+		for i := n; i >= 1; i-- {
+			edits = append(edits, HeaderEdit{Name: statusHeader, Index: i})
+		}
+	}
+	if r.rewrite != nil {
+		edits = append(edits, r.rewrite.edits...)
+	}
+	if r.Policy != nil {
+		edits = append(edits, HeaderEdit{Name: statusHeader, Value: r.Status()})
+	}
+	return edits
+}
+
+// Status is the value of the status header: "clean",
+// "stripped; legacy-office; a.doc", "accepted; unscannable; x.7z".
+func (r *Result) Status() string {
+	word := map[Action]string{Accept: "accepted", Strip: "stripped", Reject: "rejected", Tempfail: "tempfailed"}[r.Action]
+	if r.Action == Accept && len(r.Findings) == 0 {
+		return "clean"
+	}
+	var kinds, files []string
+	seenK, seenF := map[string]bool{}, map[string]bool{}
+	for _, fd := range r.Findings {
+		if !seenK[string(fd.Kind)] {
+			seenK[string(fd.Kind)] = true
+			kinds = append(kinds, string(fd.Kind))
+		}
+	}
+	names := r.Stripped
+	if r.Action != Strip {
+		for _, fd := range r.Findings {
+			names = append(names, top(fd.Where))
+		}
+	}
+	for _, n := range names {
+		if n != "" && !seenF[n] {
+			seenF[n] = true
+			files = append(files, n)
+		}
+	}
+	v := word + "; " + strings.Join(kinds, ",")
+	if len(files) > 0 {
+		v += "; " + strings.Join(files, ", ")
+	}
+	return encodeHeaderValue(v)
+}
+
+// encodeHeaderValue keeps a header value ASCII (RFC 2047 for the rest).
+func encodeHeaderValue(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] < ' ' {
+			return stdmime.QEncoding.Encode("utf-8", s)
+		}
+	}
+	return s
+}
+
+// WriteMessage writes the message as it would be delivered: the header with
+// the edits applied (new fields at the end, as the MTA adds them), then the
+// body.
+func (r *Result) WriteMessage(w io.Writer, statusHeader string) error {
+	edits := r.HeaderEdits(statusHeader)
+	bw := &errWriter{w: w}
+	if r.root == nil {
+		bw.copy(r.msg, 0, r.Bytes)
+		return bw.err
+	}
+	eol := detectEOL(r.msg, r.Bytes)
+	counts := map[string]int{}
+	pos := r.root.Start
+	for _, fd := range r.root.Header.Fields {
+		name := strings.ToLower(fd.Name)
+		counts[name]++
+		bw.copy(r.msg, pos, fd.Start)
+		pos = fd.End
+		replaced := false
+		for _, e := range edits {
+			if e.Index == counts[name] && strings.EqualFold(e.Name, fd.Name) {
+				if e.Value != "" {
+					bw.str(fd.Name + ": " + e.Value + eol)
+				}
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			bw.copy(r.msg, fd.Start, fd.End)
+		}
+	}
+	for _, e := range edits {
+		if e.Index == 0 {
+			bw.str(e.Name + ": " + e.Value + eol)
+		}
+	}
+	// Whatever lies between the last field and the body (the blank line).
+	bw.copy(r.msg, pos, r.root.BodyStart)
+	if bw.err != nil {
+		return bw.err
+	}
+	return r.WriteBody(w)
+}
