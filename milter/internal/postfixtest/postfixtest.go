@@ -1,0 +1,356 @@
+// Package postfixtest runs a private Postfix instance on loopback for
+// end-to-end tests: smtpd with a milter, and smtp-sink as the next hop that
+// writes every delivered message to a file. Nothing of the system's Postfix
+// configuration is touched.
+//
+// It needs root (Postfix's master drops privileges itself) and the Debian
+// packages postfix (postfix, postconf, smtp-sink). Without them a test is
+// skipped, except under CI=true, where it fails: CI installs them.
+package postfixtest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Instance is a running private Postfix.
+type Instance struct {
+	Dir        string // everything lives below it
+	SMTPAddr   string // where to send mail
+	MilterAddr string // what smtpd_milters points to (inet:127.0.0.1:PORT)
+	SinkDir    string // one file per delivered message
+
+	t        testing.TB
+	master   *exec.Cmd
+	sink     *exec.Cmd
+	logMu    sync.Mutex
+	log      bytes.Buffer
+	stopOnce sync.Once
+}
+
+// Require fails (CI=true) or skips the test when the real components are
+// missing.
+func Require(t testing.TB, tools ...string) {
+	t.Helper()
+	miss := func(what string) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing under CI; .ci/run installs it (make test)", what)
+		}
+		t.Skipf("%s is missing; run 'make test' as root to install and run everything", what)
+	}
+	if os.Geteuid() != 0 {
+		miss("root (a private Postfix instance needs it)")
+	}
+	for _, tool := range append([]string{"postfix", "postconf", "smtp-sink"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			if _, err2 := os.Stat(filepath.Join("/usr/sbin", tool)); err2 != nil {
+				miss(tool)
+			}
+		}
+	}
+	if _, err := user.Lookup("postfix"); err != nil {
+		miss("the postfix user")
+	}
+}
+
+func tool(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return filepath.Join("/usr/sbin", name)
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Options tune the instance.
+type Options struct {
+	// MilterPort is the port smtpd_milters points to (required).
+	MilterPort int
+	// MessageSizeLimit is Postfix's message_size_limit (default 60 MB).
+	MessageSizeLimit int64
+	// RelayDomains are the recipient domains relayed to the sink
+	// (default example.net, example.org, example.com).
+	RelayDomains []string
+}
+
+// Start runs Postfix and smtp-sink; t.Cleanup stops them.
+func Start(t testing.TB, o Options) *Instance {
+	t.Helper()
+	Require(t)
+	dir, err := os.MkdirTemp("", "officemilter-postfix-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Instance{t: t, Dir: dir}
+	t.Cleanup(func() {
+		in.Stop()
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		} else {
+			t.Logf("postfix instance kept in %s", dir)
+		}
+	})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Chmod(dir, 0o755))
+	conf := filepath.Join(dir, "conf")
+	in.SinkDir = filepath.Join(dir, "sink")
+	for _, d := range []string{conf, filepath.Join(dir, "queue"), filepath.Join(dir, "data"), in.SinkDir} {
+		must(os.MkdirAll(d, 0o755))
+	}
+	pf, err := user.Lookup("postfix")
+	must(err)
+	uid, _ := strconv.Atoi(pf.Uid)
+	gid, _ := strconv.Atoi(pf.Gid)
+	must(os.Chown(filepath.Join(dir, "data"), uid, gid))
+	must(os.Chown(in.SinkDir, uid, gid))
+
+	smtpPort, sinkPort := FreePort(t), FreePort(t)
+	in.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", smtpPort)
+	in.MilterAddr = fmt.Sprintf("inet:127.0.0.1:%d", o.MilterPort)
+	if o.MessageSizeLimit == 0 {
+		o.MessageSizeLimit = 60 << 20
+	}
+	if len(o.RelayDomains) == 0 {
+		o.RelayDomains = []string{"example.net", "example.org", "example.com"}
+	}
+	master, err := os.ReadFile("/etc/postfix/master.cf")
+	must(err)
+	must(os.WriteFile(filepath.Join(conf, "master.cf"), master, 0o644))
+	mainCf := strings.Join([]string{
+		"compatibility_level = 3.6",
+		"queue_directory = " + filepath.Join(dir, "queue"),
+		"data_directory = " + filepath.Join(dir, "data"),
+		"maillog_file = /dev/stdout",
+		"myhostname = mx.test.invalid",
+		"inet_interfaces = loopback-only",
+		"inet_protocols = ipv4",
+		"mynetworks = 127.0.0.0/8",
+		"mydestination =",
+		"local_recipient_maps =",
+		"alias_maps =",
+		"alias_database =",
+		"relay_domains = " + strings.Join(o.RelayDomains, ", "),
+		fmt.Sprintf("relayhost = [127.0.0.1]:%d", sinkPort),
+		"smtp_host_lookup = native",
+		"smtpd_relay_restrictions = permit_mynetworks, reject",
+		"smtputf8_enable = no",
+		"smtpd_milters = " + in.MilterAddr,
+		"non_smtpd_milters = $smtpd_milters",
+		"milter_protocol = 6",
+		"milter_default_action = tempfail",
+		fmt.Sprintf("message_size_limit = %d", o.MessageSizeLimit),
+		"smtp_destination_concurrency_limit = 4",
+		"queue_run_delay = 1s",
+		"minimal_backoff_time = 1s",
+		"maximal_backoff_time = 2s",
+		"",
+	}, "\n")
+	must(os.WriteFile(filepath.Join(conf, "main.cf"), []byte(mainCf), 0o644))
+	for _, args := range [][]string{
+		{"-c", conf, "-F", "*/*/chroot = n"},
+		{"-c", conf, "-M#", "smtp/inet"},
+		{"-c", conf, "-Me", fmt.Sprintf("127.0.0.1:%d/inet = 127.0.0.1:%d inet n - n - - smtpd", smtpPort, smtpPort)},
+	} {
+		if out, err := exec.Command(tool("postconf"), args...).CombinedOutput(); err != nil {
+			t.Fatalf("postconf %v: %v\n%s", args, err, out)
+		}
+	}
+
+	in.sink = exec.Command(tool("smtp-sink"), "-u", "postfix", "-d", filepath.Join(in.SinkDir, "%H%M%S."), fmt.Sprintf("127.0.0.1:%d", sinkPort), "50")
+	in.sink.Stdout, in.sink.Stderr = &lockedWriter{in}, &lockedWriter{in}
+	must(in.sink.Start())
+
+	in.master = exec.Command(tool("postfix"), "-c", conf, "start-fg")
+	in.master.Stdout, in.master.Stderr = &lockedWriter{in}, &lockedWriter{in}
+	must(in.master.Start())
+	go in.master.Wait() //nolint:errcheck // reaped; Stop waits for the pid file to go
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", in.SMTPAddr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postfix did not start listening on %s:\n%s", in.SMTPAddr, in.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return in
+}
+
+type lockedWriter struct{ in *Instance }
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.in.logMu.Lock()
+	defer w.in.logMu.Unlock()
+	return w.in.log.Write(p)
+}
+
+// Log returns what Postfix and smtp-sink printed so far.
+func (in *Instance) Log() string {
+	in.logMu.Lock()
+	defer in.logMu.Unlock()
+	return in.log.String()
+}
+
+// Stop stops Postfix and the sink (idempotent).
+func (in *Instance) Stop() {
+	in.stopOnce.Do(func() {
+		conf := filepath.Join(in.Dir, "conf")
+		_ = exec.Command(tool("postfix"), "-c", conf, "stop").Run()
+		pidFile := filepath.Join(in.Dir, "queue", "pid", "master.pid")
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(pidFile); err != nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if in.sink != nil && in.sink.Process != nil {
+			_ = in.sink.Process.Kill()
+			_ = in.sink.Wait()
+		}
+	})
+}
+
+// Deliveries returns the files the sink wrote, oldest first.
+func (in *Instance) Deliveries() []string {
+	ents, _ := os.ReadDir(in.SinkDir)
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			out = append(out, filepath.Join(in.SinkDir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Delivery is one message as the sink received it.
+type Delivery struct {
+	Path    string
+	From    string   // envelope sender
+	Rcpts   []string // envelope recipients
+	Message []byte   // the message (header and body) as delivered
+}
+
+// WaitDeliveries waits until the sink holds at least n messages (delivery
+// is asynchronous) and returns them, or fails after timeout.
+func (in *Instance) WaitDeliveries(n int, timeout time.Duration) []Delivery {
+	in.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		files := in.Deliveries()
+		if len(files) >= n {
+			// A file may still be in writing: wait until sizes settle.
+			time.Sleep(200 * time.Millisecond)
+			var out []Delivery
+			for _, f := range in.Deliveries() {
+				out = append(out, parseSinkFile(in.t, f))
+			}
+			return out
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("waited %s for %d deliveries, have %d\npostfix log:\n%s", timeout, n, len(files), in.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// parseSinkFile splits smtp-sink's dump: envelope attribute lines
+// (X-Client-Addr, X-Mail-From, X-Rcpt-To ...), then the message.
+func parseSinkFile(t testing.TB, path string) Delivery {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Delivery{Path: path}
+	r := bufio.NewReader(bytes.NewReader(data))
+	off := 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		trim := strings.TrimRight(line, "\r\n")
+		name, value, ok := strings.Cut(trim, ": ")
+		switch {
+		case ok && name == "X-Mail-From":
+			d.From = value
+		case ok && name == "X-Rcpt-To":
+			d.Rcpts = append(d.Rcpts, value)
+		case ok && strings.HasPrefix(name, "X-") && isSinkAttr(name):
+		default:
+			d.Message = data[off:]
+			return d
+		}
+		off += len(line)
+	}
+	d.Message = data[off:]
+	return d
+}
+
+func isSinkAttr(name string) bool {
+	switch name {
+	case "X-Client-Addr", "X-Client-Proto", "X-Helo-Args", "X-Mail-Args", "X-Rcpt-Args", "X-Client-Name", "X-Client-Port":
+		return true
+	}
+	return false
+}
+
+// Reply is an SMTP server's answer to one command.
+type Reply struct {
+	Code int
+	Msg  string
+}
+
+// OK reports a 2xx/3xx reply.
+func (r Reply) OK() bool { return r.Code >= 200 && r.Code < 400 }
+
+func (r Reply) String() string { return fmt.Sprintf("%d %s", r.Code, r.Msg) }
+
+// SendResult holds the replies to one SMTP transaction.
+type SendResult struct {
+	Mail  Reply
+	Rcpts map[string]Reply
+	Data  Reply // the reply after the final "." (zero when no recipient was accepted)
+}
+
+// Send runs one SMTP transaction against the instance.
+func (in *Instance) Send(from string, rcpts []string, msg []byte) SendResult {
+	in.t.Helper()
+	res, err := SendSMTP(in.SMTPAddr, from, rcpts, msg)
+	if err != nil {
+		in.t.Fatalf("smtp: %v\npostfix log:\n%s", err, in.Log())
+	}
+	return res
+}
