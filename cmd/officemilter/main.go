@@ -26,7 +26,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "run the milter daemon for Postfix or Sendmail", runServe},
+		{"scan", "replay .eml files, directories or mbox files through the filter", runScan},
 		{"inspect", "inspect files and print what they are and what they carry", runInspect},
+		{"check-config", "validate a configuration file", runCheckConfig},
 		{"version", "print the version", runVersion},
 	}
 }
