@@ -39,7 +39,7 @@ type Server struct {
 type ServerOptions struct {
 	Log        *zap.Logger
 	Metrics    *Metrics
-	Quarantine *Quarantine     // nil: no quarantine
+	Quarantine *Quarantine    // nil: no quarantine
 	Mailer     *notify.Mailer // nil: no sender notifications
 }
 

@@ -294,7 +294,7 @@ func (p *progressBar) draw() {
 		bar := strings.Repeat("#", int(frac*width)) + strings.Repeat(".", width-int(frac*width))
 		eta := "?"
 		if frac > 0 {
-			eta = time.Duration(el/frac*(1-frac)*float64(time.Second)).Round(time.Second).String()
+			eta = time.Duration(el / frac * (1 - frac) * float64(time.Second)).Round(time.Second).String()
 		}
 		line += fmt.Sprintf("  [%s] %3.0f%%  ETA %s", bar, frac*100, eta)
 	}
