@@ -4,12 +4,39 @@ import (
 	"encoding/binary"
 	"strings"
 
+	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/internal/olenative"
 )
 
 // maxCompObj bounds what is read of a \x01CompObj stream (its strings are
 // short class names).
 const maxCompObj = 4096
+
+// [MS-OLEDS] 2.3.7 OLEStream.Flags: the object is a link to a file or URL.
+const oleStreamLinked = 0x00000001
+
+// object reports an embedded OLE object storage: what class it is, whether
+// it is an ActiveX control (Word and Excel keep those in object storages
+// with a \x03OCXNAME stream, their class a "Forms.*" ProgID) and whether
+// it is linked rather than embedded (its \x01Ole stream says so; the
+// content is then fetched from elsewhere when the document is opened).
+func (w *walker) object(k *node, where string) error {
+	detail := w.objectDetail(k, where)
+	w.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Where: where, Detail: detail})
+	if k.stream("\x03OCXNAME") != nil || strings.HasPrefix(detail, "OLE object (Forms.") {
+		w.s.Emit(inspect.Finding{Kind: inspect.KindActiveContent, Where: where, Detail: "ActiveX control" + strings.TrimPrefix(detail, "OLE object")})
+	}
+	if os := k.stream("\x01Ole"); os != nil {
+		b, ok, err := w.readAll(os, join(where, os.name), 8)
+		if err != nil {
+			return err
+		}
+		if ok && len(b) == 8 && binary.LittleEndian.Uint32(b[4:])&oleStreamLinked != 0 {
+			w.s.Emit(inspect.Finding{Kind: inspect.KindExternalReference, Where: where, Detail: "linked OLE object" + strings.TrimPrefix(detail, "OLE object")})
+		}
+	}
+	return nil
+}
 
 // objectDetail describes an embedded object storage by its class: the
 // ProgID or user type of its \x01CompObj stream ([MS-OLEDS] 2.3.8), else a

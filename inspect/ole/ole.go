@@ -112,7 +112,9 @@ func (w *walker) storage(n *node, where string, depth int) (docInfo, error) {
 				continue
 			}
 			if isObjectStorage(n, k) {
-				w.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Where: kw, Detail: w.objectDetail(k, kw)})
+				if err := w.object(k, kw); err != nil {
+					return info, err
+				}
 			}
 			if _, err := w.storage(k, kw, depth+1); err != nil {
 				return info, err
