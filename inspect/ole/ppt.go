@@ -147,7 +147,7 @@ func (w *walker) pptRecords(sr *io.SectionReader, start, end int64, fn func(pptR
 			return err
 		}
 		if end-off < pptRecordHeader {
-			return malformed("PowerPoint record at offset %d is cut off", off)
+			return nil // padding too short to hold a record
 		}
 		if _, err := sr.ReadAt(h[:], off); err != nil {
 			return err
