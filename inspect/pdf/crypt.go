@@ -51,9 +51,13 @@ type security struct {
 	// (ISO 32000-1 7.6.5).
 	stm, str, eff method
 	cf            dict
-	// key is the file key, set when the empty user password opens the
-	// document.
-	key []byte
+	// opened is set when the password tried opens the document; key is
+	// then the file key (for R5 and R6 derived on first use: the R6 hash
+	// is costly and a document without object streams or embedded files
+	// never needs it).
+	opened bool
+	pw     []byte
+	key    []byte
 	// problem says why the handler cannot be evaluated (unsupported or
 	// malformed), empty when it can.
 	problem string
@@ -188,10 +192,18 @@ func (s *security) open(password []byte) bool {
 	}
 	key := s.fileKeyR4(password)
 	if s.checkUserR4(key) {
-		s.key = key
+		s.key, s.opened = key, true
 		return true
 	}
 	return false
+}
+
+// fileKey returns the file key of an opened document.
+func (s *security) fileKey() []byte {
+	if s.key == nil && s.opened && s.r >= 5 {
+		s.key = s.keyR56(s.pw)
+	}
+	return s.key
 }
 
 // fileKeyR4 is ISO 32000-1 7.6.3.3 Algorithm 2.
@@ -257,19 +269,22 @@ func (s *security) openR56(password []byte) bool {
 	if len(password) > 127 {
 		password = password[:127]
 	}
-	validation, keySalt := s.u[32:40], s.u[40:48]
-	if !bytes.Equal(s.hash(password, validation, nil), s.u[:32]) {
+	if !bytes.Equal(s.hash(password, s.u[32:40], nil), s.u[:32]) {
 		return false
 	}
-	ik := s.hash(password, keySalt, nil)
-	block, err := aes.NewCipher(ik)
+	s.opened, s.pw = true, password
+	return true
+}
+
+// keyR56 decrypts /UE with the hash of the password and the key salt.
+func (s *security) keyR56(password []byte) []byte {
+	block, err := aes.NewCipher(s.hash(password, s.u[40:48], nil))
 	if err != nil {
-		return false
+		return nil
 	}
 	key := make([]byte, 32)
 	cipher.NewCBCDecrypter(block, make([]byte, 16)).CryptBlocks(key, s.ue[:32])
-	s.key = key
-	return true
+	return key
 }
 
 // hash is SHA-256 for R5 and ISO 32000-2 7.6.4.3.4 Algorithm 2.B for R6.
@@ -327,22 +342,23 @@ func (s *security) hash(password, salt, udata []byte) []byte {
 // objectKey is ISO 32000-1 7.6.2 Algorithm 1 (and 1.A for AESV3: the file
 // key itself).
 func (s *security) objectKey(num, gen int32, m method) []byte {
+	key := s.fileKey()
 	if m == cryptAESV3 {
-		return s.key
+		return key
 	}
 	h := md5.New()
-	h.Write(s.key)
+	h.Write(key)
 	h.Write([]byte{byte(num), byte(num >> 8), byte(num >> 16), byte(gen), byte(gen >> 8)})
 	if m == cryptAESV2 {
 		h.Write([]byte("sAlT"))
 	}
-	return h.Sum(nil)[:min(len(s.key)+5, 16)]
+	return h.Sum(nil)[:min(len(key)+5, 16)]
 }
 
 // decrypt decrypts a string of object num gen with method m. What cannot be
 // decrypted (a short AES string) is returned as it is.
 func (s *security) decrypt(b []byte, num, gen int32, m method) []byte {
-	if s == nil || s.key == nil || m == cryptNone || m == cryptUnknown {
+	if s == nil || !s.opened || m == cryptNone || m == cryptUnknown {
 		return b
 	}
 	k := s.objectKey(num, gen, m)
@@ -382,7 +398,7 @@ func unpad(b []byte) []byte {
 
 // decryptReader decrypts a stream of object num gen with method m.
 func (s *security) decryptReader(r io.Reader, num, gen int32, m method) (io.Reader, error) {
-	if s == nil || s.key == nil || m == cryptNone {
+	if s == nil || !s.opened || m == cryptNone {
 		return r, nil
 	}
 	if m == cryptUnknown {

@@ -100,6 +100,7 @@ type doc struct {
 	trailerOffs []int64
 	xrefOffs    []int64
 	covered     int64
+	extents     [][2]int64 // confirmed stream data ranges, in file order
 	deferred    []cand
 
 	table     map[int32]*entry
@@ -386,6 +387,7 @@ func (d *doc) parseCand(c cand) error {
 		st.n, covers = d.streamExtent(st)
 		if end := st.off + st.n; covers && end > d.covered {
 			d.covered = end
+			d.extents = append(d.extents, [2]int64{st.off, end})
 		}
 		switch st.d.get("Type") {
 		case name("XRef"):
@@ -496,9 +498,19 @@ func (d *doc) findEndstream(off int64) int64 {
 	return e
 }
 
+// inStream reports whether off lies inside confirmed stream data (where an
+// embedded document's own "trailer" and "xref" are data, not structure).
+func (d *doc) inStream(off int64) bool {
+	i := sort.Search(len(d.extents), func(i int) bool { return d.extents[i][0] > off }) - 1
+	return i >= 0 && off < d.extents[i][1]
+}
+
 // parseTrailers reads every trailer dictionary (ISO 32000-1 7.5.5).
 func (d *doc) parseTrailers() error {
 	for _, off := range d.trailerOffs {
+		if d.inStream(off) {
+			continue
+		}
 		if err := d.countObject(); err != nil {
 			return err
 		}
@@ -535,6 +547,9 @@ func (d *doc) parseListed() error {
 		return len(listed) <= 2*d.lim.MaxPDFObjects
 	}
 	for _, off := range d.xrefOffs {
+		if d.inStream(off) {
+			continue
+		}
 		if err := d.xrefTable(off, add); err != nil {
 			return err
 		}
@@ -598,7 +613,6 @@ func (d *doc) xrefTable(off int64, add func(int64) bool) error {
 		default:
 			ints = 0
 		}
-		_ = g
 	}
 	d.src.lexed += int64(l.pos)
 	return d.budget()
@@ -716,7 +730,7 @@ func (d *doc) openSecurity() {
 
 // locked reports whether the document is encrypted with a key we do not
 // have: its streams cannot be read.
-func (d *doc) locked() bool { return d.sec != nil && d.sec.key == nil }
+func (d *doc) locked() bool { return d.sec != nil && !d.sec.opened }
 
 // filters returns a stream's filter chain and parameters (ISO 32000-1 7.3.8.2).
 func (d *doc) filters(sd dict) ([]name, []dict, error) {
@@ -761,7 +775,7 @@ func (d *doc) open(st *stream, embedded bool) (io.Reader, error) {
 		return nil, err
 	}
 	var r io.Reader = io.NewSectionReader(d.src.r, st.off, st.n)
-	if d.sec != nil && d.sec.key != nil && st.d.get("Type") != name("XRef") {
+	if d.sec != nil && d.sec.opened && st.d.get("Type") != name("XRef") {
 		// ISO 32000-1 7.6.5: a /Crypt filter first in the chain overrides
 		// the default crypt filter.
 		m := d.sec.stm

@@ -198,7 +198,7 @@ func TestPredictors(t *testing.T) {
 }
 
 func TestCBCReader(t *testing.T) {
-	s := &security{key: bytes.Repeat([]byte{7}, 32)}
+	s := &security{key: bytes.Repeat([]byte{7}, 32), opened: true}
 	// Encrypt with the string path's inverse: decrypt(encrypt(x)) == x for
 	// every length, the padding removed.
 	for _, n := range []int{0, 1, 15, 16, 17, 4080, 4096, 10000} {

@@ -373,6 +373,20 @@ func genXrefStream() []byte {
 	return b.Bytes()
 }
 
+// genEmbeddedPDF embeds, uncompressed, a small PDF whose own trailer names
+// an /Encrypt dictionary: the embedded document's structure is data of the
+// outer one and must not make it look encrypted.
+func genEmbeddedPDF() []byte {
+	inner := "%PDF-1.4\n1 0 obj\n<< /Filter /Standard /V 1 /R 2 /O <" + strings.Repeat("ab", 32) + "> /U <" + strings.Repeat("cd", 32) +
+		"> /P -4 >>\nendobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size 2 /Encrypt 1 0 R /Root 1 0 R >>\nstartxref\n100\n%%EOF\n"
+	objs := withCatalog("<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(inner.pdf) 6 0 R] >> >> >>", onePage("")...)
+	objs = append(objs,
+		pdfObj{num: 6, body: "<< /Type /Filespec /F (inner.pdf) /EF << /F 7 0 R >> >>"},
+		pdfObj{num: 7, body: "<< /Type /EmbeddedFile >>", data: []byte(inner)},
+	)
+	return buildPDF(objs, "/Root 1 0 R")
+}
+
 // lzwEncode is a PDF LZW encoder (ISO 32000-1 7.4.4.2) for the tests.
 func lzwEncode(data []byte, early int) []byte {
 	var out []byte
@@ -478,6 +492,7 @@ var generated = map[string]func() []byte{
 	"hidden_in_stream.pdf":     func() []byte { return genHiddenInStream(false) },
 	"listed_in_stream.pdf":     func() []byte { return genHiddenInStream(true) },
 	"listed_in_xrefstream.pdf": genXrefStream,
+	"embedded_pdf.pdf":         genEmbeddedPDF,
 }
 
 // qpdfFixtures are made from generated fixtures by qpdf 11 (Debian package

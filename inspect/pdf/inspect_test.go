@@ -100,6 +100,7 @@ func TestInspectFixtures(t *testing.T) {
 		{file: "hidden_in_stream.pdf"},
 		{file: "listed_in_stream.pdf", active: []string{"/JavaScript"}},
 		{file: "listed_in_xrefstream.pdf", active: []string{"/JavaScript"}},
+		{file: "embedded_pdf.pdf", active: []string{"/EmbeddedFile"}, other: []string{"inner.pdf"}},
 		// Owner password only: decrypted and inspected, objects streams
 		// included; not encrypted.
 		{file: "owner_rc4_128.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
@@ -180,7 +181,7 @@ func TestUserPassword(t *testing.T) {
 			if err := d.run(); err != nil {
 				t.Fatal(err)
 			}
-			if d.sec == nil || d.sec.key != nil {
+			if d.sec == nil || d.sec.opened {
 				t.Fatalf("security %+v: want encrypted without a key", d.sec)
 			}
 			if d.sec.open([]byte("wrong")) {

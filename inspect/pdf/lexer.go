@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // The lexer reads the PDF token syntax (ISO 32000-1 7.2, 7.3) from a window
@@ -362,6 +363,14 @@ func (l *lexer) value(t token, depth int) (object, error) {
 		if t.i < 0 || t.i > math.MaxInt32 {
 			return t.i, nil
 		}
+		switch r, st := l.quickRef(t.i); st {
+		case refYes:
+			return r, nil
+		case refNo:
+			return t.i, nil
+		case refMore:
+			return nil, errMore
+		}
 		save := l.pos
 		t2, err := l.next()
 		if err != nil {
@@ -381,7 +390,7 @@ func (l *lexer) value(t token, depth int) (object, error) {
 	case tReal:
 		return t.f, nil
 	case tName:
-		return name(t.s), nil
+		return intern(t.s), nil
 	case tString:
 		return str(t.s), nil
 	case tArrOpen:
@@ -400,6 +409,61 @@ func (l *lexer) value(t token, depth int) (object, error) {
 		return kw(t.s), nil
 	}
 	return nil, nil
+}
+
+type refState uint8
+
+const (
+	refNo refState = iota
+	refYes
+	refMore // the window ends before it can tell
+	refSlow // a comment is in the way: use the tokenizer
+)
+
+// quickRef tells whether "gen R" follows an integer without tokenizing:
+// most integers in a document are not object numbers, and looking ahead
+// two tokens for each would triple the work on number arrays.
+func (l *lexer) quickRef(num int64) (ref, refState) {
+	b := l.b
+	i := l.pos
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	j := i
+	for j < len(b) && isDigit(b[j]) {
+		j++
+	}
+	switch {
+	case j == len(b) && !l.eof:
+		return ref{}, refMore
+	case i < len(b) && b[i] == '%':
+		return ref{}, refSlow
+	case j == i || j-i > 10 || (j < len(b) && !isSpace(b[j])):
+		return ref{}, refNo
+	}
+	k := j
+	for k < len(b) && isSpace(b[k]) {
+		k++
+	}
+	switch {
+	case k+1 >= len(b) && !l.eof:
+		return ref{}, refMore
+	case k >= len(b):
+		return ref{}, refNo
+	case b[k] == '%':
+		return ref{}, refSlow
+	case b[k] != 'R' || (k+1 < len(b) && isRegular(b[k+1])):
+		return ref{}, refNo
+	}
+	var gen int64
+	for _, c := range b[i:j] {
+		gen = gen*10 + int64(c-'0')
+	}
+	if gen > math.MaxInt32 {
+		return ref{}, refNo
+	}
+	l.pos = k + 1
+	return ref{num: int32(num), gen: int32(gen)}, refYes
 }
 
 // array parses the rest of an array after "[".
@@ -447,12 +511,39 @@ func (l *lexer) array(depth int) (object, error) {
 	}
 }
 
+// common names are shared instead of allocated for every occurrence.
+var common = func() map[string]name {
+	m := map[string]name{}
+	for _, n := range strings.Fields(`Type Subtype Length Filter DecodeParms FlateDecode
+		Page Pages Parent Kids Count MediaBox CropBox Contents Resources Font
+		Type1 TrueType Type0 BaseFont FirstChar LastChar Widths FontDescriptor
+		Encoding WinAnsiEncoding ProcSet PDF Text ImageB ImageC XObject Image
+		Width Height BitsPerComponent ColorSpace DeviceRGB DeviceGray DCTDecode
+		ExtGState Annots Annot Link Rect Border A S D URI GoTo Dest XYZ Fit
+		Catalog Root Info Size Prev ID ObjStm XRef N First W Index Outlines
+		Names Dests Title Producer Creator CreationDate ModDate Metadata XML
+		FontName Flags FontBBox ItalicAngle Ascent Descent CapHeight StemV
+		FontFile FontFile2 FontFile3 ToUnicode CIDSystemInfo DW CIDFontType2
+		Identity Identity-H DescendantFonts Columns Predictor Lang StructParents
+		Group Transparency CS I K P Tabs BM CA ca Normal AIS`) {
+		m[n] = name(n)
+	}
+	return m
+}()
+
+func intern(b []byte) name {
+	if n, ok := common[string(b)]; ok {
+		return n
+	}
+	return name(b)
+}
+
 // dict parses the rest of a dictionary after "<<".
 func (l *lexer) dict(depth int) (object, error) {
 	if depth > maxDepth {
 		return nil, errDeep
 	}
-	var d dict
+	d := make(dict, 0, 8)
 	for {
 		start := l.pos
 		t, err := l.next()
@@ -478,7 +569,7 @@ func (l *lexer) dict(depth int) (object, error) {
 		default:
 			continue
 		}
-		k := name(t.s)
+		k := intern(t.s)
 		vstart := l.pos
 		t2, err := l.next()
 		if err != nil {
