@@ -228,7 +228,7 @@ func idListPath(list []byte) string {
 	var parts []string
 	for i := 0; i < 64 && len(list) >= 2; i++ {
 		n := int(le.Uint16(list))
-		if n == 0 || n > len(list) {
+		if n < 2 || n > len(list) { // 0 terminates the list; 1 is invalid
 			break
 		}
 		item := list[2:n]

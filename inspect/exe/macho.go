@@ -15,6 +15,7 @@ const (
 	cpuArch6432 = 0x02000000 // CPU_ARCH_ABI64_32
 
 	maxFatArchs = 44 // sniff.go: 45 and up is a Java class file version
+	maxFatNames = 6  // architectures named in a Detail
 )
 
 var machoCPUs = map[uint32]string{
@@ -102,7 +103,11 @@ func fatDetail(p inspect.Part, n uint32) (string, error) {
 	var names []string
 	bad := len(tab) < int(n)*20
 	for i := 0; i+20 <= len(tab); i += 20 {
-		names = append(names, cpuName(binary.BigEndian.Uint32(tab[i:])))
+		if len(names) < maxFatNames {
+			names = append(names, cpuName(binary.BigEndian.Uint32(tab[i:])))
+		} else if len(names) == maxFatNames {
+			names = append(names, "...")
+		}
 		off, size := int64(binary.BigEndian.Uint32(tab[i+8:])), int64(binary.BigEndian.Uint32(tab[i+12:]))
 		if off+size > p.Size {
 			bad = true

@@ -222,9 +222,6 @@ func overlay(ctx context.Context, p inspect.Part, s inspect.Scope, tableOff, nSe
 	if len(win) >= 20 && bytes.Equal(win[4:20], []byte("\xef\xbe\xad\xdeNullsoftInst")) {
 		return "Nullsoft installer", nil
 	}
-	if bytes.Contains(win[:min(len(win), 4096)], []byte("Inno Setup Setup Data")) {
-		return "Inno Setup installer", nil
-	}
 	first, name := -1, ""
 	for _, a := range archiveMagics {
 		if i := bytes.Index(win, a.magic); i >= 0 && (first < 0 || i < first) {

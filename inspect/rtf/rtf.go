@@ -31,7 +31,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	s.SetType(inspect.TypeRTF)
 	ps := &parser{
 		ctx: ctx, part: p, s: s,
-		rd:    reader{r: p.R, size: p.Size, buf: make([]byte, 0, readChunk)},
+		rd:    reader{r: p.R, size: p.Size, buf: make([]byte, 0, min(p.Size, readChunk))},
 		stack: []group{{uc: 1}},
 	}
 	defer ps.release()

@@ -42,7 +42,7 @@ const chunk = 64 << 10
 // the last keep bytes of the previous one (so a marker across a boundary is
 // seen whole); off is the file offset of the chunk's first byte.
 func each(ctx context.Context, p inspect.Part, keep int, fn func(b []byte, off int64) bool) error {
-	buf := make([]byte, 0, chunk+keep)
+	buf := make([]byte, 0, min(p.Size, chunk)+int64(keep))
 	var off int64 // file offset of buf[0]
 	for pos := int64(0); pos < p.Size; {
 		if err := ctx.Err(); err != nil {
