@@ -59,6 +59,9 @@ type entry struct {
 type trailer struct {
 	pos int64
 	d   dict
+	// inStream: found inside stream data, where an embedded document's
+	// own trailer lies (see openSecurity).
+	inStream bool
 }
 
 type objStm struct {
@@ -216,7 +219,7 @@ func (d *doc) scanRaw() error {
 			d.hdr = int64(i)
 		}
 	}
-	const chunk = 1 << 20
+	chunk := scanChunk
 	const back = 64
 	size := d.src.size
 	for base := int64(0); base < size; base += chunk {
@@ -508,9 +511,6 @@ func (d *doc) inStream(off int64) bool {
 // parseTrailers reads every trailer dictionary (ISO 32000-1 7.5.5).
 func (d *doc) parseTrailers() error {
 	for _, off := range d.trailerOffs {
-		if d.inStream(off) {
-			continue
-		}
 		if err := d.countObject(); err != nil {
 			return err
 		}
@@ -525,7 +525,7 @@ func (d *doc) parseTrailers() error {
 				continue
 			}
 			if t, ok := v.(dict); ok && err == nil {
-				d.trailers = append(d.trailers, trailer{pos: off, d: pruneDict(t)})
+				d.trailers = append(d.trailers, trailer{pos: off, d: pruneDict(t), inStream: d.inStream(off)})
 			}
 			break
 		}
@@ -687,20 +687,33 @@ func (d *doc) resolveOwner(v object) (object, objInfo) {
 
 // openSecurity reads /Encrypt from the newest trailer that has one and
 // tries the empty user password (ISO 32000-1 7.6.3.4).
+//
+// A trailer inside stream data is usually an embedded document's: it counts
+// only when no other trailer has /Encrypt and its /Encrypt names an
+// encryption dictionary of this file, because a document whose startxref
+// points into what a stream's /Length covers is still read that way.
 func (d *doc) openSecurity() {
-	var enc, id object
-	for i := len(d.trailers) - 1; i >= 0; i-- {
-		if e := d.trailers[i].d.get("Encrypt"); e != nil {
-			enc, id = e, d.trailers[i].d.get("ID")
-			break
+	var encd dict
+	var id object
+	for _, inStream := range []bool{false, true} {
+		for i := len(d.trailers) - 1; i >= 0 && encd == nil; i-- {
+			t := d.trailers[i]
+			e := t.d.get("Encrypt")
+			if e == nil || t.inStream != inStream {
+				continue
+			}
+			ed, ok := d.resolve(e).(dict)
+			if inStream && (!ok || ed.get("Filter") == nil) {
+				continue
+			}
+			if !ok {
+				return // readers ignore an /Encrypt that is not a dictionary
+			}
+			encd, id = ed, t.d.get("ID")
 		}
 	}
-	if enc == nil {
+	if encd == nil {
 		return
-	}
-	encd, ok := d.resolve(enc).(dict)
-	if !ok {
-		return // readers ignore an /Encrypt that is not a dictionary
 	}
 	if id == nil {
 		for i := len(d.trailers) - 1; i >= 0 && id == nil; i-- {

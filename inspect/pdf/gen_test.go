@@ -387,6 +387,18 @@ func genEmbeddedPDF() []byte {
 	return buildPDF(objs, "/Root 1 0 R")
 }
 
+// genTrailerInStream hides the trailer that names /Encrypt inside the data
+// of a stream whose /Length covers it, where readers that follow startxref
+// still find it: the document must still count as encrypted.
+func genTrailerInStream() []byte {
+	objs := withCatalog("<< /Type /Catalog /Pages 2 0 R >>", onePage("")...)
+	objs = append(objs,
+		pdfObj{num: 8, body: "<< >>", data: []byte("xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 10 /Root 1 0 R /Encrypt 9 0 R /ID [<00112233445566778899aabbccddeeff>] >>\n")},
+		pdfObj{num: 9, body: "<< /Filter /Standard /V 1 /R 2 /O <" + strings.Repeat("ab", 32) + "> /U <" + strings.Repeat("cd", 32) + "> /P -4 >>"},
+	)
+	return buildPDF(objs, "/Root 1 0 R")
+}
+
 // lzwEncode is a PDF LZW encoder (ISO 32000-1 7.4.4.2) for the tests.
 func lzwEncode(data []byte, early int) []byte {
 	var out []byte
@@ -493,6 +505,7 @@ var generated = map[string]func() []byte{
 	"listed_in_stream.pdf":     func() []byte { return genHiddenInStream(true) },
 	"listed_in_xrefstream.pdf": genXrefStream,
 	"embedded_pdf.pdf":         genEmbeddedPDF,
+	"trailer_in_stream.pdf":    genTrailerInStream,
 }
 
 // qpdfFixtures are made from generated fixtures by qpdf 11 (Debian package

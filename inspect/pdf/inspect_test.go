@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -101,6 +102,7 @@ func TestInspectFixtures(t *testing.T) {
 		{file: "listed_in_stream.pdf", active: []string{"/JavaScript"}},
 		{file: "listed_in_xrefstream.pdf", active: []string{"/JavaScript"}},
 		{file: "embedded_pdf.pdf", active: []string{"/EmbeddedFile"}, other: []string{"inner.pdf"}},
+		{file: "trailer_in_stream.pdf", encrypted: "PDF user password (R2 RC4-40)"},
 		// Owner password only: decrypted and inspected, objects streams
 		// included; not encrypted.
 		{file: "owner_rc4_128.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
@@ -323,5 +325,41 @@ func TestCorpusPDFs(t *testing.T) {
 				t.Errorf("MZ child %v, want %v (children %d)", mz, w.mz, len(s.children))
 			}
 		})
+	}
+}
+
+// TestWindowedReads inspects every fixture again with the file read window
+// by window in tiny scan chunks (as a large file is) and expects the same
+// findings and children.
+func TestWindowedReads(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.pdf"))
+	type result struct {
+		findings []inspect.Finding
+		children []string
+		err      string
+	}
+	run := func(b []byte) result {
+		s, err := inspectBytes(t, b, inspect.Limits{})
+		var r result
+		r.findings = s.findings
+		for _, c := range s.children {
+			r.children = append(r.children, c.name+":"+string(c.data))
+		}
+		if err != nil {
+			r.err = err.Error()
+		}
+		return r
+	}
+	for _, f := range files {
+		b := readFixture(t, f[len("testdata/"):])
+		want := run(b)
+		for _, chunk := range []int64{5, 64, 1000} {
+			wholeFileMax, scanChunk = 0, chunk
+			got := run(b)
+			wholeFileMax, scanChunk = 8<<20, 1<<20
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s chunk %d: %+v, want %+v", f, chunk, got, want)
+			}
+		}
 	}
 }

@@ -17,7 +17,13 @@ type source struct {
 }
 
 // wholeFileMax: files up to this size are held in memory while inspected.
-const wholeFileMax = 8 << 20
+// scanChunk is how much of a larger file is read at once when scanning.
+// (Variables so that the tests can exercise the windowed reads and the
+// chunk boundaries with small files.)
+var (
+	wholeFileMax int64 = 8 << 20
+	scanChunk    int64 = 1 << 20
+)
 
 func newSource(r io.ReaderAt, size int64) (*source, error) {
 	s := &source{r: r, size: size}
@@ -69,9 +75,9 @@ func (s *source) index(off, limit int64, pat []byte) int64 {
 		}
 		return -1
 	}
-	const chunk = 1 << 20
+	chunk := scanChunk
 	for off < limit {
-		n := min(int64(chunk+len(pat)), limit-off)
+		n := min(chunk+int64(len(pat)), limit-off)
 		b, _ := s.window(off, int(n))
 		if len(b) == 0 {
 			return -1
