@@ -405,3 +405,22 @@ func TestOffcryptoFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestMSIFromMsibuild checks installer detection on a database written by
+// msitools (testdata/README.md), by its class and, with the class erased,
+// by its encoded stream names.
+func TestMSIFromMsibuild(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "msibuild.msi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noClass := append([]byte(nil), b...)
+	dir := (int64(binary.LittleEndian.Uint32(noClass[48:])) + 1) * 512
+	clear(noClass[dir+80 : dir+96]) // the root entry's CLSID ([MS-CFB] 2.6.1)
+	for name, data := range map[string][]byte{"class": b, "names": noClass} {
+		res := inspectBytes(t, New(), "setup.bin", data)
+		if res.Type != inspect.TypeMSI || !has(res, want{inspect.KindExecutable, "", "msi installer"}) {
+			t.Errorf("%s: type %q findings %+v, want msi with an executable finding", name, res.Type, res.Findings)
+		}
+	}
+}
