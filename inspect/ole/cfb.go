@@ -214,9 +214,13 @@ func (f *cfbFile) sectorOff(n uint32) int64 { return (int64(n) + 1) * f.ss }
 
 // readSector reads regular sector n into b (len(b) == ss); a short last
 // sector is zero-padded.
-func (f *cfbFile) readSector(n uint32, b []byte) error {
-	if n >= f.nsect {
-		return malformed("sector %d beyond the end of the file (%d sectors)", n, f.nsect)
+func (f *cfbFile) readSector(n uint32, b []byte) error { return f.readSectors(n, b) }
+
+// readSectors reads len(b)/ss consecutive sectors starting at n; a short
+// last sector is zero-padded.
+func (f *cfbFile) readSectors(n uint32, b []byte) error {
+	if int64(n)+int64(len(b))/f.ss > int64(f.nsect) {
+		return malformed("sector %d beyond the end of the file (%d sectors)", int64(n)+int64(len(b))/f.ss-1, f.nsect)
 	}
 	k, err := f.r.ReadAt(b, f.sectorOff(n))
 	if k < len(b) {
@@ -304,20 +308,30 @@ func (f *cfbFile) readFAT(h *cfbHeader) error {
 	// only those that describe real sectors.
 	n := min(int64(len(ids))*f.ss/4, int64(f.nsect))
 	f.fat = make([]uint32, n)
-	for i, s := range ids {
-		if int64(i)*f.ss/4 >= n {
-			break
+	perFAT := f.ss / 4
+	ids = ids[:(n+perFAT-1)/perFAT]
+	// FAT sectors are usually contiguous: read runs of them at once.
+	const maxRun = 256
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && j-i < maxRun && ids[j] == ids[j-1]+1 {
+			j++
 		}
-		if err := f.spend(1); err != nil {
+		if err := f.spend(j - i); err != nil {
 			return err
 		}
-		if err := f.readSector(s, buf); err != nil {
+		if cap(buf) < (j-i)*int(f.ss) {
+			buf = make([]byte, (j-i)*int(f.ss))
+		}
+		run := buf[:(j-i)*int(f.ss)]
+		if err := f.readSectors(ids[i], run); err != nil {
 			return err
 		}
-		dst := f.fat[int64(i)*f.ss/4:]
-		for j := 0; j < len(dst) && j < int(f.ss/4); j++ {
-			dst[j] = binary.LittleEndian.Uint32(buf[4*j:])
+		dst := f.fat[int64(i)*perFAT:]
+		for k := 0; k < len(dst) && k < len(run)/4; k++ {
+			dst[k] = binary.LittleEndian.Uint32(run[4*k:])
 		}
+		i = j
 	}
 	return nil
 }

@@ -99,6 +99,33 @@ func keys(m map[string][]byte) []string {
 	return out
 }
 
+// TestCFBDIFAT reads files whose FAT sectors are listed in DIFAT sectors:
+// a small one with a single header slot and an 8 MB one past the 109
+// header slots.
+func TestCFBDIFAT(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		size  int
+		slots int
+	}{{"one header slot", 300 << 10, 1}, {"beyond 109 FAT sectors", 8 << 20, 109}} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := fill(tc.size, 7)
+			b, l := buildCFBSlots(storage("", stream("big", data), stream("small", fill(10, 1))), 9, tc.slots)
+			if len(l.fatSecs) <= tc.slots {
+				t.Fatalf("fixture has %d FAT sectors, no DIFAT needed", len(l.fatSecs))
+			}
+			f, err := openCFB(context.Background(), bytes.NewReader(b), int64(len(b)), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := walkStreams(t, f)
+			if !bytes.Equal(got["big"], data) || !bytes.Equal(got["small"], fill(10, 1)) {
+				t.Error("stream content differs")
+			}
+		})
+	}
+}
+
 // TestCFBRandomAccess reads a multi-sector stream at odd offsets.
 func TestCFBRandomAccess(t *testing.T) {
 	data := fill(20000, 9)

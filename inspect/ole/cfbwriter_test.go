@@ -11,8 +11,9 @@ import (
 // A minimal compound file writer ([MS-CFB]) for test fixtures: version 3
 // (512-byte sectors) or 4 (4096), small streams in the mini stream, big
 // ones in regular sectors, balanced sibling trees. It writes only what the
-// tests need and panics on what it does not support (more than 109 FAT
-// sectors).
+// tests need. FAT sectors beyond the header's 109 slots (or beyond
+// headerSlots, to exercise the DIFAT chain in small files) are listed in
+// DIFAT sectors ([MS-CFB] 2.5).
 
 // tStream is a stream in a fixture tree.
 type tStream struct {
@@ -65,6 +66,12 @@ func cfbCompare(a, b string) bool {
 
 // buildCFB writes root as a compound file with sector shift 9 or 12.
 func buildCFB(root tStorage, shift uint) ([]byte, *cfbLayout) {
+	return buildCFBSlots(root, shift, 109)
+}
+
+// buildCFBSlots is buildCFB with at most headerSlots FAT sector numbers in
+// the header; the others go to DIFAT sectors.
+func buildCFBSlots(root tStorage, shift uint, headerSlots int) ([]byte, *cfbLayout) {
 	ss := int64(1) << shift
 	lay := &cfbLayout{ss: ss, entries: map[string]uint32{}, starts: map[string]uint32{}, mini: map[string]bool{}}
 	var ents []*wEntry
@@ -147,19 +154,20 @@ func buildCFB(root tStorage, shift uint) ([]byte, *cfbLayout) {
 	for _, b := range bigs {
 		nBig += secs(b.e.size)
 	}
-	nFAT := uint32(1)
+	perDIFAT := uint32(ss/4 - 1)
+	nFAT, nDIFAT := uint32(1), uint32(0)
 	for {
-		total := nFAT + nDir + nMiniFAT + nMini + nBig
+		if nFAT > uint32(headerSlots) {
+			nDIFAT = (nFAT - uint32(headerSlots) + perDIFAT - 1) / perDIFAT
+		}
+		total := nFAT + nDIFAT + nDir + nMiniFAT + nMini + nBig
 		need := uint32((int64(total) + ss/4 - 1) / (ss / 4))
 		if need <= nFAT {
 			break
 		}
 		nFAT = need
 	}
-	if nFAT > 109 {
-		panic("fixture too large for a header-only DIFAT")
-	}
-	total := nFAT + nDir + nMiniFAT + nMini + nBig
+	total := nFAT + nDIFAT + nDir + nMiniFAT + nMini + nBig
 	fat := make([]uint32, int64(nFAT)*ss/4)
 	for i := range fat {
 		fat[i] = freeSect
@@ -181,7 +189,10 @@ func buildCFB(root tStorage, shift uint) ([]byte, *cfbLayout) {
 		fat[i] = fatSect
 		lay.fatSecs = append(lay.fatSecs, i)
 	}
-	next = nFAT
+	for i := uint32(0); i < nDIFAT; i++ {
+		fat[nFAT+i] = difSect
+	}
+	next = nFAT + nDIFAT
 	dirStart := alloc(nDir)
 	lay.dirStart = dirStart
 	miniFATStart := uint32(endOfChain)
@@ -223,14 +234,33 @@ func buildCFB(root tStorage, shift uint) ([]byte, *cfbLayout) {
 	le.PutUint32(out[60:], miniFATStart)
 	le.PutUint32(out[64:], nMiniFAT)
 	le.PutUint32(out[68:], endOfChain)
+	if nDIFAT > 0 {
+		le.PutUint32(out[68:], nFAT)
+		le.PutUint32(out[72:], nDIFAT)
+	}
 	for i := 0; i < 109; i++ {
 		v := uint32(freeSect)
-		if uint32(i) < nFAT {
+		if i < headerSlots && uint32(i) < nFAT {
 			v = uint32(i)
 		}
 		le.PutUint32(out[76+4*i:], v)
 	}
 	sec := func(n uint32) []byte { return out[hdr+int64(n)*ss : hdr+int64(n+1)*ss] }
+	for d := uint32(0); d < nDIFAT; d++ {
+		b := sec(nFAT + d)
+		for j := uint32(0); j < perDIFAT; j++ {
+			v := uint32(freeSect)
+			if k := uint32(headerSlots) + d*perDIFAT + j; k < nFAT {
+				v = k
+			}
+			le.PutUint32(b[4*j:], v)
+		}
+		nextDIFAT := uint32(endOfChain)
+		if d+1 < nDIFAT {
+			nextDIFAT = nFAT + d + 1
+		}
+		le.PutUint32(b[4*perDIFAT:], nextDIFAT)
+	}
 	for i := uint32(0); i < nFAT; i++ {
 		b := sec(i)
 		for j := int64(0); j < ss/4; j++ {
