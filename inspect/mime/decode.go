@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 )
 
 // Decoder reads the decoded content of a body. It is tolerant like mail
@@ -40,21 +41,25 @@ func (e *Entity) Body(r io.ReaderAt) *Decoder {
 	if n < 0 {
 		n = 0
 	}
-	return NewDecoder(e.Encoding, io.NewSectionReader(r, e.BodyStart, n))
+	return newDecoder(e.Encoding, io.NewSectionReader(r, e.BodyStart, n), n)
 }
 
 // NewDecoder returns a decoder of the Content-Transfer-Encoding enc
 // (lower-case) reading encoded bytes from r.
-func NewDecoder(enc string, r io.Reader) *Decoder {
+func NewDecoder(enc string, r io.Reader) *Decoder { return newDecoder(enc, r, -1) }
+
+// newDecoder is NewDecoder with the encoded size when known (-1 if not), so
+// that small bodies get small buffers.
+func newDecoder(enc string, r io.Reader, size int64) *Decoder {
 	df := &defects{}
 	d := &Decoder{df: df}
 	switch enc {
 	case "base64":
-		d.r = &b64Reader{src: r, df: df}
+		d.r = &b64Reader{src: r, df: df, size: bufSize(size, chunk)}
 	case "quoted-printable":
-		d.r = &qpReader{lr: newLineReader(r), df: df}
+		d.r = &qpReader{lr: newLineReaderSize(r, bufSize(size, lineBuf)), df: df}
 	case "x-uuencode", "uuencode", "x-uue", "uue":
-		d.r = &uuReader{lr: newLineReader(r), df: df}
+		d.r = &uuReader{lr: newLineReaderSize(r, bufSize(size, lineBuf)), df: df}
 	case "7bit", "8bit", "binary", "":
 		d.r = r
 	default:
@@ -98,9 +103,25 @@ type b64core struct {
 
 // decode appends the bytes decoded from src to dst.
 func (c *b64core) decode(dst, src []byte, df *defects) []byte {
+	dst = slices.Grow(dst, len(src)/4*3+3)
 	q, nq := c.q, c.nq
-	for i := 0; i < len(src); i++ {
+	for i := 0; i < len(src); {
+		// Fast path: a whole quantum of alphabet characters.
+		if nq == 0 && i+4 <= len(src) {
+			a, b, e, d := b64tab[src[i]], b64tab[src[i+1]], b64tab[src[i+2]], b64tab[src[i+3]]
+			if a|b|e|d < 64 {
+				if c.padded {
+					df.add("base64 data after padding")
+					c.padded = false
+				}
+				v := uint32(a)<<18 | uint32(b)<<12 | uint32(e)<<6 | uint32(d)
+				dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+				i += 4
+				continue
+			}
+		}
 		v := b64tab[src[i]]
+		i++
 		if v < 64 {
 			if c.padded {
 				df.add("base64 data after padding")
@@ -154,8 +175,18 @@ func (c *b64core) end(dst []byte, df *defects) []byte {
 	return dst
 }
 
+// bufSize is a buffer size for size bytes of input (-1: unknown), at most
+// max.
+func bufSize(size int64, max int) int {
+	if size < 0 || size >= int64(max) {
+		return max
+	}
+	return int(size) + 16
+}
+
 type b64Reader struct {
 	src  io.Reader
+	size int
 	df   *defects
 	core b64core
 	raw  []byte
@@ -172,8 +203,8 @@ func (b *b64Reader) Read(p []byte) (int, error) {
 			return 0, b.err
 		}
 		if b.raw == nil {
-			b.raw = make([]byte, chunk)
-			b.out = make([]byte, 0, chunk/4*3+8)
+			b.raw = make([]byte, b.size)
+			b.out = make([]byte, 0, b.size/4*3+8)
 		}
 		n, err := b.src.Read(b.raw)
 		b.out = b.core.decode(b.out[:0], b.raw[:n], b.df)
@@ -194,6 +225,7 @@ func (b *b64Reader) Read(p []byte) (int, error) {
 // a line longer than its buffer comes in buffer-sized pieces.
 type lineReader struct {
 	src   io.Reader
+	size  int
 	buf   []byte
 	r, w  int
 	err   error
@@ -202,14 +234,18 @@ type lineReader struct {
 
 const lineBuf = 64 << 10
 
-func newLineReader(src io.Reader) *lineReader { return &lineReader{src: src} }
+func newLineReader(src io.Reader) *lineReader { return newLineReaderSize(src, lineBuf) }
+
+func newLineReaderSize(src io.Reader, size int) *lineReader {
+	return &lineReader{src: src, size: size}
+}
 
 // line returns the next line with its line break, or, for a line longer
 // than the buffer, the next piece of it (partial). The slice is valid until
 // the next call. At the end it returns the reader's error (io.EOF).
 func (l *lineReader) line() (b []byte, partial bool, err error) {
 	if l.buf == nil {
-		l.buf = make([]byte, lineBuf)
+		l.buf = make([]byte, l.size)
 	}
 	for {
 		if i := bytes.IndexByte(l.buf[l.r:l.w], '\n'); i >= 0 {

@@ -98,7 +98,8 @@ func TestInspectorLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=50"}
-	if len(s.findings) == 0 || s.findings[0] != want {
+	if len(s.findings) != 2 || s.findings[0] != want || s.findings[1].Detail != "not parsed: limit depth=50" ||
+		strings.Count(s.findings[1].Where, ".") != 50 {
 		t.Errorf("findings %+v", s.findings)
 	}
 	// A header that never ends.
@@ -106,7 +107,11 @@ func TestInspectorLimits(t *testing.T) {
 	if err := inspectBytes(t, []byte("Subject: x\n"+strings.Repeat(" more\n", 300000)), s); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.findings) != 1 || s.findings[0].Detail != "message limit header-size=1048576" {
+	want2 := []inspect.Finding{
+		{Kind: inspect.KindUnscannable, Detail: "message limit header-size=1048576"},
+		{Kind: inspect.KindUnscannable, Detail: "not parsed: limit header-size=1048576", Where: "part-1"},
+	}
+	if !reflect.DeepEqual(s.findings, want2) {
 		t.Errorf("findings %+v", s.findings)
 	}
 }

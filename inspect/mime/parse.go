@@ -126,6 +126,9 @@ const (
 	DefectInvalidType       = "invalid Content-Type"
 	DefectUnknownEncoding   = "unknown Content-Transfer-Encoding"
 	DefectLeadingWhitespace = "header starts with a continuation line"
+	// DefectNotParsed starts the defect of an entity a limit cut short:
+	// "not parsed: limit depth=50".
+	DefectNotParsed = "not parsed: "
 )
 
 func (e *Entity) defect(d string) {
@@ -191,6 +194,18 @@ type parser struct {
 	hdr  []byte
 }
 
+// cut marks e as not parsed because of err, a limit: its content is
+// unknown (Walk reports it as unscannable).
+func (p *parser) cut(e *Entity, err error) error {
+	var le *inspect.LimitError
+	if errors.As(err, &le) {
+		e.Header.Fields = nil
+		e.MediaType = "application/octet-stream"
+		e.defect(DefectNotParsed + err.Error())
+	}
+	return err
+}
+
 func (p *parser) limitErr(name string, v int64) error {
 	return &inspect.LimitError{Limit: name, Value: v}
 }
@@ -201,14 +216,14 @@ func (p *parser) entity(start int64, parent *Entity, depth int, digest bool) (*E
 	e := &Entity{Start: start, BodyStart: start, End: p.w.size, DelimStart: -1, CloseDelim: -1, Parent: parent}
 	p.parts++
 	if p.parts > p.lim.MaxParts {
-		return e, hit{}, p.limitErr("parts", int64(p.lim.MaxParts))
+		return e, hit{}, p.cut(e, p.limitErr("parts", int64(p.lim.MaxParts)))
 	}
 	if depth > p.lim.MaxDepth {
-		return e, hit{}, p.limitErr("depth", int64(p.lim.MaxDepth))
+		return e, hit{}, p.cut(e, p.limitErr("depth", int64(p.lim.MaxDepth)))
 	}
 	h, err := p.header(e, parent == nil && start == 0)
 	if err != nil {
-		return e, hit{}, err
+		return e, hit{}, p.cut(e, err)
 	}
 	p.interpret(e, digest)
 	if h.found {
@@ -675,6 +690,9 @@ func (w *window) get(pos int64, need int) []byte {
 		return w.buf[pos-w.off : w.n]
 	}
 	size := windowSize
+	if left := w.size - pos; left < int64(size) {
+		size = int(left) // a small message gets a small buffer
+	}
 	if need > size {
 		size = need
 	}

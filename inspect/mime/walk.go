@@ -137,6 +137,11 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 	}
 	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
 
+	for _, d := range e.Defects {
+		if strings.HasPrefix(d, DefectNotParsed) {
+			return emit(RoleUnscannable, d)
+		}
+	}
 	// Two Content-Type or Content-Transfer-Encoding fields that disagree:
 	// a client may take the other one and show what this walk does not.
 	for _, d := range []string{DefectConflictingType, DefectConflictingEncode} {
@@ -340,7 +345,7 @@ type textBlock struct {
 // ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "====") and
 // inline PGP messages (RFC 4880 6.2 "-----BEGIN PGP MESSAGE-----").
 func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity, leafOf func(Role, string) Leaf) error {
-	blocks, err := scanText(w.ctx, e.Body(r))
+	blocks, err := scanText(w.ctx, e.Body(r), bufSize(e.End-e.BodyStart, lineBuf))
 	if err != nil {
 		return err
 	}
@@ -384,8 +389,8 @@ func pick(outer, e *Entity) *Entity {
 const maxUUName = 255
 
 // scanText finds the blocks of a decoded text.
-func scanText(ctx context.Context, src io.Reader) ([]textBlock, error) {
-	lr := newLineReader(src)
+func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, error) {
+	lr := newLineReaderSize(src, bufSize)
 	var blocks []textBlock
 	var off int64
 	var open *textBlock
