@@ -52,7 +52,6 @@ func newText(kind collKind, pur purpose, obj *object, max int) *collector {
 // than the document, so the spool is capped at the part's size.
 func (p *parser) newObjData(obj *object) *collector {
 	sp := inspect.NewSpool(p.part.Limits.TempDir, p.part.Limits.MemSpool, p.part.Size, nil)
-	p.spools = append(p.spools, sp)
 	return &collector{kind: collObjData, obj: obj, sp: sp, nib: -1}
 }
 

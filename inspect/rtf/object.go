@@ -158,7 +158,6 @@ func (p *parser) objData(c *collector) {
 		obj = newObject(p.objects)
 		defer p.emitObject(obj)
 	}
-	obj.data = true
 	if c.err != nil {
 		p.unscannable(fmt.Sprintf("object %d data: %v", obj.n, c.err))
 		return
@@ -167,6 +166,7 @@ func (p *parser) objData(c *collector) {
 	if size == 0 {
 		return
 	}
+	obj.data = true
 	h, err := parseOLE1(c.sp, size)
 	if h == nil {
 		// Not an OLE1 object; Word would not load it, but whatever it is
@@ -267,7 +267,31 @@ func (p *parser) child(name string, r io.ReaderAt, size int64) {
 }
 
 func (p *parser) unscannable(detail string) {
-	p.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: detail})
+	p.emit(inspect.KindUnscannable, detail)
+}
+
+// maxFindings caps the distinct findings of one document: each distinct
+// object class or field instruction is a finding, and a document of a
+// million tiny objects with distinct classes must not cost a million
+// findings. Past the cap one unscannable finding says so: what was not
+// reported did not count for the verdict.
+const maxFindings = 100
+
+func (p *parser) emit(k inspect.Kind, detail string) {
+	key := string(k) + "\x00" + detail
+	if p.seen[key] {
+		return
+	}
+	if p.emitted < maxFindings {
+		p.seen[key] = true
+	}
+	p.emitted++
+	switch {
+	case p.emitted <= maxFindings:
+		p.s.Emit(inspect.Finding{Kind: k, Detail: detail})
+	case p.emitted == maxFindings+1:
+		p.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: fmt.Sprintf("more than %d objects and fields", maxFindings)})
+	}
 }
 
 // emitObject reports one object: embedded-object for an embedded (or
@@ -316,10 +340,10 @@ func (p *parser) emitObject(o *object) {
 		if o.ole1 != nil && o.ole1.topic != "" {
 			d += " -> " + clean(o.ole1.topic, 80)
 		}
-		p.s.Emit(inspect.Finding{Kind: inspect.KindExternalReference, Detail: d + suffix})
+		p.emit(inspect.KindExternalReference, d+suffix)
 	}
 	if !linked || (o.ole1 != nil && o.ole1.formatID == formatEmbedded) {
-		p.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Detail: "OLE object " + class + suffix})
+		p.emit(inspect.KindEmbeddedObject, "OLE object "+class+suffix)
 	}
 }
 
@@ -335,7 +359,7 @@ func (p *parser) field(instr string) {
 	}
 	switch strings.ToUpper(word) {
 	case "DDE", "DDEAUTO":
-		p.s.Emit(inspect.Finding{Kind: inspect.KindActiveContent, Detail: "DDE field: " + clean(instr, 100)})
+		p.emit(inspect.KindActiveContent, "DDE field: "+clean(instr, 100))
 	case "INCLUDEPICTURE", "INCLUDETEXT":
 		low := strings.ToLower(instr)
 		i := strings.Index(low, "http://")
@@ -349,7 +373,7 @@ func (p *parser) field(instr string) {
 		if k := strings.IndexAny(url, " \t\r\n\""); k >= 0 {
 			url = url[:k]
 		}
-		p.s.Emit(inspect.Finding{Kind: inspect.KindExternalReference, Detail: strings.ToUpper(word) + " " + clean(url, 100)})
+		p.emit(inspect.KindExternalReference, strings.ToUpper(word)+" "+clean(url, 100))
 	}
 }
 

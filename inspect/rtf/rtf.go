@@ -33,6 +33,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		ctx: ctx, part: p, s: s,
 		rd:    reader{r: p.R, size: p.Size, buf: make([]byte, 0, min(p.Size, readChunk))},
 		stack: []group{{uc: 1}},
+		seen:  map[string]bool{},
 	}
 	defer ps.release()
 	return ps.run()
@@ -120,17 +121,23 @@ type parser struct {
 	// objects counts \object groups and stray \objdata; objdata counts
 	// decoded \objdata destinations (for child names).
 	objects, objdata int
-	// open collectors with spools, released at the end.
-	spools []*inspect.Spool
+	// emitted counts distinct findings, capped at maxFindings; seen
+	// holds them.
+	emitted int
+	seen    map[string]bool
 	// stop is a Child error: the walk must stop.
 	stop error
 }
 
 func (p *parser) top() *group { return &p.stack[len(p.stack)-1] }
 
+// release closes the spools of destinations still open when the parse
+// stopped early (a finished \objdata closes its own).
 func (p *parser) release() {
-	for _, sp := range p.spools {
-		sp.Close()
+	for i := range p.stack {
+		if g := &p.stack[i]; g.ownColl && g.coll.kind == collObjData {
+			g.coll.sp.Close()
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,5 +226,38 @@ func TestCorpus(t *testing.T) {
 	// group ("...D{\proptype\staticval abc}0CF11E0..."): it must be found.
 	if !eq || len(r.children) != 1 || !bytes.HasPrefix(r.children[0].data, magicCFB) {
 		t.Fatalf("findings %+v children %d", r.findings, len(r.children))
+	}
+}
+
+// TestFindingCap: many objects of one class are one finding; many distinct
+// ones stop at maxFindings plus one unscannable finding.
+func TestFindingCap(t *testing.T) {
+	var same, distinct strings.Builder
+	for i := 0; i < 3*maxFindings; i++ {
+		same.WriteString(`{\object{\*\objclass Equation.3}}`)
+		fmt.Fprintf(&distinct, `{\field{\*\fldinst DDE app%d}}`, i)
+	}
+	r, err := run(doc(same.String()))
+	if err != nil || len(r.findings) != 1 {
+		t.Fatalf("same class: err %v, %d findings", err, len(r.findings))
+	}
+	r, err = run(doc(distinct.String()))
+	if err != nil || len(r.findings) != maxFindings+1 || r.findings[maxFindings].Kind != inspect.KindUnscannable {
+		t.Fatalf("distinct: err %v, %d findings", err, len(r.findings))
+	}
+}
+
+// TestManyObjData: many empty \objdata destinations (a decoy pattern) are
+// nothing, and cost little each.
+func TestManyObjData(t *testing.T) {
+	b := doc(strings.Repeat(`{\*\objdata 0}`, 50000))
+	allocs := testing.AllocsPerRun(1, func() {
+		r, err := run(b)
+		if err != nil || len(r.findings) != 0 {
+			t.Fatalf("err %v findings %+v", err, r.findings)
+		}
+	})
+	if per := allocs / 50000; per > 8 {
+		t.Errorf("%.1f allocations per \\objdata", per)
 	}
 }

@@ -2,6 +2,7 @@ package text
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
@@ -201,12 +202,23 @@ func (st *slk) endLine() {
 	st.keep = st.keep[:0]
 }
 
+// maxFindings caps the distinct findings of one file (DDE details carry
+// the formula, so they could be as many as the cells).
+const maxFindings = 100
+
 func (st *slk) emit(k inspect.Kind, detail string) {
 	if st.seen[detail] {
 		return
 	}
+	switch n := len(st.seen); {
+	case n < maxFindings:
+		st.s.Emit(inspect.Finding{Kind: k, Detail: detail})
+	case n == maxFindings:
+		st.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: fmt.Sprintf("more than %d SYLK findings", maxFindings)})
+	default:
+		return
+	}
 	st.seen[detail] = true
-	st.s.Emit(inspect.Finding{Kind: k, Detail: detail})
 }
 
 func isIdent(c byte) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -177,5 +178,16 @@ func TestCorpus(t *testing.T) {
 		}
 		r, err := run(inspect.FamilyText, b)
 		check(t, r, err, inspect.TypeTXT, nil)
+	}
+}
+
+func TestSLKFindingCap(t *testing.T) {
+	var recs []string
+	for i := 0; i < 3*maxFindings; i++ {
+		recs = append(recs, fmt.Sprintf(`C;X1;Y%d;ECMD|'/c calc%d'!A0`, i+1, i))
+	}
+	r, err := run(inspect.FamilySLK, sylk(recs...))
+	if err != nil || len(r.findings) != maxFindings+1 || r.findings[maxFindings].Kind != inspect.KindUnscannable {
+		t.Fatalf("err %v, %d findings", err, len(r.findings))
 	}
 }
