@@ -240,6 +240,9 @@ func idListPath(list []byte) string {
 		case t == 0x1F: // root folder (a GUID: My Computer, ...)
 			continue
 		case t&0x70 == 0x20: // volume: "C:\" at offset 1
+			if len(item) < 3 || item[2] != ':' {
+				return strings.Join(parts, "\\") // a GUID-named volume item
+			}
 			parts = append(parts[:0], strings.TrimRight(ansiz(item[1:min(len(item), 24)]), "\\"))
 		case t&0x70 == 0x30: // file entry: primary name at offset 12
 			if len(item) < 13 {
