@@ -1,7 +1,7 @@
 // Package odf inspects OpenDocument files: packages (.odt .ott .ods .odp
 // .odg and the OpenOffice.org 1.x .sxw .sxc .sxi .sxd, zip files described
 // by [ODF 1.2] Part 3) for inspect.FamilyODF, and flat XML documents
-// (.fodt .fods .fodp .fodg, [ODF 1.2] Part 1, 3.1.2 office:document) for
+// (.fodt .fods .fodp .fodg, [ODF 1.2] Part 1 office:document) for
 // inspect.FamilyFlatODF.
 //
 // It owns, for those families:

@@ -23,7 +23,7 @@ var _ inspect.Inspector = (*FlatInspector)(nil)
 func NewFlat() *FlatInspector { return &FlatInspector{} }
 
 // flatTypes maps office:document/@office:mimetype ([ODF 1.2] Part 1,
-// 3.1.2 and 19.387) to the type name; there is no name for flat drawings.
+// office:document) to the type name; there is no name for flat drawings.
 var flatTypes = map[string]string{
 	"application/vnd.oasis.opendocument.text":         inspect.TypeFODT,
 	"application/vnd.oasis.opendocument.spreadsheet":  inspect.TypeFODS,

@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// manifestEntry is one manifest:file-entry ([ODF 1.2] Part 3, 4.3; the
+// manifestEntry is one manifest:file-entry ([ODF 1.2] Part 3, 4 Manifest; the
 // OpenOffice.org 1.x manifest has the same local names).
 type manifestEntry struct {
 	mediaType string
-	encrypted bool // has a manifest:encryption-data child (4.4)
+	encrypted bool // has a manifest:encryption-data child
 }
 
 type manifest struct {

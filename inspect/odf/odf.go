@@ -24,7 +24,7 @@ var _ inspect.Inspector = (*Inspector)(nil)
 func New() *Inspector { return &Inspector{} }
 
 // mediaTypes maps a package's media type ([ODF 1.2] Part 3, 3.3 the
-// "mimetype" member; Part 1, appendix C) to the type name. ODF media types
+// "mimetype" member; Part 1, MIME types appendix) to the type name. ODF media types
 // not listed (templates of spreadsheets and drawings, charts, formulas,
 // databases, master documents) are "other".
 var mediaTypes = map[string]string{
@@ -132,7 +132,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	}
 	pk.s.SetType(packageType(mt))
 
-	// Encryption ([ODF 1.2] Part 3, 4.4): password-protected Basic
+	// Encryption ([ODF 1.2] Part 3, manifest:encryption-data): password-protected Basic
 	// libraries encrypt only their module sources, which is macro, not
 	// document, protection; any other encrypted entry hides the document.
 	packageEncrypted := false
@@ -375,7 +375,7 @@ func (pk *pkg) read(f *zip.File, fn func(io.Reader) error) error {
 }
 
 // base64Reader decodes office:binary-data (base64 with line breaks and
-// blanks, [ODF 1.2] Part 1, 18.3 base64Binary).
+// blanks, [ODF 1.2] Part 1 data type base64Binary).
 func base64Reader(r io.Reader) io.Reader {
 	return newBase64Decoder(&blankFilter{r: r})
 }

@@ -56,12 +56,12 @@ const (
 func (h *docHandler) start(se xml.StartElement) elemAction {
 	switch se.Name.Local {
 	case "event-listener", "event":
-		// ODF 1.2 Part 1, 10.1 script:event-listener (also
-		// presentation:event-listener, 9.9.3.2 presentation:action); OOo
+		// [ODF 1.2] Part 1 script:event-listener (also
+		// presentation:event-listener with presentation:action); OOo
 		// 1.x script:event in office:events.
 		h.eventBinding(se)
 	case "library-embedded":
-		// ODF 1.2 Part 1, 3.12 office:scripts holds the Basic libraries
+		// [ODF 1.2] Part 1 office:scripts holds the Basic libraries
 		// of a flat document in LibreOffice's ooo:libraries vocabulary.
 		h.lib, _ = attr(se, "name")
 	case "module":
@@ -71,11 +71,12 @@ func (h *docHandler) start(se xml.StartElement) elemAction {
 	case "object-ole":
 		h.inOLE++
 	case "dde-connection-decl", "dde-source":
-		// 14.6.1 text:dde-connection-decl, 9.8.2 office:dde-source of
-		// table:dde-link: content LibreOffice fetches from a DDE server.
+		// [ODF 1.2] Part 1 text:dde-connection-decl and the
+		// office:dde-source of table:dde-link: content LibreOffice
+		// fetches from a DDE server.
 		h.emit(inspect.KindActiveContent, DetailDDELink)
 	case "binary-data":
-		// 16.x office:binary-data: base64 content of an image or object.
+		// office:binary-data: base64 content of an image or object.
 		if h.inOLE > 0 {
 			return actOLEData
 		}
@@ -83,7 +84,8 @@ func (h *docHandler) start(se xml.StartElement) elemAction {
 	}
 	for _, a := range se.Attr {
 		if a.Name.Local == "formula" && strings.Contains(strings.ToLower(a.Value), "dde(") {
-			// A spreadsheet cell formula calling DDE() (OpenFormula 6.16.16).
+			// A spreadsheet cell formula calling DDE() ([ODF 1.2] Part 2,
+			// OpenFormula).
 			h.emit(inspect.KindActiveContent, DetailDDELink)
 		}
 		if a.Name.Local == "href" && isScriptURL(a.Value) && se.Name.Local != "event-listener" && se.Name.Local != "event" {

@@ -7,8 +7,8 @@
 //   - the type, from the content type of the main part the package
 //     relationship "officeDocument" points to ([ECMA-376] Part 1, 11.3, 12.3,
 //     13.3 and the macro-enabled variants of [MS-OFFMACRO2]);
-//   - macros: vbaProject.bin parts ([MS-OFFMACRO2] 2.2.1.4) and Excel 4 macro
-//     sheets ([MS-XLSX] 2.1.11);
+//   - macros: vbaProject.bin parts (the VBA project part of [MS-OFFMACRO2])
+//     and Excel 4 macro sheets (the macro sheet parts of [MS-XLSX]);
 //   - external references: relationships with TargetMode="External" of the
 //     types that make Office fetch and run content (attachedTemplate,
 //     oleObject, subDocument, frame, externalLinkPath);
@@ -28,6 +28,6 @@
 //
 // It must not know about other inspectors (it never imports them), the
 // milter, policy, configuration or logging. An encrypted OOXML document is
-// an OLE compound file ([MS-OFFCRYPTO] 2.3.4), not a zip: it never reaches
-// this package.
+// an OLE compound file ([MS-OFFCRYPTO] ECMA-376 document encryption), not
+// a zip: it never reaches this package.
 package ooxml

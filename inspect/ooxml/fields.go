@@ -41,11 +41,11 @@ func (f *field) add(s string) {
 }
 
 // scanDDE reports whether the WordprocessingML part in r holds a DDE or
-// DDEAUTO field ([ECMA-376] Part 1, 17.16.5.15 and 17.16.5.16): a simple
+// DDEAUTO field ([ECMA-376] Part 1, 17.16.5 field definitions): a simple
 // field (17.16.19 fldSimple, @instr) or a complex field (17.16.18 fldChar
 // begin/separate/end around 17.16.23 instrText runs) whose instruction,
 // with the runs of one field concatenated, starts with DDE or DDEAUTO. A
-// nested QUOTE field whose arguments are character codes (17.16.5.47, the
+// nested QUOTE field whose arguments are character codes (17.16.5, the
 // usual obfuscation "{ {QUOTE 68 68 69 ...} ... }") contributes its result
 // to the enclosing instruction.
 func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
@@ -164,7 +164,7 @@ func quoteResult(instr string) (string, bool) {
 }
 
 // scanDDELink reports whether a SpreadsheetML external link part holds a
-// DDE link ([ECMA-376] Part 1, 18.14.4 ddeLink).
+// DDE link ([ECMA-376] Part 1, 18.14 External Workbooks, ddeLink).
 func scanDDELink(ctx context.Context, r io.Reader) (bool, error) {
 	x := newXMLReader(ctx, r)
 	for {

@@ -47,22 +47,6 @@ func openMember(f *zip.File, lim inspect.Limits) (*member, error) {
 	return &member{Reader: inspect.RatioReader(rc, int64(f.CompressedSize64), lim.MaxRatio), rc: rc}, nil
 }
 
-// readHead reads at most n bytes of f (for small parts such as a mimetype
-// or to peek at magic numbers).
-func readHead(f *zip.File, lim inspect.Limits, n int) ([]byte, error) {
-	m, err := openMember(f, lim)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	buf := make([]byte, n)
-	k, err := io.ReadFull(m, buf)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
-	return buf[:k], err
-}
-
 // ctxCheckEvery is how many XML tokens a loop reads between context checks.
 const ctxCheckEvery = 1024
 
@@ -77,7 +61,7 @@ type xmlReader struct {
 }
 
 // newXMLReader returns a token reader for r. UTF-16 parts (with a byte
-// order mark, [ECMA-376] Part 2, 8.1.4 allows them) are transcoded to UTF-8;
+// order mark, [ECMA-376] Part 2 allows UTF-8 and UTF-16) are transcoded to UTF-8;
 // other encodings named in the XML declaration are decoded with their IANA
 // decoder.
 func newXMLReader(ctx context.Context, r io.Reader) *xmlReader {
@@ -167,31 +151,21 @@ func containsFold(b []byte, needles [][]byte) bool {
 	return false
 }
 
-// indexFold is bytes.Index ignoring ASCII case; needle is lower case.
+// indexFold is bytes.Index ignoring ASCII case; needle is lower case. It is
+// meant for small parts: the cost is len(b) times a short compare.
 func indexFold(b, needle []byte) int {
 	if len(needle) == 0 {
 		return 0
 	}
 	c0 := needle[0]
-	up := c0
-	if c0 >= 'a' && c0 <= 'z' {
-		up = c0 - 'a' + 'A'
-	}
-	for i := 0; i+len(needle) <= len(b); {
-		j := bytes.IndexByte(b[i:], c0)
-		if up != c0 {
-			if k := bytes.IndexByte(b[i:], up); k >= 0 && (j < 0 || k < j) {
-				j = k
-			}
+	for i := 0; i+len(needle) <= len(b); i++ {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
 		}
-		if j < 0 || i+j+len(needle) > len(b) {
-			return -1
-		}
-		i += j
-		if equalFold(b[i:i+len(needle)], needle) {
+		if c == c0 && equalFold(b[i:i+len(needle)], needle) {
 			return i
 		}
-		i++
 	}
 	return -1
 }

@@ -41,8 +41,8 @@ const (
 )
 
 // mainTypes maps the content type of a package's main part to the type
-// name: [ECMA-376] Part 1, 11.3.10, 12.3.23, 13.3.6 and [MS-OFFMACRO2] 2.1
-// for the macro-enabled variants.
+// name: [ECMA-376] Part 1, 11.3, 12.3 and 13.3 (the main parts) and
+// [MS-OFFMACRO2] for the macro-enabled variants.
 var mainTypes = map[string]string{
 	"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml":   inspect.TypeDOCX,
 	"application/vnd.ms-word.document.macroenabled.main+xml":                             inspect.TypeDOCM,
@@ -80,9 +80,9 @@ var wordTextParts = map[string]bool{
 
 // externalRelTypes are relationship types whose external targets Office
 // fetches when the document is opened or updated: remote templates
-// ([ECMA-376] Part 1, 17.15.1.6 attachedTemplate), linked OLE objects,
-// master-document subdocuments (17.17.1.1), frameset frames (17.15.2.19),
-// imported chunks (17.17.3.1 altChunk) and workbook links (18.14).
+// ([ECMA-376] Part 1, 17.15.1 attachedTemplate), linked OLE objects,
+// master-document subdocuments (17.17.1 subDoc), frameset frames (17.15.2
+// frame), imported chunks (17.17.3 altChunk) and workbook links (18.14).
 var externalRelTypes = map[string]bool{
 	"attachedtemplate": true, "oleobject": true, "subdocument": true,
 	"frame": true, "afchunk": true, "externallinkpath": true,
@@ -359,9 +359,9 @@ func (pk *pkg) classify(pt *part) {
 	if base == "vbaproject.bin" || ct == ctVBAProject && (override || !embedded) {
 		pt.role |= roleVBA
 	}
-	// [MS-XLSX] 2.1.11 macro sheets, 2.1.12 international macro sheets,
-	// and their binary [MS-XLSB] forms.
-	if hasDir(pt.key, "macrosheets") || override && strings.Contains(ct, "macrosheet") {
+	// [MS-XLSX] macro sheet and international macro sheet parts, and
+	// their binary [MS-XLSB] forms.
+	if hasDir(pt.key, "macrosheets") || strings.Contains(ct, "macrosheet") {
 		pt.role |= roleXLM
 	}
 	if hasDir(pt.key, "activex") || strings.HasPrefix(ct, ctActiveXPrefix) {
@@ -386,7 +386,7 @@ func (pk *pkg) inspectPart(pt *part) error {
 		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
 	}
 	if pt.role&roleVBA != 0 {
-		// [MS-OFFMACRO2] 2.2.1.4: the VBA project storage; the OLE
+		// [MS-OFFMACRO2] VBA project part: a compound file; the OLE
 		// inspector looks inside.
 		emit(inspect.KindMacro, DetailVBAProject)
 		return pk.child(pt)
@@ -398,8 +398,8 @@ func (pk *pkg) inspectPart(pt *part) error {
 		emit(inspect.KindActiveContent, DetailActiveX)
 	}
 	if pt.role&roleEmbedded != 0 {
-		// Chart data workbooks ([ECMA-376] Part 1, 21.2.2.60
-		// externalData) are what every chart carries; they are inspected
+		// Chart data workbooks ([ECMA-376] Part 1, 21.2 DrawingML
+		// charts, c:externalData) are what every chart carries; they are inspected
 		// like any embedded package but are not reported as objects.
 		if !(pt.chartRefs > 0 && pt.otherRefs == 0) {
 			emit(inspect.KindEmbeddedObject, embeddedDetail(pt, pk.ct))

@@ -12,7 +12,7 @@ import (
 // partKey normalises a zip item name, a content-type part name or a
 // resolved relationship target to one comparable form: no leading slash,
 // forward slashes, percent-decoded, ASCII lower case. [ECMA-376] Part 2,
-// 9.1.1.1.2: part names are compared case-insensitively, and a part name's
+// 9.1.1: part names are compared case-insensitively, and a part name's
 // zip item name is its percent-encoded form.
 func partKey(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
@@ -47,7 +47,7 @@ func ext(key string) string {
 }
 
 // normCT normalises a content type: lower case, parameters dropped
-// ([ECMA-376] Part 2, 10.1.2.2 compares media types case-insensitively).
+// ([ECMA-376] Part 2, 10.1.2 compares media types case-insensitively).
 func normCT(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
@@ -62,7 +62,7 @@ type contentTypes struct {
 }
 
 // of returns the content type of the part with key k and whether it comes
-// from an Override element (10.1.2.4: an Override wins over a Default).
+// from an Override element (10.1.2: an Override wins over a Default).
 func (c *contentTypes) of(k string) (ct string, override bool) {
 	if ct, ok := c.overrides[k]; ok {
 		return ct, true
@@ -108,7 +108,7 @@ func parseContentTypes(ctx context.Context, r io.Reader, parts map[string]bool, 
 }
 
 // relationship is one Relationship element of a relationships part:
-// [ECMA-376] Part 2, 9.3.2.2.
+// [ECMA-376] Part 2, 9.3.2.
 type relationship struct {
 	typ      string // last segment of the Type URI, lower case
 	fullType string // the Type URI, lower case
@@ -169,7 +169,7 @@ func relsSource(key string) (string, bool) {
 }
 
 // resolveTarget resolves an internal relationship target against its
-// source part ([ECMA-376] Part 2, 9.3.3 and RFC 3986 5.2) to a part key.
+// source part ([ECMA-376] Part 2, 9.3 and RFC 3986 5.2) to a part key.
 func resolveTarget(source, target string) string {
 	target = strings.ReplaceAll(strings.TrimSpace(target), "\\", "/")
 	if i := strings.IndexAny(target, "#?"); i >= 0 {
