@@ -165,7 +165,7 @@ func (d *doc) countObject() error {
 // string swallowing the next thousand objects, each of them re-read) must
 // not make the parse quadratic.
 func (d *doc) budget() error {
-	if d.src.lexed > 16*(d.src.size+d.decoded)+16<<20 {
+	if d.src.lexed > 4*(d.src.size+d.decoded)+4<<20 {
 		return errors.New("malformed PDF: objects overlap beyond reason")
 	}
 	return nil
@@ -178,6 +178,7 @@ func (d *doc) run() error {
 	if len(d.cands) == 0 {
 		return errors.New("malformed PDF: no objects found")
 	}
+	d.table = make(map[int32]*entry, len(d.cands))
 	for i, c := range d.cands {
 		if i%256 == 0 {
 			if err := d.ctx.Err(); err != nil {

@@ -3,12 +3,14 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -361,5 +363,32 @@ func TestWindowedReads(t *testing.T) {
 				t.Errorf("%s chunk %d: %+v, want %+v", f, chunk, got, want)
 			}
 		}
+	}
+}
+
+// TestOverlapBudget: objects whose strings all run to the end of the file
+// would be re-read once per object; the parse stops with an error instead
+// of taking quadratic time.
+func TestOverlapBudget(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	const n = 40000
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i) + " 0 obj (\n")
+	}
+	b.WriteString(strings.Repeat(")", n))
+	_, err := inspectBytes(t, b.Bytes(), inspect.Limits{})
+	if err == nil || !strings.Contains(err.Error(), "overlap") {
+		t.Fatalf("error %v, want the overlap budget", err)
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b := genLarge(300)
+	p := inspect.Part{Name: "x.pdf", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyPDF, Limits: inspect.DefaultLimits}
+	if err := New().Inspect(ctx, p, &fakeScope{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
 	}
 }
