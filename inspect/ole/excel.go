@@ -253,7 +253,7 @@ func (w *walker) scanRecords(r *io.SectionReader, scan *biffScan) error {
 			return err
 		}
 		if _, err := r.ReadAt(hdr[:], off); err != nil {
-			return err
+			return readErr(off, err)
 		}
 		typ := binary.LittleEndian.Uint16(hdr[0:])
 		n := int64(binary.LittleEndian.Uint16(hdr[2:]))
@@ -268,7 +268,7 @@ func (w *walker) scanRecords(r *io.SectionReader, scan *biffScan) error {
 			}
 			buf = buf[:n]
 			if _, err := r.ReadAt(buf, off); err != nil {
-				return err
+				return readErr(off, err)
 			}
 			data = buf
 		}

@@ -227,6 +227,15 @@ func (w *walker) readAll(n *node, where string, max int64) ([]byte, bool, error)
 	return b, true, nil
 }
 
+// readErr says where a stream read failed (a sector past the end of a
+// truncated file, an I/O error of the spool).
+func readErr(off int64, err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("reading at offset %d: %w", off, err)
+}
+
 // join appends a stream or storage name to a path.
 func join(parent, name string) string {
 	if parent == "" {

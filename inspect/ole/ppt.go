@@ -150,7 +150,7 @@ func (w *walker) pptRecords(sr *io.SectionReader, start, end int64, fn func(pptR
 			return nil // padding too short to hold a record
 		}
 		if _, err := sr.ReadAt(h[:], off); err != nil {
-			return err
+			return readErr(off, err)
 		}
 		verInst := binary.LittleEndian.Uint16(h[0:])
 		r := pptRec{off: off, inst: verInst >> 4, typ: binary.LittleEndian.Uint16(h[2:]), len: int64(binary.LittleEndian.Uint32(h[4:]))}
@@ -183,7 +183,7 @@ func (w *walker) pptDocument(sr *io.SectionReader, doc pptRec, st *pptState) err
 				}
 				var b [12]byte
 				if _, err := sr.ReadAt(b[:], r.body()); err != nil {
-					return false, err
+					return false, readErr(r.body(), err)
 				}
 				st.vbaRef = true
 				st.vbaPersist = binary.LittleEndian.Uint32(b[0:])
@@ -205,7 +205,7 @@ func (w *walker) pptPersist(sr *io.SectionReader, r pptRec, st *pptState) error 
 	}
 	b := make([]byte, r.len)
 	if _, err := sr.ReadAt(b, r.body()); err != nil {
-		return err
+		return readErr(r.body(), err)
 	}
 	for len(b) >= 4 {
 		v := binary.LittleEndian.Uint32(b)
