@@ -16,7 +16,8 @@
 //     sheets (BoundSheet8), PowerPoint VBAInfoAtom, encryption (Word FIB
 //     fEncrypted, Excel FILEPASS, PowerPoint Current User token and
 //     CryptSession10Container, OOXML EncryptionInfo), embedded OLE objects
-//     (ObjectPool, MBD*, ExOleObjStg), installers;
+//     (ObjectPool, MBD*, ExOleObjStg), ActiveX controls among them
+//     (active-content), linked objects (external-reference), installers;
 //   - handing nested content to the engine: OLE Package payloads
 //     (\x01Ole10Native, via inspect/internal/olenative), "Package" and
 //     "CONTENTS" streams, PowerPoint ExOleObjStg storages, Outlook
