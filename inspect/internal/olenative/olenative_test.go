@@ -208,3 +208,19 @@ func FuzzOleNative(f *testing.F) {
 		_ = n.FileName()
 	})
 }
+
+// BenchmarkParse parses a 1 MB Packager payload (the data is not copied).
+func BenchmarkParse(b *testing.B) {
+	p := pkg("big.exe")
+	p.data = bytes.Repeat(mz, (1<<20)/len(mz))
+	p.unicode = true
+	in := p.stream()
+	r := bytes.NewReader(in)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse(r, int64(len(in)), true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
