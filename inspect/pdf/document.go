@@ -610,7 +610,8 @@ func (d *doc) xrefTable(off int64, add func(int64) bool) error {
 			}
 			ints = 0
 		case t.kind == tKeyword && string(t.s) == "trailer":
-			return nil
+			d.src.lexed += int64(l.pos)
+			return d.budget()
 		default:
 			ints = 0
 		}
@@ -819,17 +820,29 @@ func (d *doc) open(st *stream, embedded bool) (io.Reader, error) {
 	return inspect.RatioReader(r, st.n, d.lim.MaxRatio), nil
 }
 
+// decodedMax bounds the bytes decoded from all object and cross-reference
+// streams of one document: real documents compress those a few times, a
+// bomb of many streams must not cost the walk's whole time.
+func (d *doc) decodedMax() int64 { return 32*d.src.size + 64<<20 }
+
 // decodeAll reads a stream's decoded data into memory, at most objStmMax
 // bytes. Data decoded before an error is returned with the error.
 func (d *doc) decodeAll(st *stream) ([]byte, error) {
+	left := d.decodedMax() - d.decoded
+	if left <= 0 {
+		return nil, fmt.Errorf("object streams decode to more than %d MiB in all", d.decodedMax()>>20)
+	}
 	r, err := d.open(st, false)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	_, err = buf.ReadFrom(io.LimitReader(&ctxReader{ctx: d.ctx, r: r}, objStmMax+1))
+	_, err = buf.ReadFrom(io.LimitReader(&ctxReader{ctx: d.ctx, r: r}, min(objStmMax, left)+1))
 	if buf.Len() > objStmMax {
 		return nil, fmt.Errorf("decodes to more than %d MiB", objStmMax>>20)
+	}
+	if int64(buf.Len()) > left {
+		return nil, fmt.Errorf("object streams decode to more than %d MiB in all", d.decodedMax()>>20)
 	}
 	d.decoded += int64(buf.Len())
 	if err != nil {

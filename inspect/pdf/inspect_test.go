@@ -392,3 +392,15 @@ func TestCanceled(t *testing.T) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
 }
+
+// TestObjStmBomb: an object stream that inflates 1000-fold stops at the
+// ratio limit.
+func TestObjStmBomb(t *testing.T) {
+	bomb := deflate(make([]byte, 8<<20))
+	objs := withCatalog("<< /Type /Catalog /Pages 2 0 R >>", onePage("")...)
+	objs = append(objs, pdfObj{num: 5, body: "<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>", data: bomb})
+	_, err := inspectBytes(t, buildPDF(objs, "/Root 1 0 R"), inspect.Limits{})
+	if err == nil || !strings.Contains(err.Error(), "limit ratio=250") {
+		t.Fatalf("error %v, want the ratio limit", err)
+	}
+}
