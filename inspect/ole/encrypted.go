@@ -70,6 +70,12 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 			detail += fmt.Sprintf("; not decrypted: %s", cleanName(err.Error(), 120))
 		}
 		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
+		if root && macroEnabledType(info.typ) {
+			// Whichever is stricter wins: the name claims a macro-enabled
+			// package and the content cannot prove otherwise.
+			w.s.Emit(inspect.Finding{Kind: inspect.KindMacro, Where: pwhere,
+				Detail: "macro-enabled ." + info.typ + " behind encryption (not verifiable)"})
+		}
 		return info, nil
 	}
 	if root {
@@ -175,4 +181,15 @@ func ooxmlType(r io.ReaderAt, size int64) string {
 		return ""
 	}
 	return ""
+}
+
+// macroEnabledType reports the OOXML types whose purpose is to carry
+// macros (the "m" formats; xlsb may or may not, so it is not one).
+func macroEnabledType(t string) bool {
+	switch t {
+	case inspect.TypeDOCM, inspect.TypeDOTM, inspect.TypeXLSM, inspect.TypeXLTM, inspect.TypeXLAM,
+		inspect.TypePPTM, inspect.TypePPSM, inspect.TypePOTM:
+		return true
+	}
+	return false
 }
