@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -14,7 +15,11 @@ func fuzzInspect(t *testing.T, fam inspect.Family, b []byte) {
 	rec := &recorder{readCap: 1 << 20}
 	p := inspect.Part{Name: "fuzz", Size: int64(len(b)), R: bytes.NewReader(b), Family: fam,
 		Limits: inspect.Limits{MaxParts: 100, MaxPartSize: 1 << 20}.WithDefaults()}
+	start := time.Now()
 	New(fam).Inspect(context.Background(), p, rec)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("%s took %v for %d bytes", fam, d, len(b))
+	}
 	if len(rec.names) > 101 {
 		t.Fatalf("%d children over the parts limit", len(rec.names))
 	}
@@ -52,4 +57,16 @@ func FuzzTar(f *testing.F) {
 		fuzzInspect(t, inspect.FamilyTar, b)
 		fuzzInspect(t, inspect.FamilyGzip, b)
 	})
+}
+
+func FuzzCAB(f *testing.F) {
+	f.Add(makeCAB(cabCompressNone, cabEntry{"a.txt", []byte("alpha")}, cabEntry{"b.exe", []byte("MZ")}))
+	f.Add(makeCAB(cabCompressZip, cabEntry{"a.txt", bytes.Repeat([]byte("alpha"), 10000)}))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzInspect(t, inspect.FamilyCAB, b) })
+}
+
+func FuzzISO(f *testing.F) {
+	f.Add(makeISO(false, isoFile{"A.TXT", []byte("alpha")}, isoFile{"SUB/B.EXE", []byte("MZ")}))
+	f.Add(makeISO(true, isoFile{"A.TXT", []byte("alpha")}))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzInspect(t, inspect.FamilyISO, b) })
 }

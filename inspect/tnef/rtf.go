@@ -25,8 +25,8 @@ const rtfPrebuf = "{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \
 var ErrRTFTooLarge = errors.New("compressed RTF expands beyond the limit")
 
 // DecompressRTF expands a PidTagRtfCompressed value ([MS-OXRTFCP] 2.2)
-// read from r (size bytes), producing at most max bytes.
-func DecompressRTF(r io.ReaderAt, size, max int64) ([]byte, error) {
+// read from r (size bytes), producing at most limit bytes.
+func DecompressRTF(r io.ReaderAt, size, limit int64) ([]byte, error) {
 	if size < rtfHeaderLen {
 		return nil, errors.New("compressed RTF: truncated header")
 	}
@@ -38,9 +38,11 @@ func DecompressRTF(r io.ReaderAt, size, max int64) ([]byte, error) {
 	compSize := int64(binary.LittleEndian.Uint32(h[0:]))
 	rawSize := int64(binary.LittleEndian.Uint32(h[4:]))
 	if compSize+4 < size {
-		size = compSize + 4
+		// Trailing bytes are not part of the value; a COMPSIZE smaller
+		// than the header leaves no data at all.
+		size = max(compSize+4, rtfHeaderLen)
 	}
-	if rawSize > max {
+	if rawSize > limit {
 		return nil, ErrRTFTooLarge
 	}
 	in := make([]byte, size-rtfHeaderLen) // size is bounded by the caller's part
