@@ -380,6 +380,8 @@ func (q *qpReader) decode(dst, s []byte) []byte {
 type uuReader struct {
 	lr    *lineReader
 	df    *defects
+	in    int64 // encoded bytes seen
+	outN  int64 // decoded bytes produced
 	state int
 	core  b64core
 	skip  bool // the rest of an over-long line
@@ -387,6 +389,12 @@ type uuReader struct {
 	off   int
 	err   error
 }
+
+// uuSlack is how much more than twice its input a uuencoded body may
+// decode to (real uuencode decodes to three quarters of it).
+const uuSlack = 64 << 10
+
+var errUUExpansion = errors.New("uuencoded data expands far beyond its size")
 
 const (
 	uuStart = iota
@@ -419,6 +427,7 @@ func (u *uuReader) Read(p []byte) (int, error) {
 			u.err = err
 			continue
 		}
+		u.in += int64(len(b))
 		skip := u.skip
 		u.skip = partial
 		if skip {
@@ -426,6 +435,14 @@ func (u *uuReader) Read(p []byte) (int, error) {
 		}
 		line, _ := splitBreak(b)
 		u.out = u.decodeLine(u.out, line)
+		u.outN += int64(len(u.out))
+		if u.outN > 2*u.in+uuSlack {
+			// Short lines count as zeros (trailing spaces stripped in
+			// transit), but a file of length characters alone would
+			// expand 30-fold: refuse rather than truncate silently.
+			u.out = u.out[:0]
+			u.err = errUUExpansion
+		}
 	}
 	n := copy(p, u.out[u.off:])
 	u.off += n

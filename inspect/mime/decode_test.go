@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"reflect"
 	"strings"
@@ -118,6 +119,20 @@ func qpEncode(b []byte, lineLen int) string {
 		n += len(s)
 	}
 	return out.String()
+}
+
+func TestUUExpansion(t *testing.T) {
+	// 100000 lines of a length character alone claim 45 bytes each.
+	in := "begin 644 zeros\n" + strings.Repeat("M\n", 100000) + "end\n"
+	out, err := io.ReadAll(NewDecoder("x-uuencode", strings.NewReader(in)))
+	if !errors.Is(err, errUUExpansion) || len(out) > 2*len(in)+uuSlack {
+		t.Errorf("%d bytes, %v", len(out), err)
+	}
+	// A short file of such lines is tolerated.
+	out, err = io.ReadAll(NewDecoder("x-uuencode", strings.NewReader("begin 644 z\nM\nM\n`\nend\n")))
+	if err != nil || len(out) != 90 {
+		t.Errorf("%d bytes, %v", len(out), err)
+	}
 }
 
 func TestBodyOfEntity(t *testing.T) {

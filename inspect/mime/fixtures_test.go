@@ -341,6 +341,17 @@ This is the epilogue.
 			"signature signature.asc pgp-signature", `unscannable part-4 multipart/encrypted with protocol "application/x-unknown"`},
 	},
 	{
+		name: "pgp_files.eml",
+		build: func() []byte {
+			return []byte(crlf(hdr + "Subject: PGP-encrypted files\nContent-Type: multipart/mixed; boundary=\"f\"\n\n" +
+				"--f\nContent-Type: application/octet-stream; name=\"secret.txt.asc\"\nContent-Disposition: attachment; filename=\"secret.txt.asc\"\n\n\n-----BEGIN PGP MESSAGE-----\n\nhQEMA+abc\n-----END PGP MESSAGE-----\n" +
+				"--f\nContent-Type: application/octet-stream; name=\"data.gpg\"\nContent-Transfer-Encoding: base64\n\n" + b64([]byte("\x85\x01\x0c\x03session key")) +
+				"--f\nContent-Type: application/octet-stream; name=\"data.bin\"\nContent-Transfer-Encoding: base64\n\n" + b64([]byte("\x85\x01\x0c\x03not a gpg name")) +
+				"--f--\n"))
+		},
+		leaves: []string{"encrypted secret.txt.asc pgp-encrypted", "encrypted data.gpg pgp-encrypted", "attachment data.bin"},
+	},
+	{
 		name: "defects.eml",
 		build: func() []byte {
 			return []byte(crlf(hdr + "Subject: defects\nContent-Type: multipart/mixed; boundary=\"d\"\n\n" +

@@ -60,7 +60,9 @@ func (l Limits) withDefaults() Limits {
 // lie in the message. All offsets are in the reader given to Parse.
 type Entity struct {
 	Header Header
-	// Start is the first byte of the header block.
+	// Start is the first byte of the header block. (For a part without a
+	// single byte between two delimiter lines it is the line break of the
+	// first one, the only line break between them.)
 	Start int64
 	// BodyStart is the first byte after the blank line that ends the header
 	// block (the end of the header block). Without a blank line it is where
@@ -161,6 +163,9 @@ func (e *Entity) IsMultipart() bool { return strings.HasPrefix(e.MediaType, "mul
 // returned (every offset within [0, size]) so that a caller can walk what
 // was seen.
 func Parse(r io.ReaderAt, size int64, lim Limits) (*Entity, error) {
+	if size < 0 {
+		size = 0
+	}
 	p := &parser{lim: lim.withDefaults(), w: window{r: r, size: size}}
 	root, _, err := p.entity(0, nil, 0, false)
 	if err == nil && p.w.err != nil {
@@ -490,7 +495,7 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 			cut = h
 			break
 		}
-		next, lb := p.w.lineEnd(pos)
+		next, lb := p.w.lineEnd(pos, p.lim.MaxHeaderBytes-int64(len(blk)))
 		if int64(len(blk))+(next-pos) > p.lim.MaxHeaderBytes {
 			e.BodyStart = pos
 			return hit{}, p.limitErr("header-size", p.lim.MaxHeaderBytes)
@@ -516,6 +521,10 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 			continue
 		}
 		if name, colon, ok := fieldName(line); ok {
+			if p.fields+len(raws) >= p.lim.MaxHeaderFields {
+				e.BodyStart = pos
+				return hit{}, p.limitErr("header-fields", int64(p.lim.MaxHeaderFields))
+			}
 			raws = append(raws, rawField{start: pos, end: next, bs: bs, be: len(blk), colon: bs + colon, nameEnd: bs + len(name), lines: 1})
 			pos = next
 			continue
@@ -532,9 +541,6 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		break
 	}
 	p.fields += len(raws)
-	if p.fields > p.lim.MaxHeaderFields {
-		return hit{}, p.limitErr("header-fields", int64(p.lim.MaxHeaderFields))
-	}
 	if len(raws) == 0 {
 		return cut, nil
 	}
@@ -729,10 +735,14 @@ func (w *window) byteAt(pos int64) byte {
 
 // lineEnd returns the offset after the line starting at pos (after its
 // '\n', or the end of input) and the length of its line break (2 for CRLF,
-// 1 for LF, 0 at the end of input).
-func (w *window) lineEnd(pos int64) (next int64, lb int) {
+// 1 for LF, 0 at the end of input). It looks at no more than max bytes: for
+// a longer line it returns pos+max+1.
+func (w *window) lineEnd(pos, max int64) (next int64, lb int) {
 	p := pos
 	for {
+		if p-pos > max {
+			return pos + max + 1, 0
+		}
 		b := w.get(p, 1)
 		if len(b) == 0 {
 			return w.size, 0

@@ -370,6 +370,7 @@ func TestLimits(t *testing.T) {
 		{"10001 parts", siblings(10001), Limits{}, "parts"},
 		{"header 1 MiB+", bigHeader(1 << 20), Limits{}, "header-size"},
 		{"header that never ends", foldedForever(200000), Limits{}, "header-size"},
+		{"one 20 MiB header line", []byte("X: " + strings.Repeat("a", 20<<20)), Limits{}, "header-size"},
 		{"header just under", bigHeader(1<<20 - 100), Limits{}, ""},
 		{"header fields", manyFields(250000), Limits{}, "header-fields"},
 		{"header fields ok", manyFields(1000), Limits{MaxHeaderFields: 1000}, ""},

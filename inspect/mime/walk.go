@@ -182,7 +182,7 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		// RFC 2046 5.2.2: one fragment of a message split in pieces.
 		return emit(RoleUnscannable, "message/partial fragment")
 	case isPKCS7(e):
-		return w.smime(r, e, name, self, outer, cms, leafOf)
+		return w.smime(r, e, self, outer, cms, leafOf)
 	case e.MediaType == "application/pgp-signature":
 		if looksLikePGPSignature(e.Body(r)) {
 			return emit(RoleSignature, DetailPGPSignature)
@@ -192,9 +192,42 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		if err := emit(RoleText, ""); err != nil {
 			return err
 		}
-		return w.textBlocks(r, e, name, self, outer, leafOf)
+		return w.textBlocks(r, e, name, self, outer)
+	case isPGPEncryptedFile(e, r):
+		return emit(RoleEncrypted, DetailPGPEncrypted)
 	}
 	return emit(RoleAttachment, "")
+}
+
+// isPGPEncryptedFile reports an attachment that is an OpenPGP message
+// (RFC 4880 6.2 armor "-----BEGIN PGP MESSAGE-----", or, when its name or
+// type says so, a binary message starting with an encrypted session key
+// packet, tags 1 and 3): its content cannot be inspected.
+func isPGPEncryptedFile(e *Entity, r io.ReaderAt) bool {
+	var buf [256]byte
+	n, _ := io.ReadFull(e.Body(r), buf[:])
+	b := bytes.TrimLeft(buf[:n], " \t\r\n")
+	if bytes.HasPrefix(b, []byte("-----BEGIN PGP MESSAGE-----")) {
+		return true
+	}
+	switch inspect.Ext(e.Filename) {
+	case "gpg", "pgp":
+	default:
+		if e.MediaType != "application/pgp-encrypted" {
+			return false
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	tag := -1
+	switch c := buf[0]; {
+	case c&0xC0 == 0xC0: // new format, RFC 4880 4.2.2
+		tag = int(c & 0x3F)
+	case c&0x80 != 0: // old format
+		tag = int(c>>2) & 0x0F
+	}
+	return tag == 1 || tag == 3
 }
 
 // isBodyText reports a part a mail client shows as message text.
@@ -245,7 +278,7 @@ const cmsProbe = 64
 // smime handles an S/MIME body (RFC 8551 3.2-3.5): enveloped is encrypted,
 // opaque-signed content is unwrapped and walked, a detached signature is a
 // signature.
-func (w *walker) smime(r io.ReaderAt, e *Entity, name, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
+func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
 	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
 	// When the sender's type does not claim CMS (a .p7m name on
 	// application/octet-stream) and it is not, it is just an attachment.
@@ -344,7 +377,7 @@ type textBlock struct {
 // textBlocks emits the leaves hidden in a text part: uuencoded files
 // ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "====") and
 // inline PGP messages (RFC 4880 6.2 "-----BEGIN PGP MESSAGE-----").
-func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity, leafOf func(Role, string) Leaf) error {
+func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity) error {
 	blocks, err := scanText(w.ctx, e.Body(r), bufSize(e.End-e.BodyStart, lineBuf))
 	if err != nil {
 		return err
