@@ -1,6 +1,7 @@
 // Package archive inspects archive and compressed-stream formats: zip (and
 // the jar, apk and msix/appx packages built on it), gzip, bzip2, tar, 7z,
-// rar, cab, ISO 9660 images and xz. It walks each archive's member list,
+// rar, cab (uncompressed and MSZIP folders) and ISO 9660 images; xz is
+// reported as not supported. It walks each archive's member list,
 // reports what the list itself reveals (encrypted members, unsupported
 // compression, overlapping or oversized members, Java/Android/app packages)
 // and hands every member's content to the engine through Scope.Child, so that
