@@ -44,6 +44,21 @@ func (e *Entity) Body(r io.ReaderAt) *Decoder {
 	return newDecoder(e.Encoding, io.NewSectionReader(r, e.BodyStart, n), n)
 }
 
+// head returns a decoder for the start of e's body that yields at least n
+// bytes when the body has them (a probe need not decode the whole body nor
+// allocate buffers for it). Leading whitespace aside, every encoding needs
+// at most 4 encoded bytes per decoded byte, plus line breaks.
+func (e *Entity) head(r io.ReaderAt, n int) *Decoder {
+	size := e.End - e.BodyStart
+	if size < 0 {
+		size = 0
+	}
+	if limit := int64(4*n + 1024); size > limit {
+		size = limit
+	}
+	return newDecoder(e.Encoding, io.NewSectionReader(r, e.BodyStart, size), size)
+}
+
 // NewDecoder returns a decoder of the Content-Transfer-Encoding enc
 // (lower-case) reading encoded bytes from r.
 func NewDecoder(enc string, r io.Reader) *Decoder { return newDecoder(enc, r, -1) }

@@ -184,7 +184,7 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 	case isPKCS7(e):
 		return w.smime(r, e, self, outer, cms, leafOf)
 	case e.MediaType == "application/pgp-signature":
-		if looksLikePGPSignature(e.Body(r)) {
+		if looksLikePGPSignature(e.head(r, 512)) {
 			return emit(RoleSignature, DetailPGPSignature)
 		}
 		return emit(RoleAttachment, "")
@@ -205,7 +205,7 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 // packet, tags 1 and 3): its content cannot be inspected.
 func isPGPEncryptedFile(e *Entity, r io.ReaderAt) bool {
 	var buf [256]byte
-	n, _ := io.ReadFull(e.Body(r), buf[:])
+	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
 	b := bytes.TrimLeft(buf[:n], " \t\r\n")
 	if bytes.HasPrefix(b, []byte("-----BEGIN PGP MESSAGE-----")) {
 		return true
@@ -292,7 +292,7 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	}
 	// Probe first: an enveloped body need not be decoded in full.
 	var head [cmsProbe]byte
-	k, _ := io.ReadFull(e.Body(r), head[:])
+	k, _ := io.ReadFull(e.head(r, len(head)), head[:])
 	switch probeCMS(head[:k]) {
 	case cmsEnveloped:
 		return emit(RoleEncrypted, DetailSMIMEEnveloped)
