@@ -11,6 +11,11 @@ import (
 // that callers rely on: nothing is written on ErrWrongPassword, and a
 // successful decryption has the promised length. Seeds come from the
 // generators; the spin count is capped low so that each input stays cheap.
+//
+//	go test ./inspect/ole/offcrypto -run '^$' -fuzz '^FuzzDecryptWorkbook$' -fuzztime 30s -fuzzminimizetime 1s
+//
+// Keep -fuzzminimizetime short: minimizing a new multi-kilobyte input for
+// the default minute stalls the worker (and its progress display).
 
 func lowerSpinCap(f *testing.F) {
 	old := maxSpinCount
