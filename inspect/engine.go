@@ -168,11 +168,12 @@ type walk struct {
 	bytes int64
 	mem   int64 // bytes held in in-memory spools right now
 
-	mu       sync.Mutex
-	findings []Finding
-	seen     map[findingKey]bool
-	top      string // type of the top-level file, once known
-	declared string
+	mu        sync.Mutex
+	findings  []Finding
+	seen      map[findingKey]bool
+	truncated bool   // MaxFindings reached
+	top       string // type of the top-level file, once known
+	declared  string
 }
 
 func (w *walk) emit(f Finding) {
@@ -180,6 +181,14 @@ func (w *walk) emit(f Finding) {
 	defer w.mu.Unlock()
 	k := findingKey{f.Kind, f.Where, f.Detail}
 	if w.seen[k] {
+		return
+	}
+	if max := w.e.limits.MaxFindings; len(w.findings) >= max {
+		if !w.truncated {
+			w.truncated = true
+			w.findings = append(w.findings, Finding{Kind: KindUnscannable, Type: f.Type,
+				Detail: (&LimitError{Limit: "findings", Value: int64(max)}).Error()})
+		}
 		return
 	}
 	w.seen[k] = true

@@ -26,6 +26,9 @@ type Limits struct {
 	MaxPDFObjects int
 	// MaxOLESectors caps the sectors followed in one compound file.
 	MaxOLESectors int
+	// MaxFindings caps the findings of one walk (a bomb of a million
+	// encrypted members must not make a million findings).
+	MaxFindings int
 	// MaxTime is the wall time one walk may take.
 	MaxTime time.Duration
 	// MemSpool is how many bytes of one nested member are held in memory
@@ -49,6 +52,7 @@ var DefaultLimits = Limits{
 	MaxRatio:      250,
 	MaxPDFObjects: 500000,
 	MaxOLESectors: 1 << 21,
+	MaxFindings:   1000,
 	MaxTime:       30 * time.Second,
 	MemSpool:      2 << 20,
 }
@@ -77,6 +81,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxOLESectors <= 0 {
 		l.MaxOLESectors = d.MaxOLESectors
+	}
+	if l.MaxFindings <= 0 {
+		l.MaxFindings = d.MaxFindings
 	}
 	if l.MaxTime <= 0 {
 		l.MaxTime = d.MaxTime

@@ -50,9 +50,9 @@ var defaultType = map[Family]string{
 	FamilyODF: TypeOther, FamilyFlatODF: TypeOther, FamilyPDF: TypePDF,
 	FamilyRTF: TypeRTF, FamilyPE: TypePE, FamilyELF: TypeELF,
 	FamilyMachO: TypeMachO, FamilyJavaClass: TypeOther, FamilyLNK: TypeLNK,
-	FamilyGzip: TypeGZ, FamilyBzip2: TypeOther, FamilyXZ: TypeOther,
-	FamilyTar: TypeOther, Family7z: Type7Z, FamilyRAR: TypeRAR,
-	FamilyCAB: TypeOther, FamilyISO: TypeOther, FamilyTNEF: TypeTNEF,
+	FamilyGzip: TypeGZ, FamilyBzip2: TypeBZ2, FamilyXZ: TypeXZ,
+	FamilyTar: TypeTAR, Family7z: Type7Z, FamilyRAR: TypeRAR,
+	FamilyCAB: TypeCAB, FamilyISO: TypeISO, FamilyTNEF: TypeTNEF,
 	FamilyEML: TypeEML, FamilySLK: TypeSLK, FamilyScript: TypeScript,
 	FamilyText: TypeTXT, FamilyOther: TypeOther,
 }

@@ -54,6 +54,11 @@ const (
 	Type7Z     = "7z"
 	TypeRAR    = "rar"
 	TypeGZ     = "gz"
+	TypeBZ2    = "bz2"
+	TypeXZ     = "xz"
+	TypeTAR    = "tar"
+	TypeCAB    = "cab"
+	TypeISO    = "iso"
 	TypeTNEF   = "tnef"
 	TypeEML    = "eml"
 	TypeMSG    = "msg"
@@ -75,7 +80,7 @@ var TypeNames = []string{
 	TypePOTX, TypePOTM, TypeODT, TypeOTT, TypeODS, TypeODP, TypeODG,
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
-	TypeGZ, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
+	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
 	TypeScript, TypeLNK, TypeMSI, TypeOLE, TypeOther,
 }
 
@@ -135,7 +140,8 @@ var extTypes = map[string]string{
 	"txt": TypeTXT, "text": TypeTXT, "csv": TypeTXT, "log": TypeTXT,
 	"slk": TypeSLK, "sylk": TypeSLK,
 	"zip": TypeZIP, "jar": TypeJAR, "7z": Type7Z, "rar": TypeRAR,
-	"gz": TypeGZ, "tgz": TypeGZ,
+	"gz": TypeGZ, "tgz": TypeGZ, "bz2": TypeBZ2, "tbz2": TypeBZ2, "xz": TypeXZ,
+	"txz": TypeXZ, "tar": TypeTAR, "cab": TypeCAB, "iso": TypeISO, "img": TypeISO,
 	"tnef": TypeTNEF,
 	"eml":  TypeEML, "msg": TypeMSG,
 	"exe": TypePE, "dll": TypePE, "scr": TypePE, "sys": TypePE, "cpl": TypePE,
@@ -169,12 +175,13 @@ var ScriptExts = map[string]string{
 // Ext returns the lower-case extension of a file name without the dot
 // ("report.DOC" → "doc"). Windows and MIME names may use backslashes.
 func Ext(name string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
-	e := path.Ext(path.Base(name))
+	// Windows ignores trailing dots and spaces: "x.doc. " opens as x.doc.
+	base := strings.TrimRight(path.Base(strings.ReplaceAll(name, "\\", "/")), " .")
+	e := path.Ext(base)
 	if e == "" {
 		return ""
 	}
-	return strings.TrimRight(strings.ToLower(e[1:]), " .")
+	return strings.ToLower(e[1:])
 }
 
 // TypeFromName returns the type a file name claims ("" when it claims none

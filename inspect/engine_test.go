@@ -1,0 +1,260 @@
+package inspect_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// fakeInspector lets a test script what an inspector does with a part.
+type fakeInspector func(ctx context.Context, p inspect.Part, s inspect.Scope) error
+
+func (f fakeInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	return f(ctx, p, s)
+}
+
+func run(t *testing.T, ins map[inspect.Family]inspect.Inspector, l inspect.Limits, name string, data []byte) *inspect.Result {
+	t.Helper()
+	return inspect.NewEngine(ins, l).Inspect(context.Background(), name, "", bytes.NewReader(data), int64(len(data)))
+}
+
+func findings(r *inspect.Result, k inspect.Kind) []inspect.Finding {
+	var out []inspect.Finding
+	for _, f := range r.Findings {
+		if f.Kind == k {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// zipLike is an "archive": each line "name=content" is a member.
+var zipMagic = []byte("PK\x03\x04")
+
+func archive(members ...string) []byte {
+	return append(append([]byte{}, zipMagic...), []byte(strings.Join(members, "\n"))...)
+}
+
+// lineArchive hands every line after the magic to Child.
+func lineArchive() fakeInspector {
+	return func(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+		b := make([]byte, p.Size)
+		if _, err := p.R.ReadAt(b, 0); err != nil && err != io.EOF {
+			return err
+		}
+		for _, line := range strings.Split(string(b[len(zipMagic):]), "\n") {
+			name, content, _ := strings.Cut(line, "=")
+			if err := s.Child(name, strings.NewReader(strings.ReplaceAll(content, `\n`, "\n"))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func TestEngineWhereAndType(t *testing.T) {
+	ins := map[inspect.Family]inspect.Inspector{
+		inspect.FamilyZip: lineArchive(),
+		inspect.FamilyPE: fakeInspector(func(_ context.Context, _ inspect.Part, s inspect.Scope) error {
+			s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: "PE"})
+			return nil
+		}),
+	}
+	r := run(t, ins, inspect.Limits{}, "a.zip", archive("docs/setup.exe=MZ....", "readme.txt=hello"))
+	if r.Type != inspect.TypeZIP {
+		t.Errorf("type %q", r.Type)
+	}
+	ex := findings(r, inspect.KindExecutable)
+	if len(ex) != 1 || ex[0].Where != "docs/setup.exe" || ex[0].Type != inspect.TypePE {
+		t.Fatalf("executable finding %+v", r.Findings)
+	}
+	if r.Parts != 3 {
+		t.Errorf("parts %d, want 3", r.Parts)
+	}
+}
+
+func TestEngineNameRefinesAndDeclares(t *testing.T) {
+	ole := fakeInspector(func(_ context.Context, _ inspect.Part, s inspect.Scope) error {
+		s.SetType(inspect.TypePPT)
+		return nil
+	})
+	ins := map[inspect.Family]inspect.Inspector{inspect.FamilyOLE: ole}
+	data := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 600)...)
+	r := run(t, ins, inspect.Limits{}, "show.pps", data)
+	if r.Type != inspect.TypePPS || r.Declared != "" {
+		t.Errorf("pps: type %q declared %q", r.Type, r.Declared)
+	}
+	if len(findings(r, inspect.KindLegacyOffice)) != 1 {
+		t.Errorf("no legacy-office for a ppt: %+v", r.Findings)
+	}
+	r = run(t, ins, inspect.Limits{}, "invoice.pdf", data)
+	if r.Type != inspect.TypePPT || r.Declared != inspect.TypePDF {
+		t.Errorf("renamed: type %q declared %q", r.Type, r.Declared)
+	}
+	// Stricter wins: a .doc name on other content is legacy-office too.
+	r = run(t, nil, inspect.Limits{}, "letter.doc", []byte("just text\n"))
+	lo := findings(r, inspect.KindLegacyOffice)
+	if len(lo) != 1 || !strings.Contains(lo[0].Detail, "by name") {
+		t.Errorf("by name: %+v", r.Findings)
+	}
+}
+
+func TestEngineLimits(t *testing.T) {
+	ins := map[inspect.Family]inspect.Inspector{inspect.FamilyZip: lineArchive()}
+	tests := []struct {
+		name   string
+		limits inspect.Limits
+		data   []byte
+		detail string
+	}{
+		{"depth", inspect.Limits{MaxDepth: 1}, archive(`inner.zip=PK` + "\x03\x04" + `x=y`), "limit depth=1"},
+		{"parts", inspect.Limits{MaxParts: 3}, archive("a=1", "b=2", "c=3", "d=4"), "limit parts=3"},
+		{"part-size", inspect.Limits{MaxPartSize: 10}, archive("big=" + strings.Repeat("x", 100)), "limit part-size=10"},
+		{"total-size", inspect.Limits{MaxTotalSize: 60}, archive("a="+strings.Repeat("x", 30), "b="+strings.Repeat("y", 30)), "limit total-size=60"},
+		{"findings", inspect.Limits{MaxFindings: 2}, archive("a.doc=x", "b.doc=x", "c.doc=x"), "limit findings=2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, ins, tc.limits, "x.zip", tc.data)
+			var got []string
+			for _, f := range findings(r, inspect.KindUnscannable) {
+				got = append(got, f.Detail)
+				if strings.HasPrefix(f.Detail, tc.detail) {
+					return
+				}
+			}
+			t.Errorf("no unscannable %q; have %q", tc.detail, got)
+		})
+	}
+}
+
+func TestEngineRatioReader(t *testing.T) {
+	ins := map[inspect.Family]inspect.Inspector{inspect.FamilyZip: fakeInspector(func(_ context.Context, p inspect.Part, s inspect.Scope) error {
+		// 10 compressed bytes that claim to expand without end.
+		return s.Child("bomb.bin", inspect.RatioReader(zeros{}, 10, 100))
+	})}
+	r := run(t, ins, inspect.Limits{}, "bomb.zip", archive())
+	u := findings(r, inspect.KindUnscannable)
+	if len(u) != 1 || u[0].Detail != "limit ratio=100" || u[0].Where != "bomb.bin" {
+		t.Errorf("ratio: %+v", r.Findings)
+	}
+	if r.Bytes > int64(inspect.RatioGrace)+64<<10 {
+		t.Errorf("read %d bytes of a bomb", r.Bytes)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func TestEnginePanicBecomesUnscannable(t *testing.T) {
+	e := inspect.NewEngine(map[inspect.Family]inspect.Inspector{inspect.FamilyPDF: fakeInspector(func(context.Context, inspect.Part, inspect.Scope) error {
+		var m map[string]int
+		m["boom"]++ // nil map write
+		return nil
+	})}, inspect.Limits{})
+	data := []byte("%PDF-1.7\n")
+	r := e.Inspect(context.Background(), "x.pdf", "", bytes.NewReader(data), int64(len(data)))
+	u := findings(r, inspect.KindUnscannable)
+	if len(u) != 1 || !strings.Contains(u[0].Detail, "inspector failure") {
+		t.Errorf("panic: %+v", r.Findings)
+	}
+	if e.Panics() != 1 {
+		t.Errorf("panics counted %d", e.Panics())
+	}
+}
+
+func TestEngineTimeout(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	// One inspector honours its context, one ignores it: both end.
+	for _, honour := range []bool{true, false} {
+		t.Run(fmt.Sprint("honours context=", honour), func(t *testing.T) {
+			e := inspect.NewEngine(map[inspect.Family]inspect.Inspector{inspect.FamilyPDF: fakeInspector(func(ctx context.Context, _ inspect.Part, _ inspect.Scope) error {
+				if honour {
+					<-ctx.Done()
+					return ctx.Err()
+				}
+				<-stop
+				return nil
+			})}, inspect.Limits{MaxTime: 50 * time.Millisecond})
+			data := []byte("%PDF-1.7\n")
+			start := time.Now()
+			r := e.Inspect(context.Background(), "x.pdf", "", bytes.NewReader(data), int64(len(data)))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %s", d)
+			}
+			u := findings(r, inspect.KindUnscannable)
+			if len(u) != 1 || !strings.HasPrefix(u[0].Detail, "limit time=") {
+				t.Errorf("timeout: %+v", r.Findings)
+			}
+		})
+	}
+}
+
+func TestEngineNoInspectorForContainer(t *testing.T) {
+	r := run(t, nil, inspect.Limits{}, "x.7z", []byte{'7', 'z', 0xBC, 0xAF, 0x27, 0x1C, 0, 4})
+	if len(findings(r, inspect.KindUnscannable)) != 1 {
+		t.Errorf("a 7z nobody can open must be unscannable: %+v", r.Findings)
+	}
+	r = run(t, nil, inspect.Limits{}, "notes.txt", []byte("hello\n"))
+	if len(r.Findings) != 0 || r.Type != inspect.TypeTXT {
+		t.Errorf("text: %s %+v", r.Type, r.Findings)
+	}
+}
+
+func TestSpool(t *testing.T) {
+	dir := t.TempDir()
+	sp := inspect.NewSpool(dir, 8, 20, nil)
+	if _, err := sp.Write([]byte("12345")); err != nil || !sp.InMemory() {
+		t.Fatalf("small write: %v, in memory %v", err, sp.InMemory())
+	}
+	if _, err := sp.Write([]byte("67890abc")); err != nil || sp.InMemory() {
+		t.Fatalf("past threshold: %v, in memory %v", err, sp.InMemory())
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Fatalf("%d spool files", len(ents))
+	}
+	fi, _ := ents[0].Info()
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("spool file mode %v, want 0600", fi.Mode().Perm())
+	}
+	n, err := sp.Write([]byte("0123456789"))
+	if !errors.Is(err, inspect.ErrSpoolFull) || n != 7 || sp.Size() != 20 {
+		t.Errorf("cap: n=%d err=%v size=%d", n, err, sp.Size())
+	}
+	b := make([]byte, 5)
+	if _, err := sp.ReadAt(b, 5); err != nil || string(b) != "67890" {
+		t.Errorf("ReadAt %q %v", b, err)
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("Close left %d files", len(ents))
+	}
+	if err := sp.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestRatioReaderSmallIsFine(t *testing.T) {
+	// Under the grace a high ratio is normal (an XML part of spaces).
+	r := inspect.RatioReader(io.LimitReader(zeros{}, 100000), 10, 2)
+	n, err := io.Copy(io.Discard, r)
+	if err != nil || n != 100000 {
+		t.Errorf("n=%d err=%v", n, err)
+	}
+}
