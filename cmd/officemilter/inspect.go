@@ -32,10 +32,11 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 			"was inspected (findings or not), 2 on usage or I/O errors.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	paths, err := parseArgs(fs, args)
+	if err != nil {
 		return exitUsage
 	}
-	if fs.NArg() == 0 {
+	if len(paths) == 0 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -43,7 +44,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	code := exitOK
-	for _, name := range fs.Args() {
+	for _, name := range paths {
 		res, err := inspectPath(eng, name)
 		if err != nil {
 			fmt.Fprintf(stderr, "officemilter inspect: %v\n", err)

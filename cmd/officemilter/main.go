@@ -7,6 +7,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -66,4 +67,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "officemilter: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return exitUsage
+}
+
+// parseArgs parses flags wherever they stand among the arguments
+// ("scan DIR --json" works like "scan --json DIR"); "--" ends flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }

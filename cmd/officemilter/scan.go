@@ -62,10 +62,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, scanUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	paths, err := parseArgs(fs, args)
+	if err != nil {
 		return exitUsage
 	}
-	if fs.NArg() == 0 {
+	if len(paths) == 0 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -90,15 +91,20 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 
 	var bar *progressBar
 	if *progress {
-		bar = newProgressBar(stderr, fs.Args())
+		bar = newProgressBar(stderr, paths)
 		defer bar.stop()
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	got := map[string]replay.Expectation{}
 	readErrors := 0
-	opts := replay.Options{Filter: newFilter(cfg), Rcpt: *rcpt, OutDir: *outDir, Jobs: *jobs}
-	sum, err := replay.Run(ctx, opts, fs.Args(), os.Stdin, func(o replay.Outcome) error {
+	opts := replay.Options{Filter: newFilter(cfg), Rcpt: *rcpt, OutDir: *outDir, Jobs: *jobs, Skip: map[string]bool{}}
+	if *expectPath != "" {
+		if abs, err := filepath.Abs(*expectPath); err == nil {
+			opts.Skip[abs] = true // the golden file may live beside the messages
+		}
+	}
+	sum, err := replay.Run(ctx, opts, paths, os.Stdin, func(o replay.Outcome) error {
 		if bar != nil {
 			bar.add(o.Bytes)
 		}

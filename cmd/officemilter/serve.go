@@ -165,17 +165,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 			"Validates the configuration (unknown keys are errors, with line numbers)\nand prints its policies. Exit 0 when valid, 2 otherwise.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	// Accept the flag after the file name too.
-	var files []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return exitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
 	}
 	if *printDefault {
 		stdout.Write(milter.DefaultConfigYAML())

@@ -29,6 +29,8 @@ type Options struct {
 	OutDir string
 	// Jobs is how many messages are checked at once (default: CPUs).
 	Jobs int
+	// Skip holds absolute paths left out of directory walks.
+	Skip map[string]bool
 }
 
 // Outcome is the result for one message, or why there is none.
@@ -87,7 +89,7 @@ func Run(ctx context.Context, o Options, paths []string, stdin io.Reader, emit f
 	go func() {
 		defer close(jobs)
 		seq := 0
-		walkErr = Walk(paths, stdin, func(it Item) error {
+		walkErr = Walk(paths, stdin, o.Skip, func(it Item) error {
 			j := job{seq: seq, item: it}
 			seq++
 			if it.Err == nil {

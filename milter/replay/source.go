@@ -32,7 +32,10 @@ type Item struct {
 // files as a single message or, when they start with an mbox "From " line,
 // as an mbox. "-" reads standard input the same way. A path that cannot be
 // read is reported through fn as an Item with Err and the walk goes on.
-func Walk(paths []string, stdin io.Reader, fn func(Item) error) error {
+//
+// Files whose absolute path is in skip are left out of directory walks (an
+// expect file kept beside the messages).
+func Walk(paths []string, stdin io.Reader, skip map[string]bool, fn func(Item) error) error {
 	for _, p := range paths {
 		if p == "-" {
 			if err := readStream("-", stdin, fn); err != nil {
@@ -70,6 +73,9 @@ func Walk(paths []string, stdin io.Reader, fn func(Item) error) error {
 				return nil
 			}
 			if d.Type().IsRegular() {
+				if abs, err := filepath.Abs(path); err == nil && skip[abs] {
+					return nil
+				}
 				files = append(files, path)
 			}
 			return nil
