@@ -21,12 +21,16 @@ type Filter struct {
 	cfg  *Config
 	eng  *inspect.Engine
 	mlim mime.Limits
+	// boundary makes the boundary of a rewritten message (random; tests
+	// make it fixed for golden files).
+	boundary func() string
 }
 
 // NewFilter returns a filter applying cfg's policies with the inspection
 // engine eng.
 func NewFilter(cfg *Config, eng *inspect.Engine) *Filter {
-	return &Filter{cfg: cfg, eng: eng}
+	return &Filter{cfg: cfg, eng: eng, boundary: randomBoundary,
+		mlim: mime.Limits{MemSpool: int64(cfg.Spool.Memory), TempDir: cfg.Spool.Dir}}
 }
 
 // Config returns the filter's configuration.

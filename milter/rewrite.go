@@ -94,9 +94,7 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 	}
 	sort.Slice(rw.cuts, func(i, j int) bool { return rw.cuts[i][0] < rw.cuts[j][0] })
 
-	var buf [12]byte
-	_, _ = rand.Read(buf[:])
-	rw.boundary = "=_officemilter_" + hex.EncodeToString(buf[:])
+	rw.boundary = f.boundary()
 
 	cte := strings.ToLower(strings.TrimSpace(root.Header.Get("Content-Transfer-Encoding")))
 	counts := map[string]int{}
@@ -354,18 +352,19 @@ func (r *Result) Status() string {
 	for _, n := range names {
 		if n != "" && !seenF[n] {
 			seenF[n] = true
-			files = append(files, n)
+			files = append(files, encodeWord(n))
 		}
 	}
 	v := word + "; " + strings.Join(kinds, ",")
 	if len(files) > 0 {
 		v += "; " + strings.Join(files, ", ")
 	}
-	return encodeHeaderValue(v)
+	return v
 }
 
-// encodeHeaderValue keeps a header value ASCII (RFC 2047 for the rest).
-func encodeHeaderValue(s string) string {
+// encodeWord keeps a file name ASCII in a header: as is, or as an RFC 2047
+// encoded-word (the rest of the value stays readable).
+func encodeWord(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 || s[i] < ' ' {
 			return stdmime.QEncoding.Encode("utf-8", s)
@@ -417,4 +416,12 @@ func (r *Result) WriteMessage(w io.Writer, statusHeader string) error {
 		return bw.err
 	}
 	return r.WriteBody(w)
+}
+
+// randomBoundary returns a boundary no content can contain by chance
+// ("=_" cannot occur in base64 or quoted-printable text either).
+func randomBoundary() string {
+	var buf [12]byte
+	_, _ = rand.Read(buf[:])
+	return "=_officemilter_" + hex.EncodeToString(buf[:])
 }
