@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -33,6 +34,8 @@ type Server struct {
 	srv        *gomilter.Server
 	wg         sync.WaitGroup // notifications in flight
 	ids        atomic.Uint64
+	// replaceChunk is the body replacement packet size.
+	replaceChunk int
 }
 
 // ServerOptions wire the optional parts of a Server.
@@ -55,7 +58,7 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	s := &Server{filter: f, log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8)}
+	s := &Server{filter: f, log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
 	s.srv = gomilter.NewServer(
 		gomilter.WithDynamicMilter(func(uint32, gomilter.OptAction, gomilter.OptProtocol, gomilter.DataSize) gomilter.Milter {
 			return &session{s: s, id: s.ids.Add(1)}
@@ -343,7 +346,7 @@ wait:
 		if err := res.WriteBody(body); err != nil {
 			return s.onError(env, log, err)
 		}
-		if err := m.ReplaceBody(body.Reader()); err != nil {
+		if err := replaceBody(m, body.Reader(), s.replaceChunk); err != nil {
 			return nil, err
 		}
 		s.notifySender(res, log)
@@ -473,4 +476,29 @@ func Listen(addr string) (net.Listener, error) {
 		}
 	}
 	return ln, nil
+}
+
+// replaceChunk is the size of one body replacement packet: a full 64 KiB
+// packet overruns libmilter-based peers that read replies into
+// MILTER_CHUNK_SIZE (65535-byte) buffers, so stay clearly below it.
+// (Debian's miltertest even keeps replacement chunks in 1 KiB; its test
+// sets Server.replaceChunk to that.)
+const replaceChunk = 60 << 10
+
+func replaceBody(m gomilter.Modifier, r io.Reader, chunk int) error {
+	buf := make([]byte, chunk)
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if werr := m.ReplaceBodyRawChunk(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
