@@ -7,13 +7,15 @@
 // It owns, for those families:
 //   - the type, from the "mimetype" member, the manifest's root entry or
 //     the office:mimetype attribute;
-//   - encryption: manifest:encryption-data on a file entry (Part 3, 4.4);
+//   - encryption: manifest:encryption-data on a file entry (Part 3);
 //   - macros: StarBasic modules with code (Basic/<library>/<module>.xml, or
 //     ooo:source-code in a flat document's office:scripts), scripts of the
 //     scripting framework (Scripts/), event listeners and links bound to
-//     scripts (vnd.sun.star.script:, macro:) in content.xml, styles.xml and
-//     settings.xml;
-//   - active content: presentation actions that execute a program;
+//     scripts (vnd.sun.star.script:, macro:) in content.xml and styles.xml
+//     (settings.xml holds only configuration items: office:settings has no
+//     event listeners and is not read);
+//   - active content: DDE connections, DDE() formulas and presentation
+//     actions that execute a program;
 //   - embedded objects: binary OLE objects ("Object N" streams that are
 //     compound files, office:binary-data of draw:object-ole), handed to the
 //     engine with Scope.Child. Embedded ODF sub-documents such as charts are

@@ -7,6 +7,11 @@ import (
 	"strings"
 )
 
+// manifestNeedles are byte strings (lower case) one of which a manifest
+// must contain for its entries to matter: encryption data, an OLE object's
+// media type, or character references that could spell them.
+var manifestNeedles = [][]byte{[]byte("encryption-data"), []byte("oleobject"), []byte("&#")}
+
 // manifestEntry is one manifest:file-entry ([ODF 1.2] Part 3, 4 Manifest; the
 // OpenOffice.org 1.x manifest has the same local names).
 type manifestEntry struct {

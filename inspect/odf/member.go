@@ -211,6 +211,35 @@ func containsFold(ctx context.Context, r io.Reader, needles [][]byte) (bool, err
 	}
 }
 
+// smallPart is the size under which a member is read whole into a pooled
+// buffer and looked at before it is decoded.
+const smallPart = 64 << 10
+
+// smallBufs hold small members (smallPart+1 bytes).
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallPart+1); return &b }}
+
+// containsFoldBytes reports whether b contains any of needles (lower case),
+// ignoring ASCII case, without modifying b.
+func containsFoldBytes(b []byte, needles [][]byte) bool {
+	for _, n := range needles {
+		for i := 0; i+len(n) <= len(b); i++ {
+			if lower(b[i]) == n[0] && equalFold(b[i:i+len(n)], n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func equalFold(a, lowerNeedle []byte) bool {
+	for i, c := range a {
+		if lower(c) != lowerNeedle[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // lowerASCII folds b to lower case in place.
 func lowerASCII(b []byte) {
 	for i, c := range b {

@@ -111,7 +111,26 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 
 	pk.man = &manifest{entries: map[string]*manifestEntry{}}
 	if f := pk.byName["META-INF/manifest.xml"]; f != nil {
+		mf := pk.byName["mimetype"]
+		needRoot := mf == nil || mf.Flags&0x1 != 0 || mf.UncompressedSize64 == 0
 		err := pk.read(f, func(r io.Reader) error {
+			if !needRoot && f.UncompressedSize64 < smallPart {
+				// Most manifests only list the members: decode the XML
+				// only when it declares encryption or OLE objects.
+				bp := smallBufs.Get().(*[]byte)
+				defer smallBufs.Put(bp)
+				n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
+				if err != io.ErrUnexpectedEOF && err != io.EOF {
+					if err == nil {
+						err = errors.New("longer than declared")
+					}
+					return err
+				}
+				if !containsFoldBytes((*bp)[:n], manifestNeedles) {
+					return nil
+				}
+				r = bytes.NewReader((*bp)[:n])
+			}
 			m, err := parseManifest(pk.ctx, r, func(p string) bool { return pk.byName[p] != nil })
 			pk.man = m
 			return err
@@ -193,7 +212,7 @@ func (pk *pkg) member(f *zip.File) error {
 		return nil
 	case len(segs) >= 3 && segs[len(segs)-3] == "Basic":
 		return pk.basicMember(f, segs[len(segs)-2], base, emit)
-	case base == "content.xml" || base == "styles.xml" || base == "settings.xml":
+	case base == "content.xml" || base == "styles.xml":
 		if pk.encrypted(f) {
 			return nil // DetailEncryption says why it is not read
 		}
@@ -246,8 +265,8 @@ func (pk *pkg) basicMember(f *zip.File, lib, base string, emit func(inspect.Kind
 	return nil
 }
 
-// scanDocument looks for script bindings in content.xml, styles.xml or
-// settings.xml (of the package or of a sub-document).
+// scanDocument looks for script bindings in content.xml or styles.xml (of
+// the package or of a sub-document).
 func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error {
 	var hit bool
 	err := pk.read(f, func(r io.Reader) error {

@@ -24,16 +24,16 @@ const (
 // contain to hold anything docHandler reports. Element and attribute names
 // cannot be written with character references; attribute values can,
 // hence "&#". Every event binding is an event-listener element or has an
-// event-name attribute (plain "event" is in every document's
-// xmlns:dom="http://www.w3.org/2001/xml-events").
+// event-name attribute, both start with "event-" (plain "event" is in
+// every document's xmlns:dom="http://www.w3.org/2001/xml-events").
 var docNeedles = [][]byte{
-	[]byte("event-listener"), []byte("event-name"), []byte("vnd.sun.star.script"), []byte("macro:"),
+	[]byte("event-"), []byte("vnd.sun.star.script"), []byte("macro:"),
 	[]byte("&#"), []byte("object-ole"), []byte("source-code"),
 	[]byte("dde-"), []byte("dde("),
 }
 
-// docHandler looks at the elements of an ODF document part (content.xml,
-// styles.xml, settings.xml of a package, or a whole flat document) for
+// docHandler looks at the elements of an ODF document part (content.xml or
+// styles.xml of a package, or a whole flat document) for
 // script bindings, embedded Basic source and embedded OLE objects.
 type docHandler struct {
 	emit func(kind inspect.Kind, detail string)

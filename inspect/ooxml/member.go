@@ -141,45 +141,28 @@ const smallPart = 64 << 10
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallPart+1); return &b }}
 
 // containsFold reports whether b contains any of needles (given in lower
-// case), ignoring ASCII case.
+// case), ignoring ASCII case. b is not modified: it is folded into a pooled
+// copy that bytes.Contains can search quickly.
 func containsFold(b []byte, needles [][]byte) bool {
+	lp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(lp)
+	low := *lp
+	if len(low) < len(b) {
+		low = make([]byte, len(b))
+	}
+	low = low[:len(b)]
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
 	for _, n := range needles {
-		if indexFold(b, n) >= 0 {
+		if bytes.Contains(low, n) {
 			return true
 		}
 	}
 	return false
-}
-
-// indexFold is bytes.Index ignoring ASCII case; needle is lower case. It is
-// meant for small parts: the cost is len(b) times a short compare.
-func indexFold(b, needle []byte) int {
-	if len(needle) == 0 {
-		return 0
-	}
-	c0 := needle[0]
-	for i := 0; i+len(needle) <= len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c == c0 && equalFold(b[i:i+len(needle)], needle) {
-			return i
-		}
-	}
-	return -1
-}
-
-func equalFold(a, lower []byte) bool {
-	for i, c := range a {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // containsAny reports whether any of needles occurs in the bytes of r. It
