@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/officemilter/officemilter/milter/internal/mta"
 	"github.com/officemilter/officemilter/milter/internal/postfixtest"
 )
 
@@ -55,8 +56,8 @@ func TestMiltertest(t *testing.T) {
 				"-D", "dir=" + dir,
 				"-D", fmt.Sprintf("addr=inet:%s@127.0.0.1", port),
 				"-D", "body=" + body,
-				"-D", "ctype=" + headerValue(msg, "Content-Type"),
-				"-D", "subject=" + headerValue(msg, "Subject"),
+				"-D", "ctype=" + mta.HeaderValue(msg, "Content-Type"),
+				"-D", "subject=" + mta.HeaderValue(msg, "Subject"),
 				"-D", "rcpt=" + tc.rcpt,
 				"-D", "rcpt2=" + tc.rcpt2,
 			}

@@ -15,6 +15,8 @@ import (
 	gomilter "github.com/d--j/go-milter"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/officemilter/officemilter/milter/internal/mta"
 )
 
 // startServer runs a Server for cfg on a loopback port and returns its
@@ -39,155 +41,17 @@ func startServer(t testing.TB, cfg *Config, opts ServerOptions) (string, *observ
 	return ln.Addr().String(), logs, srv
 }
 
-// mtaResult is what an MTA sees of one transaction.
-type mtaResult struct {
-	rcpt map[string]*gomilter.Action
-	end  *gomilter.Action
-	mods []gomilter.ModifyAction
-	msg  []byte // the message with the milter's changes applied
-}
-
-// sendMilter plays the MTA: one transaction over the milter protocol, like
-// Postfix does it (headers with their leading space, CRLF body).
-func sendMilter(t testing.TB, addr, from string, rcpts []string, msg []byte) mtaResult {
-	t.Helper()
-	macros := gomilter.NewMacroBag()
-	macros.Set(gomilter.MacroQueueId, "4ABC12")
-	c := gomilter.NewClient("tcp", addr, gomilter.WithReadTimeout(time.Minute))
-	s, err := c.Session(macros)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	res := mtaResult{rcpt: map[string]*gomilter.Action{}}
-	if _, err := s.Conn("client.example", gomilter.FamilyInet, 4711, "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Helo("client.example"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Mail(from, ""); err != nil {
-		t.Fatal(err)
-	}
-	accepted := 0
-	for _, r := range rcpts {
-		act, err := s.Rcpt(r, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.rcpt[r] = act
-		if act.Type == gomilter.ActionContinue || act.Type == gomilter.ActionAccept {
-			accepted++
-		}
-	}
-	if accepted == 0 {
-		return res
-	}
-	if _, err := s.DataStart(); err != nil {
-		t.Fatal(err)
-	}
-	hdr, body := splitMessage(msg)
-	for _, f := range hdr {
-		if _, err := s.HeaderField(f[0], f[1], nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.HeaderEnd(); err != nil {
-		t.Fatal(err)
-	}
-	mods, act, err := s.BodyReadFrom(bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.end, res.mods = act, mods
-	res.msg = applyMods(hdr, body, mods)
-	return res
-}
-
-// splitMessage returns header fields (name, value with its leading space,
-// folding kept) and the body.
-func splitMessage(msg []byte) ([][2]string, []byte) {
-	end := bytes.Index(msg, []byte("\r\n\r\n"))
-	head, body := msg[:end+2], msg[end+4:]
-	var fields [][2]string
-	for _, line := range strings.SplitAfter(string(head), "\r\n") {
-		if line == "" {
-			continue
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			fields[len(fields)-1][1] += "\n" + strings.TrimRight(line, "\r\n")
-			continue
-		}
-		name, value, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
-		fields = append(fields, [2]string{name, value})
-	}
-	return fields, body
-}
-
-// applyMods does what an MTA does with the modification requests.
-func applyMods(hdr [][2]string, body []byte, mods []gomilter.ModifyAction) []byte {
-	var newBody []byte
-	replaced := false
-	for _, m := range mods {
-		switch m.Type {
-		case gomilter.ActionAddHeader:
-			hdr = append(hdr, [2]string{m.HeaderName, m.HeaderValue})
-		case gomilter.ActionChangeHeader:
-			n := 0
-			for i := range hdr {
-				if strings.EqualFold(hdr[i][0], m.HeaderName) {
-					n++
-					if n == int(m.HeaderIndex) {
-						if m.HeaderValue == "" {
-							hdr = append(hdr[:i], hdr[i+1:]...)
-						} else {
-							hdr[i][1] = m.HeaderValue
-						}
-						break
-					}
-				}
-			}
-			if n < int(m.HeaderIndex) && m.HeaderValue != "" {
-				hdr = append(hdr, [2]string{m.HeaderName, m.HeaderValue})
-			}
-		case gomilter.ActionReplaceBody:
-			replaced = true
-			newBody = append(newBody, m.Body...)
-		}
-	}
-	if replaced {
-		body = newBody
-	}
-	var b bytes.Buffer
-	for _, f := range hdr {
-		b.WriteString(f[0] + ":" + strings.ReplaceAll(f[1], "\n", "\r\n") + "\r\n")
-	}
-	b.WriteString("\r\n")
-	b.Write(body)
-	return b.Bytes()
-}
-
-func headerValue(msg []byte, name string) string {
-	hdr, _ := splitMessage(msg)
-	for _, f := range hdr {
-		if strings.EqualFold(f[0], name) {
-			return strings.TrimSpace(f[1])
-		}
-	}
-	return ""
-}
-
 func TestServerAccept(t *testing.T) {
 	addr, logs, _ := startServer(t, contribConfig(t), ServerOptions{})
 	msg := readEML(t, "r1-02-docx-kept.eml")
-	res := sendMilter(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
-	if res.end.Type != gomilter.ActionAccept {
-		t.Fatalf("end action %+v", res.end)
+	res := mta.Send(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
+	if res.End.Type != gomilter.ActionAccept {
+		t.Fatalf("end action %+v", res.End)
 	}
-	if got := headerValue(res.msg, "X-Officemilter"); got != "clean" {
+	if got := mta.HeaderValue(res.Msg, "X-Officemilter"); got != "clean" {
 		t.Errorf("X-Officemilter %q", got)
 	}
-	if _, body := splitMessage(res.msg); !bytes.Equal(body, msg[bytes.Index(msg, []byte("\r\n\r\n"))+4:]) {
+	if _, body := mta.SplitMessage(res.Msg); !bytes.Equal(body, msg[bytes.Index(msg, []byte("\r\n\r\n"))+4:]) {
 		t.Error("clean message body changed")
 	}
 	line := logs.FilterMessage("message").All()
@@ -199,17 +63,17 @@ func TestServerAccept(t *testing.T) {
 func TestServerStrip(t *testing.T) {
 	addr, _, _ := startServer(t, contribConfig(t), ServerOptions{})
 	msg := readEML(t, "r1-06-doc-and-docx.eml")
-	res := sendMilter(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
-	if res.end.Type != gomilter.ActionAccept {
-		t.Fatalf("end %+v", res.end)
+	res := mta.Send(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
+	if res.End.Type != gomilter.ActionAccept {
+		t.Fatalf("end %+v", res.End)
 	}
-	if got := headerValue(res.msg, "X-Officemilter"); got != "stripped; legacy-office; alt.doc" {
+	if got := mta.HeaderValue(res.Msg, "X-Officemilter"); got != "stripped; legacy-office; alt.doc" {
 		t.Errorf("X-Officemilter %q", got)
 	}
-	if ct := headerValue(res.msg, "Content-Type"); !strings.Contains(ct, "boundary=\"=_officemilter_test\"") {
+	if ct := mta.HeaderValue(res.Msg, "Content-Type"); !strings.Contains(ct, "boundary=\"=_officemilter_test\"") {
 		t.Errorf("Content-Type %q", ct)
 	}
-	s := string(res.msg)
+	s := string(res.Msg)
 	if strings.Contains(s, "filename=\"alt.doc\"") || !strings.Contains(s, "filename=\"neu.docx\"") {
 		t.Error("wrong attachment removed")
 	}
@@ -220,9 +84,9 @@ func TestServerStrip(t *testing.T) {
 
 func TestServerReject(t *testing.T) {
 	addr, _, _ := startServer(t, contribConfig(t), ServerOptions{})
-	res := sendMilter(t, addr, "erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
-	if res.end.Type != gomilter.ActionRejectWithCode || res.end.SMTPCode != 550 || !strings.Contains(res.end.SMTPReply, "Rechnung.docm") || !strings.Contains(res.end.SMTPReply, "5.7.1") {
-		t.Errorf("end %+v", res.end)
+	res := mta.Send(t, addr, "erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
+	if res.End.Type != gomilter.ActionRejectWithCode || res.End.SMTPCode != 550 || !strings.Contains(res.End.SMTPReply, "Rechnung.docm") || !strings.Contains(res.End.SMTPReply, "5.7.1") {
+		t.Errorf("end %+v", res.End)
 	}
 }
 
@@ -230,18 +94,18 @@ func TestServerReject(t *testing.T) {
 // 452 4.5.3; one under the same policy is accepted.
 func TestServerSplitRecipients(t *testing.T) {
 	addr, _, _ := startServer(t, contribConfig(t), ServerOptions{})
-	res := sendMilter(t, addr, "erika@example.com", []string{"anna@example.net", "strict@example.org", "bob@example.com"}, readEML(t, "r1-03-doc-stripped.eml"))
-	if a := res.rcpt["anna@example.net"]; a.Type != gomilter.ActionContinue {
+	res := mta.Send(t, addr, "erika@example.com", []string{"anna@example.net", "strict@example.org", "bob@example.com"}, readEML(t, "r1-03-doc-stripped.eml"))
+	if a := res.Rcpt["anna@example.net"]; a.Type != gomilter.ActionContinue {
 		t.Errorf("first rcpt %+v", a)
 	}
-	if a := res.rcpt["strict@example.org"]; a.Type != gomilter.ActionRejectWithCode || a.SMTPCode != 452 || !strings.Contains(a.SMTPReply, "4.5.3") {
+	if a := res.Rcpt["strict@example.org"]; a.Type != gomilter.ActionRejectWithCode || a.SMTPCode != 452 || !strings.Contains(a.SMTPReply, "4.5.3") {
 		t.Errorf("other policy %+v", a)
 	}
-	if a := res.rcpt["bob@example.com"]; a.Type != gomilter.ActionContinue {
+	if a := res.Rcpt["bob@example.com"]; a.Type != gomilter.ActionContinue {
 		t.Errorf("same policy %+v", a)
 	}
-	if res.end.Type != gomilter.ActionAccept || !strings.Contains(headerValue(res.msg, "X-Officemilter"), "stripped") {
-		t.Errorf("the message for the first policy: %+v", res.end)
+	if res.End.Type != gomilter.ActionAccept || !strings.Contains(mta.HeaderValue(res.Msg, "X-Officemilter"), "stripped") {
+		t.Errorf("the message for the first policy: %+v", res.End)
 	}
 }
 
@@ -251,9 +115,9 @@ func TestServerTooBig(t *testing.T) {
 	cfg.Spool.Memory = 64 << 10
 	addr, _, _ := startServer(t, cfg, ServerOptions{})
 	msg := buildMessage("anna@example.net", map[string][]byte{"big.bin": bytes.Repeat([]byte("x"), 2<<20)})
-	res := sendMilter(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
-	if res.end.Type != gomilter.ActionRejectWithCode || res.end.SMTPCode != 552 || !strings.Contains(res.end.SMTPReply, "5.3.4") {
-		t.Errorf("end %+v", res.end)
+	res := mta.Send(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
+	if res.End.Type != gomilter.ActionRejectWithCode || res.End.SMTPCode != 552 || !strings.Contains(res.End.SMTPReply, "5.3.4") {
+		t.Errorf("end %+v", res.End)
 	}
 	if ents, _ := os.ReadDir(cfg.Spool.Dir); len(ents) != 0 {
 		t.Errorf("%d spool files left", len(ents))
@@ -267,9 +131,9 @@ func TestServerOnError(t *testing.T) {
 	cfg.Spool.Dir = filepath.Join(t.TempDir(), "missing", "dir")
 	cfg.Spool.Memory = 16
 	addr, _, srv := startServer(t, cfg, ServerOptions{})
-	res := sendMilter(t, addr, "erika@example.com", []string{"anna@example.net"}, readEML(t, "r1-01-text-only.eml"))
-	if res.end.Type != gomilter.ActionRejectWithCode || res.end.SMTPCode != 451 || !strings.Contains(res.end.SMTPReply, "4.7.1") {
-		t.Errorf("end %+v", res.end)
+	res := mta.Send(t, addr, "erika@example.com", []string{"anna@example.net"}, readEML(t, "r1-01-text-only.eml"))
+	if res.End.Type != gomilter.ActionRejectWithCode || res.End.SMTPCode != 451 || !strings.Contains(res.End.SMTPReply, "4.7.1") {
+		t.Errorf("end %+v", res.End)
 	}
 	if srv.metrics.Errors.Load() != 1 {
 		t.Errorf("errors metric %d", srv.metrics.Errors.Load())
@@ -286,9 +150,9 @@ func TestServerQuarantine(t *testing.T) {
 	cfg.Quarantine.Dir = qdir
 	addr, _, _ := startServer(t, cfg, ServerOptions{Quarantine: q})
 	msg := readEML(t, "r1-03-doc-stripped.eml")
-	sendMilter(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
-	sendMilter(t, addr, "erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
-	sendMilter(t, addr, "erika@example.com", []string{"anna@example.net"}, readEML(t, "r1-01-text-only.eml"))
+	mta.Send(t, addr, "erika@example.com", []string{"anna@example.net"}, msg)
+	mta.Send(t, addr, "erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
+	mta.Send(t, addr, "erika@example.com", []string{"anna@example.net"}, readEML(t, "r1-01-text-only.eml"))
 	matches, _ := filepath.Glob(filepath.Join(qdir, "*", "*.eml"))
 	if len(matches) != 2 {
 		t.Fatalf("%d quarantined messages, want 2 (strip and reject)", len(matches))
@@ -334,9 +198,9 @@ func TestGuardJunkPeers(t *testing.T) {
 		_ = i
 	}
 	// Still alive and correct.
-	res := sendMilter(t, addr, "erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
-	if res.end.SMTPCode != 550 {
-		t.Errorf("after junk: %+v", res.end)
+	res := mta.Send(t, addr, "erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
+	if res.End.SMTPCode != 550 {
+		t.Errorf("after junk: %+v", res.End)
 	}
 	if srv.metrics.BadPackets.Load() < 7 {
 		t.Errorf("bad packets counted: %d", srv.metrics.BadPackets.Load())

@@ -9,7 +9,6 @@
 package postfixtest
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"net"
@@ -286,7 +285,9 @@ func (in *Instance) WaitDeliveries(n int, timeout time.Duration) []Delivery {
 }
 
 // parseSinkFile splits smtp-sink's dump: envelope attribute lines
-// (X-Client-Addr, X-Mail-From, X-Rcpt-To ...), then the message.
+// (X-Client-Addr, X-Mail-Args, X-Rcpt-Args ...), then the message as
+// received, with LF line endings; Message gets CRLF back so that it
+// compares with what was sent.
 func parseSinkFile(t testing.TB, path string) Delivery {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -294,34 +295,37 @@ func parseSinkFile(t testing.TB, path string) Delivery {
 		t.Fatal(err)
 	}
 	d := Delivery{Path: path}
-	r := bufio.NewReader(bytes.NewReader(data))
 	off := 0
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
+	for off < len(data) {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
 			break
 		}
-		trim := strings.TrimRight(line, "\r\n")
-		name, value, ok := strings.Cut(trim, ": ")
-		switch {
-		case ok && name == "X-Mail-From":
-			d.From = value
-		case ok && name == "X-Rcpt-To":
-			d.Rcpts = append(d.Rcpts, value)
-		case ok && strings.HasPrefix(name, "X-") && isSinkAttr(name):
-		default:
-			d.Message = data[off:]
-			return d
+		line := string(data[off : off+end])
+		name, value, ok := strings.Cut(line, ": ")
+		if !ok || !isSinkAttr(name) {
+			break
 		}
-		off += len(line)
+		switch name {
+		case "X-Mail-Args":
+			d.From = strings.Trim(strings.Fields(value + " ")[0], "<>")
+		case "X-Rcpt-Args":
+			d.Rcpts = append(d.Rcpts, strings.Trim(strings.Fields(value + " ")[0], "<>"))
+		}
+		off += end + 1
 	}
-	d.Message = data[off:]
+	msg := data[off:]
+	// smtp-sink ends each dump with an empty line of its own.
+	if bytes.HasSuffix(msg, []byte("\n\n")) {
+		msg = msg[:len(msg)-1]
+	}
+	d.Message = bytes.ReplaceAll(msg, []byte("\n"), []byte("\r\n"))
 	return d
 }
 
 func isSinkAttr(name string) bool {
 	switch name {
-	case "X-Client-Addr", "X-Client-Proto", "X-Helo-Args", "X-Mail-Args", "X-Rcpt-Args", "X-Client-Name", "X-Client-Port":
+	case "X-Client-Addr", "X-Client-Proto", "X-Helo-Args", "X-Mail-Args", "X-Rcpt-Args", "X-Client-Name", "X-Client-Port", "X-Mail-From", "X-Rcpt-To":
 		return true
 	}
 	return false

@@ -1,0 +1,239 @@
+package milter
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/officemilter/officemilter/milter/internal/postfixtest"
+)
+
+// e2e is a running milter and a private Postfix that uses it.
+type e2e struct {
+	pf      *postfixtest.Instance
+	srv     *Server
+	ln      net.Listener
+	cfg     *Config
+	qdir    string
+	stopped bool
+}
+
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	postfixtest.Require(t)
+	cfg := contribConfig(t)
+	e := &e2e{cfg: cfg, qdir: filepath.Join(t.TempDir(), "quarantine")}
+	cfg.Quarantine.Dir = e.qdir
+	port := postfixtest.FreePort(t)
+	e.startMilter(t, port)
+	e.pf = postfixtest.Start(t, postfixtest.Options{MilterPort: port})
+	t.Cleanup(func() { e.stopMilter() })
+	return e
+}
+
+func (e *e2e) startMilter(t *testing.T, port int) {
+	t.Helper()
+	q, err := NewQuarantine(e.qdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = NewServer(newTestFilter(e.cfg), ServerOptions{Quarantine: q})
+	var ln net.Listener
+	for i := 0; i < 50; i++ { // the port may linger for a moment after a stop
+		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", itoa(port))); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ln = ln
+	e.stopped = false
+	go e.srv.Serve(ln)
+}
+
+func (e *e2e) stopMilter() {
+	if e.stopped {
+		return
+	}
+	e.stopped = true
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e.srv.Shutdown(ctx)
+}
+
+func itoa(i int) string { return fmtInt(i) }
+
+func fmtInt(i int) string {
+	var b [20]byte
+	n := len(b)
+	for {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			return string(b[n:])
+		}
+	}
+}
+
+func body(msg []byte) []byte {
+	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
+		return msg[i+4:]
+	}
+	return msg
+}
+
+// TestPostfixEndToEnd: the mission's rules through a real Postfix 3.x with
+// smtp-sink as next hop.
+func TestPostfixEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	pf := e.pf
+	delivered := 0
+	seen := map[string]bool{}
+	// expectDelivery waits for the next message at the sink (file names
+	// do not sort by arrival within a second, so it takes the new one).
+	expectDelivery := func(t *testing.T) postfixtest.Delivery {
+		t.Helper()
+		delivered++
+		for _, d := range pf.WaitDeliveries(delivered, 60*time.Second) {
+			if !seen[d.Path] {
+				seen[d.Path] = true
+				return d
+			}
+		}
+		t.Fatal("no new delivery")
+		return postfixtest.Delivery{}
+	}
+
+	t.Run("clean mail delivered unchanged", func(t *testing.T) {
+		msg := readEML(t, "r1-02-docx-kept.eml")
+		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		d := expectDelivery(t)
+		if !bytes.Equal(body(d.Message), body(msg)) {
+			t.Errorf("body changed on its way")
+		}
+		if !bytes.Contains(d.Message, []byte("X-Officemilter: clean")) {
+			t.Errorf("no status header:\n%s", d.Message[:min(len(d.Message), 800)])
+		}
+	})
+
+	t.Run("legacy .doc stripped, text and notice delivered", func(t *testing.T) {
+		msg := readEML(t, "r1-06-doc-and-docx.eml")
+		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		d := expectDelivery(t)
+		s := string(d.Message)
+		for _, want := range []string{"X-Officemilter: stripped; legacy-office; alt.doc", "boundary=\"=_officemilter_test\"", "Richtlinie", "filename=\"neu.docx\""} {
+			if !strings.Contains(s, want) {
+				t.Errorf("delivered message lacks %q", want)
+			}
+		}
+		if strings.Contains(s, "filename=\"alt.doc\"") {
+			t.Error("the .doc was delivered")
+		}
+		// The text part arrives byte for byte.
+		text := "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHallo,\r\n\r\nanbei die Unterlagen."
+		if !strings.Contains(s, text) {
+			t.Error("text part changed")
+		}
+		if m, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml")); len(m) == 0 {
+			t.Error("original not quarantined")
+		}
+	})
+
+	t.Run("strict mailbox refuses a docm with 550 naming the file", func(t *testing.T) {
+		res := pf.Send("erika@example.com", []string{"strict@example.org"}, readEML(t, "r2-06-docm-rejected.eml"))
+		if res.Data.Code != 550 || !strings.Contains(res.Data.Msg, "5.7.1") || !strings.Contains(res.Data.Msg, "Rechnung.docm") {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+	})
+
+	t.Run("strict mailbox refuses 26 MB of attachments with 552", func(t *testing.T) {
+		pdf, err := os.ReadFile("../testdata/files/letter.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := append(append([]byte{}, pdf...), bytes.Repeat([]byte("% padding\n"), 1300000)...)
+		msg := buildMessage("strict@example.org", map[string][]byte{"teil1.pdf": big, "teil2.pdf": big})
+		res := pf.Send("erika@example.com", []string{"strict@example.org"}, msg)
+		if res.Data.Code != 552 || !strings.Contains(res.Data.Msg, "5.3.4") {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+	})
+
+	t.Run("two recipients of different policies: 452, each delivered per its own policy", func(t *testing.T) {
+		msg := readEML(t, "r1-03-doc-stripped.eml")
+		res := pf.Send("erika@example.com", []string{"anna@example.net", "strict@example.org"}, msg)
+		if r := res.Rcpts["anna@example.net"]; r.Code != 250 {
+			t.Fatalf("first rcpt: %v", r)
+		}
+		if r := res.Rcpts["strict@example.org"]; r.Code != 452 || !strings.Contains(r.Msg, "4.5.3") {
+			t.Fatalf("second rcpt: %v", r)
+		}
+		if res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		d := expectDelivery(t)
+		if len(d.Rcpts) != 1 || !strings.Contains(d.Rcpts[0], "anna@example.net") || !bytes.Contains(d.Message, []byte("stripped; legacy-office; Bericht.doc")) {
+			t.Errorf("rule 1 delivery: rcpts %v", d.Rcpts)
+		}
+		// The sending MTA retries the deferred recipient on its own: the
+		// strict mailbox accepts a plain .doc unchanged.
+		res = pf.Send("erika@example.com", []string{"strict@example.org"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("retry DATA: %v", res.Data)
+		}
+		d = expectDelivery(t)
+		if len(d.Rcpts) != 1 || !strings.Contains(d.Rcpts[0], "strict@example.org") || !bytes.Equal(body(d.Message), body(msg)) {
+			t.Errorf("strict delivery: rcpts %v, body unchanged %v", d.Rcpts, bytes.Equal(body(d.Message), body(msg)))
+		}
+	})
+
+	t.Run("milter stopped: 451, nothing lost", func(t *testing.T) {
+		port := e.ln.Addr().(*net.TCPAddr).Port
+		e.stopMilter()
+		msg := readEML(t, "r1-03-doc-stripped.eml")
+		res, err := postfixtest.SendSMTP(pf.SMTPAddr, "erika@example.com", []string{"anna@example.net"}, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := res.Mail.Code
+		if res.Mail.OK() {
+			code = res.Data.Code
+			for _, r := range res.Rcpts {
+				if !r.OK() {
+					code = r.Code
+				}
+			}
+		}
+		if code != 451 {
+			t.Fatalf("milter down: got %d (MAIL %v, DATA %v)", code, res.Mail, res.Data)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := len(pf.Deliveries()); n != delivered {
+			t.Fatalf("%d deliveries while the milter was down, want %d", n, delivered)
+		}
+		// The sender retries once the milter is back.
+		e.startMilter(t, port)
+		res = pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("after restart: %v", res.Data)
+		}
+		d := expectDelivery(t)
+		if !bytes.Contains(d.Message, []byte("stripped; legacy-office; Bericht.doc")) {
+			t.Error("after restart the message was not filtered")
+		}
+	})
+}
