@@ -38,7 +38,10 @@ type Outcome struct {
 	ID     string
 	Path   string
 	Rcpt   string
-	Result *milter.Result // nil when Err is set
+	// Result is the verdict (nil when Err is set). The message it was made
+	// from is released once emit returns: use Options.OutDir for the
+	// delivered form.
+	Result *milter.Result
 	Err    error          // the input could not be read or checked
 	Out    string         // file written under OutDir
 	Bytes  int64
