@@ -35,15 +35,15 @@ type Options struct {
 
 // Outcome is the result for one message, or why there is none.
 type Outcome struct {
-	ID     string
-	Path   string
-	Rcpt   string
+	ID   string
+	Path string
+	Rcpt string
 	// Result is the verdict (nil when Err is set). The message it was made
 	// from is released once emit returns: use Options.OutDir for the
 	// delivered form.
 	Result *milter.Result
-	Err    error          // the input could not be read or checked
-	Out    string         // file written under OutDir
+	Err    error  // the input could not be read or checked
+	Out    string // file written under OutDir
 	Bytes  int64
 }
 
