@@ -120,11 +120,13 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				bp := smallBufs.Get().(*[]byte)
 				defer smallBufs.Put(bp)
 				n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
-				if err != io.ErrUnexpectedEOF && err != io.EOF {
-					if err == nil {
-						err = errors.New("longer than declared")
-					}
+				switch {
+				case err == nil:
+					return errors.New("longer than declared")
+				case err != io.ErrUnexpectedEOF && err != io.EOF:
 					return err
+				case uint64(n) != f.UncompressedSize64:
+					return io.ErrUnexpectedEOF
 				}
 				if !containsFoldBytes((*bp)[:n], manifestNeedles) {
 					return nil

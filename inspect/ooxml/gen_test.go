@@ -9,6 +9,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,6 +23,7 @@ type zfile struct {
 	body      string
 	method    uint16 // zip.Deflate when 0, storeMethod for zip.Store
 	encrypted bool   // sets general purpose bit 0 (content stays plain)
+	lie       int    // stored, declaring this many more bytes than it has
 }
 
 func buildZip(t testing.TB, files []zfile) []byte {
@@ -42,7 +44,13 @@ func buildZip(t testing.TB, files []zfile) []byte {
 		}
 		var fw interface{ Write([]byte) (int, error) }
 		var err error
-		if m != zip.Store && m != zip.Deflate {
+		if f.lie != 0 {
+			h.Method = zip.Store
+			h.CRC32 = crc32.ChecksumIEEE([]byte(f.body))
+			h.CompressedSize64 = uint64(len(f.body))
+			h.UncompressedSize64 = uint64(len(f.body) + f.lie)
+			fw, err = w.CreateRaw(h)
+		} else if m != zip.Store && m != zip.Deflate {
 			// Unknown method: write the bytes raw, as a foreign zipper would.
 			h.CompressedSize64 = uint64(len(f.body))
 			h.UncompressedSize64 = uint64(len(f.body))

@@ -278,6 +278,9 @@ func TestErrors(t *testing.T) {
 		{"unsupported compression", docx{extra: []zfile{
 			{name: "word/_rels/document.xml.rels", body: "xxxx", method: 99},
 		}}.build(t), inspect.Limits{}, "word/_rels/document.xml.rels: unsupported compression method", nil},
+		{"member shorter than declared", docx{extra: []zfile{
+			{name: "word/_rels/document.xml.rels", body: relsXML(rel{typ: "image", target: "media/a.png"}), lie: 10},
+		}}.build(t), inspect.Limits{}, "word/_rels/document.xml.rels: unexpected EOF", nil},
 		{"compression bomb in a scanned part", docx{body: `<w:p><w:instrText>` + bomb + `</w:instrText></w:p>`}.build(t),
 			inspect.Limits{}, "limit ratio=250", nil},
 		{"part over the size limit", docx{body: para(strings.Repeat("a", 5000))}.build(t),
