@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/milter/internal/postfixtest"
+	"github.com/officemilter/officemilter/notify"
 )
 
 // e2e is a running milter and a private Postfix that uses it.
@@ -95,22 +96,30 @@ func body(msg []byte) []byte {
 func TestPostfixEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	pf := e.pf
-	delivered := 0
 	seen := map[string]bool{}
-	// expectDelivery waits for the next message at the sink (file names
-	// do not sort by arrival within a second, so it takes the new one).
-	expectDelivery := func(t *testing.T) postfixtest.Delivery {
+	// expectDelivery waits for a new message at the sink for rcpt
+	// (deliveries and notifications arrive in any order).
+	expectDelivery := func(t *testing.T, rcpt string) postfixtest.Delivery {
 		t.Helper()
-		delivered++
-		for _, d := range pf.WaitDeliveries(delivered, 60*time.Second) {
-			if !seen[d.Path] {
-				seen[d.Path] = true
-				return d
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			for _, path := range pf.Deliveries() {
+				if seen[path] {
+					continue
+				}
+				d := pf.Parse(path)
+				if len(d.Rcpts) == 1 && d.Rcpts[0] == rcpt {
+					seen[path] = true
+					return d
+				}
 			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		t.Fatal("no new delivery")
+		t.Fatalf("no delivery to %s within 60s\npostfix log:\n%s", rcpt, pf.Log())
 		return postfixtest.Delivery{}
 	}
+	// Sender notifications go through the same Postfix.
+	e.srv.mailer = &notify.Mailer{Addr: pf.SMTPAddr, From: "postmaster@example.org"}
 
 	t.Run("clean mail delivered unchanged", func(t *testing.T) {
 		msg := readEML(t, "r1-02-docx-kept.eml")
@@ -118,7 +127,7 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if res.Data.Code != 250 {
 			t.Fatalf("DATA: %v", res.Data)
 		}
-		d := expectDelivery(t)
+		d := expectDelivery(t, "anna@example.net")
 		if !bytes.Equal(body(d.Message), body(msg)) {
 			t.Errorf("body changed on its way")
 		}
@@ -133,7 +142,7 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if res.Data.Code != 250 {
 			t.Fatalf("DATA: %v", res.Data)
 		}
-		d := expectDelivery(t)
+		d := expectDelivery(t, "anna@example.net")
 		s := string(d.Message)
 		for _, want := range []string{"X-Officemilter: stripped; legacy-office; alt.doc", "boundary=\"=_officemilter_test\"", "Richtlinie", "filename=\"neu.docx\""} {
 			if !strings.Contains(s, want) {
@@ -150,6 +159,13 @@ func TestPostfixEndToEnd(t *testing.T) {
 		}
 		if m, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml")); len(m) == 0 {
 			t.Error("original not quarantined")
+		}
+		// The sender is told too (policy notify_sender: always), with the
+		// null sender so that the notice can never bounce.
+		n := expectDelivery(t, "erika@example.com")
+		ns := string(n.Message)
+		if n.From != "" || !strings.Contains(ns, "Auto-Submitted: auto-generated") || !strings.Contains(ns, "alt.doc") {
+			t.Errorf("sender notification: from %q\n%s", n.From, ns)
 		}
 	})
 
@@ -185,8 +201,8 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if res.Data.Code != 250 {
 			t.Fatalf("DATA: %v", res.Data)
 		}
-		d := expectDelivery(t)
-		if len(d.Rcpts) != 1 || !strings.Contains(d.Rcpts[0], "anna@example.net") || !bytes.Contains(d.Message, []byte("stripped; legacy-office; Bericht.doc")) {
+		d := expectDelivery(t, "anna@example.net")
+		if !bytes.Contains(d.Message, []byte("stripped; legacy-office; Bericht.doc")) {
 			t.Errorf("rule 1 delivery: rcpts %v", d.Rcpts)
 		}
 		// The sending MTA retries the deferred recipient on its own: the
@@ -195,8 +211,8 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if res.Data.Code != 250 {
 			t.Fatalf("retry DATA: %v", res.Data)
 		}
-		d = expectDelivery(t)
-		if len(d.Rcpts) != 1 || !strings.Contains(d.Rcpts[0], "strict@example.org") || !bytes.Equal(body(d.Message), body(msg)) {
+		d = expectDelivery(t, "strict@example.org")
+		if !bytes.Equal(body(d.Message), body(msg)) {
 			t.Errorf("strict delivery: rcpts %v, body unchanged %v", d.Rcpts, bytes.Equal(body(d.Message), body(msg)))
 		}
 	})
@@ -221,9 +237,10 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if code != 451 {
 			t.Fatalf("milter down: got %d (MAIL %v, DATA %v)", code, res.Mail, res.Data)
 		}
+		before := len(pf.Deliveries())
 		time.Sleep(500 * time.Millisecond)
-		if n := len(pf.Deliveries()); n != delivered {
-			t.Fatalf("%d deliveries while the milter was down, want %d", n, delivered)
+		if n := len(pf.Deliveries()); n != before {
+			t.Fatalf("%d deliveries while the milter was down", n-before)
 		}
 		// The sender retries once the milter is back.
 		e.startMilter(t, port)
@@ -231,7 +248,7 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if res.Data.Code != 250 {
 			t.Fatalf("after restart: %v", res.Data)
 		}
-		d := expectDelivery(t)
+		d := expectDelivery(t, "anna@example.net")
 		if !bytes.Contains(d.Message, []byte("stripped; legacy-office; Bericht.doc")) {
 			t.Error("after restart the message was not filtered")
 		}

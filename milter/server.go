@@ -25,7 +25,7 @@ import (
 // spooled (memory, then a 0600 file, hard cap), the decision at
 // end-of-message with progress replies while it is made.
 type Server struct {
-	filter     *Filter
+	filter     atomic.Pointer[Filter] // swapped by SetFilter (config reload)
 	log        *zap.Logger
 	metrics    *Metrics
 	quarantine *Quarantine
@@ -58,7 +58,9 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	s := &Server{filter: f, log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
+	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
+	s.filter.Store(f)
+	o.Metrics.InspectPanics = f.eng.Panics
 	s.srv = gomilter.NewServer(
 		gomilter.WithDynamicMilter(func(uint32, gomilter.OptAction, gomilter.OptProtocol, gomilter.DataSize) gomilter.Milter {
 			return &session{s: s, id: s.ids.Add(1)}
@@ -101,6 +103,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// SetFilter makes f decide from the next transaction on (a reloaded
+// configuration); transactions in progress finish with the filter they
+// started with.
+func (s *Server) SetFilter(f *Filter) {
+	s.filter.Store(f)
+	s.metrics.InspectPanics = f.eng.Panics
+}
+
 // Close stops the server at once.
 func (s *Server) Close() error { return s.srv.Close() }
 
@@ -112,6 +122,7 @@ type session struct {
 	helo   string
 
 	// transaction state, reset by reset()
+	filter   *Filter // the configuration this transaction runs under
 	from     string
 	auth     string
 	rcpts    []string
@@ -130,6 +141,7 @@ func (ss *session) reset() {
 		ss.spool.Close()
 	}
 	ss.from, ss.auth, ss.rcpts, ss.policy, ss.spool, ss.tooBig, ss.spoolErr = "", "", nil, nil, nil, false, nil
+	ss.filter = nil
 	ss.seen = 0
 }
 
@@ -141,6 +153,15 @@ func (ss *session) guard(where string, err *error) {
 		ss.s.log.Error("panic in milter session", zap.String("callback", where), zap.Any("panic", v), zap.Stack("stack"))
 		*err = fmt.Errorf("panic in %s: %v", where, v)
 	}
+}
+
+// cur returns the filter of the transaction, or the current one before
+// MAIL FROM (Postfix may skip MAIL events only with options we do not set).
+func (ss *session) cur() *Filter {
+	if ss.filter != nil {
+		return ss.filter
+	}
+	return ss.s.filter.Load()
 }
 
 func (ss *session) NewConnection(gomilter.Modifier) error {
@@ -163,6 +184,7 @@ func (ss *session) Helo(name string, _ gomilter.Modifier) (*gomilter.Response, e
 
 func (ss *session) MailFrom(from, _ string, m gomilter.Modifier) (*gomilter.Response, error) {
 	ss.reset()
+	ss.filter = ss.s.filter.Load()
 	ss.from = from
 	ss.auth = m.Get(gomilter.MacroAuthAuthen)
 	ss.started = time.Now()
@@ -175,7 +197,7 @@ func (ss *session) MailFrom(from, _ string, m gomilter.Modifier) (*gomilter.Resp
 // 4.5.3.1.10) and each message is judged by exactly one policy.
 func (ss *session) RcptTo(rcpt, _ string, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
 	defer ss.guard("rcpt", &err)
-	pol := ss.s.filter.cfg.PolicyFor(rcpt)
+	pol := ss.cur().cfg.PolicyFor(rcpt)
 	if len(ss.rcpts) > 0 && pol != ss.policy {
 		ss.s.log.Info("recipient deferred to its own transaction",
 			zap.String("rcpt", rcpt), zap.String("policy", policyName(pol)), zap.String("first_policy", policyName(ss.policy)))
@@ -199,7 +221,7 @@ func (ss *session) Data(gomilter.Modifier) (*gomilter.Response, error) {
 
 func (ss *session) ensureSpool() {
 	if ss.spool == nil {
-		cfg := ss.s.filter.cfg
+		cfg := ss.cur().cfg
 		ss.spool = inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), int64(cfg.Spool.MaxMessage), nil)
 	}
 }
@@ -254,7 +276,8 @@ func (ss *session) Cleanup(gomilter.Modifier) {
 // EndOfMessage decides, acts and logs one line about the message.
 func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, err error) {
 	s := ss.s
-	cfg := s.filter.cfg
+	filter := ss.cur()
+	cfg := filter.cfg
 	env := Envelope{From: ss.from, Rcpts: ss.rcpts, QueueID: m.Get(gomilter.MacroQueueId), Client: ss.client, Helo: ss.helo, AuthUser: ss.auth}
 	log := s.log.With(zap.String("queue_id", env.QueueID), zap.String("from", env.From), zap.Strings("rcpts", env.Rcpts))
 	defer ss.reset()
@@ -262,18 +285,18 @@ func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, e
 		if v := recover(); v != nil {
 			s.metrics.Panics.Add(1)
 			log.Error("panic deciding about message", zap.Any("panic", v), zap.Stack("stack"))
-			resp, err = s.onError(env, log, fmt.Errorf("panic: %v", v))
+			resp, err = s.onError(filter, env, log, fmt.Errorf("panic: %v", v))
 		}
 	}()
 	if ss.tooBig {
-		res := s.filter.TooBig(env, ss.seen)
+		res := filter.TooBig(env, ss.seen)
 		s.metrics.Observe(res, time.Since(ss.started))
 		s.logResult(log, res)
 		code, text := splitReply(res.Reply)
 		return gomilter.RejectWithCodeAndReason(code, text)
 	}
 	if ss.spoolErr != nil {
-		return s.onError(env, log, ss.spoolErr)
+		return s.onError(filter, env, log, ss.spoolErr)
 	}
 	ss.ensureSpool()
 	sp := ss.spool
@@ -293,7 +316,7 @@ func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, e
 				done <- outcome{err: fmt.Errorf("panic in filter: %v", v)}
 			}
 		}()
-		r, e := s.filter.Check(ctx, env, sp, sp.Size())
+		r, e := filter.Check(ctx, env, sp, sp.Size())
 		done <- outcome{r, e}
 	}()
 	var out outcome
@@ -316,16 +339,16 @@ wait:
 		}
 	}
 	if out.err != nil {
-		return s.onError(env, log, out.err)
+		return s.onError(filter, env, log, out.err)
 	}
 	res := out.res
 	defer func() { s.metrics.Observe(res, time.Since(ss.started)) }()
 
-	if s.quarantine != nil && s.filter.quarantines(res.Action) {
+	if s.quarantine != nil && filter.quarantines(res.Action) {
 		path, qerr := s.quarantine.Store(res, sp, sp.Size())
 		if qerr != nil {
 			// Nothing is lost: without a copy we do not strip or reject.
-			return s.onError(env, log, qerr)
+			return s.onError(filter, env, log, qerr)
 		}
 		log = log.With(zap.String("quarantine", path))
 	}
@@ -344,7 +367,7 @@ wait:
 		body := inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), 0, nil)
 		defer body.Close()
 		if err := res.WriteBody(body); err != nil {
-			return s.onError(env, log, err)
+			return s.onError(filter, env, log, err)
 		}
 		if err := replaceBody(m, body.Reader(), s.replaceChunk); err != nil {
 			return nil, err
@@ -384,9 +407,9 @@ func splitReply(reply string) (uint16, string) {
 }
 
 // onError answers per on_error when officemilter itself failed.
-func (s *Server) onError(env Envelope, log *zap.Logger, err error) (*gomilter.Response, error) {
+func (s *Server) onError(f *Filter, env Envelope, log *zap.Logger, err error) (*gomilter.Response, error) {
 	s.metrics.Errors.Add(1)
-	if s.filter.cfg.OnError == Accept {
+	if f.cfg.OnError == Accept {
 		log.Error("could not check message; accepted (on_error: accept)", zap.Error(err))
 		return gomilter.RespAccept, nil
 	}

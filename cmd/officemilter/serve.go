@@ -130,19 +130,26 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		zap.String("config", source), zap.Strings("policies", policies), zap.Bool("quarantine", opts.Quarantine != nil))
 
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		if err != nil {
-			log.Error("milter server failed", zap.Error(err))
-			return exitUsage
+wait:
+	for {
+		select {
+		case err := <-errc:
+			if err != nil {
+				log.Error("milter server failed", zap.Error(err))
+				return exitUsage
+			}
+			return exitOK
+		case s := <-sig:
+			if s != syscall.SIGHUP {
+				log.Info("shutting down", zap.String("signal", s.String()))
+				break wait
+			}
+			reload(log, srv, *cfgPath, cfg)
 		}
-		return exitOK
-	case s := <-sig:
-		log.Info("shutting down", zap.String("signal", s.String()))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -197,4 +204,26 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "note: no policy matches every recipient; mail to others is accepted unchecked\n")
 	}
 	return exitOK
+}
+
+// reload re-reads the configuration on SIGHUP and swaps the policies in; a
+// file that does not validate is logged and the running one kept. Listen
+// address, logging, quarantine, notifications and metrics need a restart.
+func reload(log *zap.Logger, srv *milter.Server, path string, running *milter.Config) {
+	if path == "" {
+		log.Info("SIGHUP: running on the embedded default; nothing to reload")
+		return
+	}
+	cfg, err := milter.LoadConfig(path)
+	if err != nil {
+		log.Error("SIGHUP: configuration not reloaded", zap.Error(err))
+		return
+	}
+	cfg.Listen = running.Listen
+	srv.SetFilter(newFilter(cfg))
+	names := make([]string, 0, len(cfg.Policies))
+	for _, p := range cfg.Policies {
+		names = append(names, p.Name)
+	}
+	log.Info("configuration reloaded", zap.String("config", path), zap.Strings("policies", names))
 }

@@ -284,6 +284,12 @@ func (in *Instance) WaitDeliveries(n int, timeout time.Duration) []Delivery {
 	}
 }
 
+// Parse reads one file the sink wrote.
+func (in *Instance) Parse(path string) Delivery {
+	in.t.Helper()
+	return parseSinkFile(in.t, path)
+}
+
 // parseSinkFile splits smtp-sink's dump: envelope attribute lines
 // (X-Client-Addr, X-Mail-Args, X-Rcpt-Args ...), then the message as
 // received, with LF line endings; Message gets CRLF back so that it
