@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
-	"strings"
-	"unicode/utf8"
 )
 
 // Family is the coarse format of a file, decided from its first bytes (and,
@@ -86,10 +84,14 @@ func Sniff(r io.ReaderAt, size int64, name string) Family {
 	if size < n {
 		n = size
 	}
-	head := make([]byte, n)
+	if b := InMemory(r, size); b != nil {
+		return sniff(r, size, b[:n], name)
+	}
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	head := (*bp)[:n]
 	k, _ := r.ReadAt(head, 0)
-	head = head[:k]
-	return sniff(r, size, head, name)
+	return sniff(r, size, head[:k], name)
 }
 
 func sniff(r io.ReaderAt, size int64, head []byte, name string) Family {
@@ -238,18 +240,23 @@ var headerNames = []string{
 // (optionally after an mbox "From " line): a header block whose first line is
 // a field and which names at least two well-known fields.
 func LooksLikeMessage(text []byte) bool {
-	s := string(text)
-	if strings.HasPrefix(s, "From ") {
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			s = s[i+1:]
-		} else {
+	if bytes.HasPrefix(text, []byte("From ")) {
+		i := bytes.IndexByte(text, '\n')
+		if i < 0 {
 			return false
 		}
+		text = text[i+1:]
 	}
 	known := 0
-	for i, line := range strings.SplitN(s, "\n", 200) {
-		line = strings.TrimRight(line, "\r")
-		if line == "" {
+	for i := 0; i < 200 && len(text) > 0; i++ {
+		line := text
+		if j := bytes.IndexByte(text, '\n'); j >= 0 {
+			line, text = text[:j], text[j+1:]
+		} else {
+			text = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
@@ -258,7 +265,7 @@ func LooksLikeMessage(text []byte) bool {
 			}
 			continue
 		}
-		colon := strings.IndexByte(line, ':')
+		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !validFieldName(line[:colon]) {
 			if i == 0 {
 				return false
@@ -267,7 +274,7 @@ func LooksLikeMessage(text []byte) bool {
 			continue
 		}
 		for _, h := range headerNames {
-			if strings.EqualFold(line[:colon], h) {
+			if len(h) == colon && bytes.EqualFold(line[:colon], []byte(h)) {
 				known++
 				break
 			}
@@ -276,11 +283,11 @@ func LooksLikeMessage(text []byte) bool {
 	return known >= 2
 }
 
-func validFieldName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
+func validFieldName(s []byte) bool {
+	for _, c := range s {
+		if c <= ' ' || c > '~' {
 			return false
 		}
 	}
-	return utf8.ValidString(s)
+	return true
 }

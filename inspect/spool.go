@@ -1,11 +1,11 @@
 package inspect
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // Spool holds untrusted content of unknown size: in memory up to a
@@ -59,6 +59,11 @@ func (s *Spool) Write(p []byte) (int, error) {
 
 func (s *Spool) write(p []byte) (int, error) {
 	if s.f == nil && s.size+int64(len(p)) <= s.memMax {
+		if s.mem == nil {
+			if b, ok := memBufs.Get().(*[]byte); ok {
+				s.mem = (*b)[:0]
+			}
+		}
 		s.mem = append(s.mem, p...)
 		s.size += int64(len(p))
 		return len(p), nil
@@ -84,10 +89,23 @@ func (s *Spool) write(p []byte) (int, error) {
 	return n, nil
 }
 
+// copyBufs holds the buffers ReadFrom copies through; memBufs the memory
+// of closed spools, reused by new ones (inspection makes many short-lived
+// spools; this keeps the garbage collector out of the hot path).
+var (
+	copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	memBufs  sync.Pool
+)
+
+// maxPooledMem is the largest spool memory kept for reuse.
+const maxPooledMem = 1 << 20
+
 // ReadFrom copies r into the spool until EOF, an error or the cap.
 func (s *Spool) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
-	buf := make([]byte, 32*1024)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {
@@ -154,6 +172,10 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.mem != nil && cap(s.mem) <= maxPooledMem {
+		b := s.mem[:0]
+		memBufs.Put(&b)
+	}
 	s.mem = nil
 	if s.f == nil {
 		return nil
@@ -169,6 +191,9 @@ func (s *Spool) Close() error {
 // memReader is an io.ReaderAt over a byte slice (bytes.Reader without the
 // seek state, safe for concurrent ReadAt).
 type memReader []byte
+
+// Bytes returns the slice itself.
+func (m memReader) Bytes() []byte { return m }
 
 func (m memReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -187,4 +212,15 @@ func (m memReader) ReadAt(p []byte, off int64) (int, error) {
 // BytesReaderAt wraps b as an io.ReaderAt.
 func BytesReaderAt(b []byte) io.ReaderAt { return memReader(b) }
 
-var _ io.ReaderAt = (*bytes.Reader)(nil)
+// InMemory returns the content of r when it is held in memory (a
+// BytesReaderAt, a Spool that did not move to a file), without copying;
+// nil otherwise. Parsers use it to skip a copy. The slice must not be
+// modified and is valid as long as r is.
+func InMemory(r io.ReaderAt, size int64) []byte {
+	if m, ok := r.(interface{ Bytes() []byte }); ok {
+		if b := m.Bytes(); b != nil && int64(len(b)) == size {
+			return b
+		}
+	}
+	return nil
+}

@@ -166,7 +166,7 @@ func Parse(r io.ReaderAt, size int64, lim Limits) (*Entity, error) {
 	if size < 0 {
 		size = 0
 	}
-	p := &parser{lim: lim.withDefaults(), w: window{r: r, size: size}}
+	p := &parser{lim: lim.withDefaults(), w: window{r: r, size: size, all: inspect.InMemory(r, size)}}
 	root, _, err := p.entity(0, nil, 0, false)
 	if err == nil && p.w.err != nil {
 		err = p.w.err
@@ -673,6 +673,7 @@ func normEncoding(v string) string {
 // window gives buffered access to the message for the scanner.
 type window struct {
 	r    io.ReaderAt
+	all  []byte // the whole input when it is in memory: no copies
 	size int64
 	buf  []byte
 	off  int64
@@ -688,6 +689,9 @@ const windowSize = 64 << 10
 func (w *window) get(pos int64, need int) []byte {
 	if pos >= w.size || pos < 0 {
 		return nil
+	}
+	if w.all != nil {
+		return w.all[pos:]
 	}
 	if left := w.size - pos; int64(need) > left {
 		need = int(left)

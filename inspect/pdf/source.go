@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"github.com/officemilter/officemilter/inspect"
 	"io"
 )
 
@@ -27,6 +28,10 @@ var (
 
 func newSource(r io.ReaderAt, size int64) (*source, error) {
 	s := &source{r: r, size: size}
+	if b := inspect.InMemory(r, size); b != nil {
+		s.all = b // already in memory: no copy
+		return s, nil
+	}
 	if size <= wholeFileMax {
 		b := make([]byte, size)
 		n, err := r.ReadAt(b, 0)
