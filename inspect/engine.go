@@ -129,7 +129,7 @@ const timeoutGrace = 2 * time.Second
 // type declared (may be empty). It always returns a result: what could not
 // be inspected is an unscannable finding, never an error.
 func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.ReaderAt, size int64) *Result {
-	ctx, cancel := context.WithTimeout(ctx, e.limits.MaxTime)
+	ctx, cancel := context.WithTimeout(withBudget(ctx, e.limits), e.limits.MaxTime)
 	w := &walk{e: e, ctx: ctx, seen: map[findingKey]bool{}}
 	done := make(chan *Result, 1)
 	go func() {

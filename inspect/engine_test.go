@@ -258,3 +258,25 @@ func TestRatioReaderSmallIsFine(t *testing.T) {
 		t.Errorf("n=%d err=%v", n, err)
 	}
 }
+
+func TestKeyDerivationBudget(t *testing.T) {
+	taken := 0
+	ins := map[inspect.Family]inspect.Inspector{inspect.FamilyZip: lineArchive(), inspect.FamilyOLE: fakeInspector(func(ctx context.Context, _ inspect.Part, _ inspect.Scope) error {
+		if inspect.TakeKeyDerivation(ctx) {
+			taken++
+		}
+		return nil
+	})}
+	ole := "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
+	var members []string
+	for i := 0; i < 10; i++ {
+		members = append(members, fmt.Sprintf("m%d.docx=%s", i, ole))
+	}
+	run(t, ins, inspect.Limits{MaxKeyDerivations: 3}, "many.zip", archive(members...))
+	if taken != 3 {
+		t.Errorf("%d key derivations allowed, want 3", taken)
+	}
+	if !inspect.TakeKeyDerivation(context.Background()) {
+		t.Error("outside a walk there is no budget to enforce")
+	}
+}

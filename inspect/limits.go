@@ -1,9 +1,11 @@
 package inspect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +28,9 @@ type Limits struct {
 	MaxPDFObjects int
 	// MaxOLESectors caps the sectors followed in one compound file.
 	MaxOLESectors int
+	// MaxKeyDerivations caps the password key derivations one walk may
+	// run (trying Office's default password costs about 40 ms each).
+	MaxKeyDerivations int
 	// MaxFindings caps the findings of one walk (a bomb of a million
 	// encrypted members must not make a million findings).
 	MaxFindings int
@@ -45,16 +50,17 @@ const RatioGrace = 1 << 20
 // DefaultLimits are safe for a mail server: generous for real documents,
 // tight enough that a bomb costs little.
 var DefaultLimits = Limits{
-	MaxDepth:      10,
-	MaxParts:      5000,
-	MaxPartSize:   256 << 20,
-	MaxTotalSize:  1 << 30,
-	MaxRatio:      250,
-	MaxPDFObjects: 500000,
-	MaxOLESectors: 1 << 21,
-	MaxFindings:   1000,
-	MaxTime:       30 * time.Second,
-	MemSpool:      2 << 20,
+	MaxDepth:          10,
+	MaxParts:          5000,
+	MaxPartSize:       256 << 20,
+	MaxTotalSize:      1 << 30,
+	MaxRatio:          250,
+	MaxPDFObjects:     500000,
+	MaxOLESectors:     1 << 21,
+	MaxFindings:       1000,
+	MaxKeyDerivations: 16,
+	MaxTime:           30 * time.Second,
+	MemSpool:          2 << 20,
 }
 
 // WithDefaults returns l with every zero (or negative) field set from
@@ -81,6 +87,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxOLESectors <= 0 {
 		l.MaxOLESectors = d.MaxOLESectors
+	}
+	if l.MaxKeyDerivations <= 0 {
+		l.MaxKeyDerivations = d.MaxKeyDerivations
 	}
 	if l.MaxFindings <= 0 {
 		l.MaxFindings = d.MaxFindings
@@ -145,4 +154,26 @@ func (r *ratioReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	r.left -= int64(n)
 	return n, err
+}
+
+// walkBudget counts the costly operations left to one walk.
+type walkBudget struct{ keyDerivations atomic.Int64 }
+
+type budgetKey struct{}
+
+// TakeKeyDerivation reports whether the walk ctx belongs to may run one
+// more password key derivation (Limits.MaxKeyDerivations), and counts it.
+// Outside a walk it always allows.
+func TakeKeyDerivation(ctx context.Context) bool {
+	b, ok := ctx.Value(budgetKey{}).(*walkBudget)
+	if !ok {
+		return true
+	}
+	return b.keyDerivations.Add(-1) >= 0
+}
+
+func withBudget(ctx context.Context, l Limits) context.Context {
+	b := &walkBudget{}
+	b.keyDerivations.Store(int64(l.MaxKeyDerivations))
+	return context.WithValue(ctx, budgetKey{}, b)
 }

@@ -56,6 +56,13 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
 		return info, nil
 	}
+	if !inspect.TakeKeyDerivation(w.ctx) {
+		// Trying the default password costs a key derivation; a message
+		// full of encrypted packages must not cost minutes.
+		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere,
+			Detail: fmt.Sprintf("%s; default password not tried: limit key-derivations=%d", detail, w.p.Limits.MaxKeyDerivations)})
+		return info, nil
+	}
 	l := w.p.Limits
 	sp := inspect.NewSpool(l.TempDir, l.MemSpool, l.MaxPartSize, &inspect.LimitError{Limit: "part-size", Value: l.MaxPartSize})
 	defer sp.Close()
