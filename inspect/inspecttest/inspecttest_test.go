@@ -1,0 +1,77 @@
+package inspecttest
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/richardlehane/mscfb"
+)
+
+// TestCFBReadByMscfb: an independent reader sees every stream with its
+// content, so the synthetic documents are real compound files.
+func TestCFBReadByMscfb(t *testing.T) {
+	want := map[string][]byte{
+		"WordDocument":            bytes.Repeat([]byte("w"), 5000),
+		"Macros/VBA/dir":          []byte("dir"),
+		"Macros/VBA/ThisDocument": []byte("Sub AutoOpen()"),
+		"Macros/PROJECT":          []byte("ID="),
+	}
+	doc, err := mscfb.New(bytes.NewReader(CFB(want)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for e, err := doc.Next(); err == nil; e, err = doc.Next() {
+		path := strings.Join(append(append([]string{}, e.Path...), e.Name), "/")
+		w, ok := want[path]
+		if !ok {
+			continue
+		}
+		got, err := io.ReadAll(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(got, w) {
+			t.Errorf("%s: content differs", path)
+		}
+		seen++
+	}
+	if seen != len(want) {
+		t.Errorf("mscfb saw %d of %d streams", seen, len(want))
+	}
+}
+
+func TestDocmIsMacroEnabled(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, body := range map[string]string{
+		"[Content_Types].xml":          `<Types><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
+		"word/_rels/document.xml.rels": `<Relationships></Relationships>`,
+		"word/document.xml":            `<w:document/>`,
+	} {
+		w, _ := zw.Create(name)
+		w.Write([]byte(body))
+	}
+	zw.Close()
+	docm, err := Docm(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(docm), int64(len(docm)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		found[f.Name] = string(data)
+	}
+	if !strings.Contains(found["[Content_Types].xml"], "macroEnabled") || !strings.Contains(found["word/_rels/document.xml.rels"], "vbaProject") || found["word/vbaProject.bin"] == "" {
+		t.Errorf("not a docm: %v", found["[Content_Types].xml"])
+	}
+}
