@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/xml"
 	"io"
+
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // basicCode tells whether StarBasic source text holds code: a line that is
@@ -105,11 +107,11 @@ func isIdent(c byte) bool {
 // a script:module element whose text is the source, as LibreOffice's
 // basic/source/uno/scriptcont.cxx writes it) holds code.
 func moduleHasCode(ctx context.Context, r io.Reader) (bool, error) {
-	x := newXMLReader(ctx, r)
+	x := zipx.NewXMLReader(ctx, r)
 	var code basicCode
 	depth := 0 // inside script:module
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return code.done(), nil
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // FlatInspector inspects flat (single XML file) ODF documents
@@ -54,21 +55,21 @@ type flat struct {
 func (f *flat) run() error {
 	f.s.SetType(inspect.TypeOther)
 	base := int64(0) // input offset the current decoder starts at
-	x := newXMLReader(f.ctx, io.NewSectionReader(f.p.R, 0, f.p.Size))
+	x := zipx.NewXMLReader(f.ctx, io.NewSectionReader(f.p.R, 0, f.p.Size))
 	var ole *bytes.Buffer // binary data of an OLE object when it cannot be skipped
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return xmlError("", err)
+			return zipx.XMLError("", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if !f.typed && t.Name.Local == "document" {
 				f.typed = true
-				mt, _ := attr(t, "mimetype")
+				mt, _ := zipx.Attr(t, "mimetype")
 				if typ, ok := flatTypes[strings.ToLower(strings.TrimSpace(mt))]; ok {
 					f.s.SetType(typ)
 				}
@@ -80,8 +81,8 @@ func (f *flat) run() error {
 			// The binary data's text starts right after this start tag.
 			// When the decoder reads the input bytes as they are, skip
 			// it by offset and start a new decoder after it.
-			start := base + x.d.InputOffset()
-			if x.transcoded || selfClosing(f.p.R, start) {
+			start := base + x.InputOffset()
+			if x.Transcoded || selfClosing(f.p.R, start) {
 				if act == actOLEData {
 					ole = &bytes.Buffer{}
 				}
@@ -97,7 +98,7 @@ func (f *flat) run() error {
 				}
 			}
 			base = end
-			x = newXMLReader(f.ctx, io.NewSectionReader(f.p.R, end, f.p.Size-end))
+			x = zipx.NewXMLReader(f.ctx, io.NewSectionReader(f.p.R, end, f.p.Size-end))
 		case xml.EndElement:
 			if t.Name.Local == "binary-data" && ole != nil {
 				data := ole
@@ -148,8 +149,8 @@ func selfClosing(r io.ReaderAt, off int64) bool {
 // indexByte returns the offset of the first c at or after off (the part's
 // size when there is none).
 func (f *flat) indexByte(off int64, c byte) (int64, error) {
-	bp := scanBufs.Get().(*[]byte)
-	defer scanBufs.Put(bp)
+	bp := zipx.SmallBufs.Get().(*[]byte)
+	defer zipx.SmallBufs.Put(bp)
 	buf := *bp
 	for off < f.p.Size {
 		if err := f.ctx.Err(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"io"
 	"strings"
+
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // manifestNeedles are byte strings (lower case) one of which a manifest
@@ -28,10 +30,10 @@ type manifest struct {
 // path exists in the zip (exists), so memory is bounded by the directory.
 func parseManifest(ctx context.Context, r io.Reader, exists func(string) bool) (*manifest, error) {
 	m := &manifest{entries: map[string]*manifestEntry{}}
-	x := newXMLReader(ctx, r)
+	x := zipx.NewXMLReader(ctx, r)
 	var cur *manifestEntry
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return m, nil
 		}
@@ -43,8 +45,8 @@ func parseManifest(ctx context.Context, r io.Reader, exists func(string) bool) (
 			switch t.Name.Local {
 			case "file-entry":
 				cur = nil
-				p, _ := attr(t, "full-path")
-				mt, _ := attr(t, "media-type")
+				p, _ := zipx.Attr(t, "full-path")
+				mt, _ := zipx.Attr(t, "media-type")
 				p = strings.TrimPrefix(p, "./")
 				if p == "/" {
 					if m.root == "" {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Inspector inspects ODF packages (inspect.FamilyODF). It has no state and
@@ -114,11 +115,11 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		mf := pk.byName["mimetype"]
 		needRoot := mf == nil || mf.Flags&0x1 != 0 || mf.UncompressedSize64 == 0
 		err := pk.read(f, func(r io.Reader) error {
-			if !needRoot && f.UncompressedSize64 < smallPart {
+			if !needRoot && f.UncompressedSize64 < zipx.SmallPart {
 				// Most manifests only list the members: decode the XML
 				// only when it declares encryption or OLE objects.
-				bp := smallBufs.Get().(*[]byte)
-				defer smallBufs.Put(bp)
+				bp := zipx.SmallBufs.Get().(*[]byte)
+				defer zipx.SmallBufs.Put(bp)
 				n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
 				switch {
 				case err == nil:
@@ -128,7 +129,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				case uint64(n) != f.UncompressedSize64:
 					return io.ErrUnexpectedEOF
 				}
-				if !containsFoldBytes((*bp)[:n], manifestNeedles) {
+				if !zipx.ContainsFoldBytes((*bp)[:n], manifestNeedles) {
 					return nil
 				}
 				r = bytes.NewReader((*bp)[:n])
@@ -145,10 +146,10 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	mt := pk.man.root
 	if f := pk.byName["mimetype"]; f != nil && f.Flags&0x1 == 0 {
 		// [ODF 1.2] Part 3, 3.3: the media type as the first, stored member.
-		if head, err := readHead(f, pk.lim, 256); err == nil && len(head) > 0 {
+		if head, err := zipx.ReadHead(f, pk.lim, 256); err == nil && len(head) > 0 {
 			mt = string(head)
 		} else if err != nil {
-			pk.fail(memberError(f.Name, err))
+			pk.fail(zipx.MemberError(f.Name, err))
 		}
 	}
 	pk.s.SetType(packageType(mt))
@@ -273,7 +274,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	var hit bool
 	err := pk.read(f, func(r io.Reader) error {
 		var err error
-		hit, err = containsFold(pk.ctx, r, docNeedles)
+		hit, err = zipx.ContainsAny(pk.ctx, r, docNeedles, true)
 		return err
 	})
 	if pk.stop(err) {
@@ -286,10 +287,10 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	var stop error
 	h := &docHandler{emit: emit}
 	err = pk.read(f, func(r io.Reader) error {
-		x := newXMLReader(pk.ctx, r)
+		x := zipx.NewXMLReader(pk.ctx, r)
 		var ole *bytes.Buffer // base64 text of an object-ole's binary data
 		for {
-			tok, err := x.next()
+			tok, err := x.Next()
 			if err == io.EOF {
 				return nil
 			}
@@ -356,17 +357,17 @@ func (pk *pkg) embedded(f *zip.File, emit func(inspect.Kind, string)) error {
 	if pk.encrypted(f) {
 		return nil
 	}
-	head, err := readHead(f, pk.lim, len(oleMagic))
+	head, err := zipx.ReadHead(f, pk.lim, len(oleMagic))
 	if err != nil {
-		pk.fail(memberError(f.Name, err))
+		pk.fail(zipx.MemberError(f.Name, err))
 		return nil
 	}
 	if bytes.Equal(head, oleMagic) {
 		emit(inspect.KindEmbeddedObject, DetailOLEObject)
 	}
-	m, err := openMember(f, pk.lim)
+	m, err := zipx.OpenMember(f, pk.lim)
 	if err != nil {
-		pk.fail(memberError(f.Name, err))
+		pk.fail(zipx.MemberError(f.Name, err))
 		return nil
 	}
 	defer m.Close()
@@ -380,15 +381,15 @@ func (pk *pkg) read(f *zip.File, fn func(io.Reader) error) error {
 		pk.fail(fmt.Errorf("%s: encrypted zip entry", f.Name))
 		return nil
 	}
-	m, err := openMember(f, pk.lim)
+	m, err := zipx.OpenMember(f, pk.lim)
 	if err != nil {
-		err = memberError(f.Name, err)
+		err = zipx.MemberError(f.Name, err)
 		pk.fail(err)
 		return err
 	}
 	defer m.Close()
 	if err := fn(m); err != nil {
-		err = xmlError(f.Name, err)
+		err = zipx.XMLError(f.Name, err)
 		pk.fail(err)
 		return err
 	}

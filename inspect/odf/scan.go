@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Finding details this package emits. They are part of the JSON output.
@@ -63,9 +64,9 @@ func (h *docHandler) start(se xml.StartElement) elemAction {
 	case "library-embedded":
 		// [ODF 1.2] Part 1 office:scripts holds the Basic libraries
 		// of a flat document in LibreOffice's ooo:libraries vocabulary.
-		h.lib, _ = attr(se, "name")
+		h.lib, _ = zipx.Attr(se, "name")
 	case "module":
-		h.module, _ = attr(se, "name")
+		h.module, _ = zipx.Attr(se, "name")
 	case "source-code":
 		h.code = &basicCode{}
 	case "object-ole":
@@ -127,14 +128,14 @@ func (h *docHandler) text(t xml.CharData) {
 
 // eventBinding reports an event listener that runs a script or a program.
 func (h *docHandler) eventBinding(se xml.StartElement) {
-	event, hasEvent := attr(se, "event-name")
+	event, hasEvent := zipx.Attr(se, "event-name")
 	if se.Name.Local == "event" && !hasEvent {
 		return // some other "event" element
 	}
-	action, _ := attr(se, "action")
-	href, _ := attr(se, "href")
-	lang, _ := attr(se, "language")
-	macro, _ := attr(se, "macro-name")
+	action, _ := zipx.Attr(se, "action")
+	href, _ := zipx.Attr(se, "href")
+	lang, _ := zipx.Attr(se, "language")
+	macro, _ := zipx.Attr(se, "macro-name")
 	switch {
 	case strings.EqualFold(strings.TrimSpace(action), "execute"):
 		h.emit(inspect.KindActiveContent, DetailExecute)

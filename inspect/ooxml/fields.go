@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Field instructions are gathered only up to this many bytes: a verdict
@@ -49,13 +51,13 @@ func (f *field) add(s string) {
 // usual obfuscation "{ {QUOTE 68 68 69 ...} ... }") contributes its result
 // to the enclosing instruction.
 func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
-	x := newXMLReader(ctx, r)
+	x := zipx.NewXMLReader(ctx, r)
 	var stack []*field
 	overflow := 0 // fields nested deeper than maxFieldDepth
 	inInstr := false
 	var loose strings.Builder // instrText outside any field
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return false, nil
 		}
@@ -66,11 +68,11 @@ func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "fldSimple":
-				if v, ok := attr(t, "instr"); ok && isDDE(v) {
+				if v, ok := zipx.Attr(t, "instr"); ok && isDDE(v) {
 					return true, nil
 				}
 			case "fldChar":
-				typ, _ := attr(t, "fldCharType")
+				typ, _ := zipx.Attr(t, "fldCharType")
 				switch typ {
 				case "begin":
 					if len(stack) >= maxFieldDepth {
@@ -166,9 +168,9 @@ func quoteResult(instr string) (string, bool) {
 // scanDDELink reports whether a SpreadsheetML external link part holds a
 // DDE link ([ECMA-376] Part 1, 18.14 External Workbooks, ddeLink).
 func scanDDELink(ctx context.Context, r io.Reader) (bool, error) {
-	x := newXMLReader(ctx, r)
+	x := zipx.NewXMLReader(ctx, r)
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return false, nil
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Inspector inspects OOXML packages (inspect.FamilyOOXML). It has no state
@@ -171,7 +172,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 
 	pk.ct = &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
 	if pt := pk.byKey[contentTypesPart]; pt != nil {
-		if err := pk.read(pt, func(m *member) error {
+		if err := pk.read(pt, func(m *zipx.Member) error {
 			ct, err := parseContentTypes(pk.ctx, m, keys, exts)
 			pk.ct = ct
 			return err
@@ -190,13 +191,13 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		if err := pk.ctx.Err(); err != nil {
 			return err
 		}
-		err := pk.read(pt, func(m *member) error {
+		err := pk.read(pt, func(m *zipx.Member) error {
 			var r io.Reader = m
-			if pt.f.UncompressedSize64 < smallPart {
+			if pt.f.UncompressedSize64 < zipx.SmallPart {
 				// Most relationship parts only link slides, styles and
 				// themes: look at the bytes before decoding XML.
-				bp := smallBufs.Get().(*[]byte)
-				defer smallBufs.Put(bp)
+				bp := zipx.SmallBufs.Get().(*[]byte)
+				defer zipx.SmallBufs.Put(bp)
 				n, err := io.ReadFull(m, (*bp)[:pt.f.UncompressedSize64+1])
 				switch {
 				case err == nil:
@@ -206,7 +207,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				case uint64(n) != pt.f.UncompressedSize64:
 					return io.ErrUnexpectedEOF
 				}
-				if !containsFold((*bp)[:n], relNeedles) {
+				if !zipx.ContainsFoldBytes((*bp)[:n], relNeedles) {
 					return nil
 				}
 				r = bytes.NewReader((*bp)[:n])
@@ -236,36 +237,25 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 
 // read opens pt and calls fn with its content. Errors are recorded with the
 // part name; the returned error is for the caller to check pk.stop.
-func (pk *pkg) read(pt *part, fn func(*member) error) error {
+func (pk *pkg) read(pt *part, fn func(*zipx.Member) error) error {
 	if pt.f.Flags&0x1 != 0 {
 		// Reported as an encrypted zip entry; its content is unreadable.
 		pk.fail(fmt.Errorf("%s: encrypted zip entry", pt.f.Name))
 		return nil
 	}
-	m, err := openMember(pt.f, pk.lim)
+	m, err := zipx.OpenMember(pt.f, pk.lim)
 	if err != nil {
-		err = memberError(pt.f.Name, err)
+		err = zipx.MemberError(pt.f.Name, err)
 		pk.fail(err)
 		return err
 	}
 	defer m.Close()
 	if err := fn(m); err != nil {
-		err = xmlError(pt.f.Name, err)
+		err = zipx.XMLError(pt.f.Name, err)
 		pk.fail(err)
 		return err
 	}
 	return nil
-}
-
-func memberError(name string, err error) error {
-	var le *inspect.LimitError
-	if errors.As(err, &le) {
-		return err
-	}
-	if errors.Is(err, zip.ErrAlgorithm) {
-		return fmt.Errorf("%s: unsupported compression method", name)
-	}
-	return fmt.Errorf("%s: %w", name, err)
 }
 
 // relationship handles one relationship of the relationships part rels,
@@ -459,9 +449,9 @@ func embeddedDetail(pt *part, c *contentTypes) string {
 func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Reader) (bool, error)) (bool, error) {
 	if needles != nil {
 		var hit bool
-		err := pk.read(pt, func(m *member) error {
+		err := pk.read(pt, func(m *zipx.Member) error {
 			var err error
-			hit, err = containsAny(pk.ctx, m, needles)
+			hit, err = zipx.ContainsAny(pk.ctx, m, needles, false)
 			return err
 		})
 		if pk.stop(err) {
@@ -472,7 +462,7 @@ func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Read
 		}
 	}
 	var found bool
-	err := pk.read(pt, func(m *member) error {
+	err := pk.read(pt, func(m *zipx.Member) error {
 		var err error
 		found, err = fn(pk.ctx, m)
 		return err
@@ -488,14 +478,14 @@ func (pk *pkg) child(pt *part) error {
 	if pt.f.Flags&0x1 != 0 {
 		return nil // reported as an encrypted zip entry
 	}
-	m, err := openMember(pt.f, pk.lim)
+	m, err := zipx.OpenMember(pt.f, pk.lim)
 	if err != nil {
 		var le *inspect.LimitError
 		if errors.As(err, &le) {
 			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: pt.f.Name, Detail: err.Error()})
 			return nil
 		}
-		pk.fail(memberError(pt.f.Name, err))
+		pk.fail(zipx.MemberError(pt.f.Name, err))
 		return nil
 	}
 	defer m.Close()

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // partKey normalises a zip item name, a content-type part name or a
@@ -75,9 +77,9 @@ func (c *contentTypes) of(k string) (ct string, override bool) {
 // extensions some part has, so memory is bounded by the zip directory.
 func parseContentTypes(ctx context.Context, r io.Reader, parts map[string]bool, exts map[string]bool) (*contentTypes, error) {
 	c := &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
-	x := newXMLReader(ctx, r)
+	x := zipx.NewXMLReader(ctx, r)
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return c, nil
 		}
@@ -90,15 +92,15 @@ func parseContentTypes(ctx context.Context, r io.Reader, parts map[string]bool, 
 		}
 		switch se.Name.Local {
 		case "Default":
-			e, _ := attr(se, "Extension")
-			ct, _ := attr(se, "ContentType")
+			e, _ := zipx.Attr(se, "Extension")
+			ct, _ := zipx.Attr(se, "ContentType")
 			e = strings.ToLower(strings.TrimPrefix(e, "."))
 			if _, dup := c.defaults[e]; exts[e] && !dup {
 				c.defaults[e] = normCT(ct)
 			}
 		case "Override":
-			pn, _ := attr(se, "PartName")
-			ct, _ := attr(se, "ContentType")
+			pn, _ := zipx.Attr(se, "PartName")
+			ct, _ := zipx.Attr(se, "ContentType")
 			k := partKey(pn)
 			if _, dup := c.overrides[k]; parts[k] && !dup {
 				c.overrides[k] = normCT(ct)
@@ -126,9 +128,9 @@ func relType(uri string) string {
 
 // parseRels calls fn for each relationship of the relationships part in r.
 func parseRels(ctx context.Context, r io.Reader, fn func(relationship)) error {
-	x := newXMLReader(ctx, r)
+	x := zipx.NewXMLReader(ctx, r)
 	for {
-		tok, err := x.next()
+		tok, err := x.Next()
 		if err == io.EOF {
 			return nil
 		}
@@ -139,9 +141,9 @@ func parseRels(ctx context.Context, r io.Reader, fn func(relationship)) error {
 		if !ok || se.Name.Local != "Relationship" {
 			continue
 		}
-		t, _ := attr(se, "Type")
-		target, _ := attr(se, "Target")
-		mode, _ := attr(se, "TargetMode")
+		t, _ := zipx.Attr(se, "Type")
+		target, _ := zipx.Attr(se, "Target")
+		mode, _ := zipx.Attr(se, "TargetMode")
 		fn(relationship{
 			typ:      relType(t),
 			fullType: strings.ToLower(t),

@@ -1,4 +1,9 @@
-package odf
+// Package zipx holds what the zip-based inspectors (OOXML, ODF) share:
+// opening a member under the part-size and ratio limits, a streaming XML
+// token reader that copes with the encodings packages use, and fast
+// case-insensitive searches that decide whether a part needs parsing at
+// all. It is a helper, not an inspector: it knows no package format.
+package zipx
 
 import (
 	"archive/zip"
@@ -19,19 +24,21 @@ import (
 	"github.com/officemilter/officemilter/inspect"
 )
 
-// member is one opened zip member: its expanded bytes, bounded by the
+// Member is one opened zip member: its expanded bytes, bounded by the
 // member's declared size (archive/zip refuses to read past it), the part
 // size limit and the compression ratio limit.
-type member struct {
+type Member struct {
 	io.Reader
 	rc io.ReadCloser
 }
 
-func (m *member) Close() error { return m.rc.Close() }
+// Close releases the member's decompressor.
+func (m *Member) Close() error { return m.rc.Close() }
 
-// openMember opens f for reading; a member over the part-size limit is an
-// error before anything is expanded.
-func openMember(f *zip.File, lim inspect.Limits) (*member, error) {
+// OpenMember opens f for reading. An encrypted member cannot be read (the
+// caller reports it); a member over the part-size limit is an error before
+// anything is expanded.
+func OpenMember(f *zip.File, lim inspect.Limits) (*Member, error) {
 	if f.Flags&0x1 != 0 {
 		// APPNOTE.TXT 4.4.4 general purpose bit 0: encrypted.
 		return nil, errors.New("encrypted zip entry")
@@ -43,12 +50,12 @@ func openMember(f *zip.File, lim inspect.Limits) (*member, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &member{Reader: inspect.RatioReader(rc, int64(f.CompressedSize64), lim.MaxRatio), rc: rc}, nil
+	return &Member{Reader: inspect.RatioReader(rc, int64(f.CompressedSize64), lim.MaxRatio), rc: rc}, nil
 }
 
-// readHead reads at most n bytes of f (a mimetype, a magic number).
-func readHead(f *zip.File, lim inspect.Limits, n int) ([]byte, error) {
-	m, err := openMember(f, lim)
+// ReadHead reads at most n bytes of f (a mimetype, a magic number).
+func ReadHead(f *zip.File, lim inspect.Limits, n int) ([]byte, error) {
+	m, err := OpenMember(f, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +68,9 @@ func readHead(f *zip.File, lim inspect.Limits, n int) ([]byte, error) {
 	return buf[:k], err
 }
 
-func memberError(name string, err error) error {
+// MemberError names the member in an error for a finding; limit errors
+// pass unchanged so that the engine sees them.
+func MemberError(name string, err error) error {
 	var le *inspect.LimitError
 	if errors.As(err, &le) {
 		return err
@@ -75,28 +84,30 @@ func memberError(name string, err error) error {
 // ctxCheckEvery is how many XML tokens a loop reads between context checks.
 const ctxCheckEvery = 1024
 
-// xmlReader is a streaming, non-validating XML token reader. It uses
-// RawToken: names keep their prefixes and are matched by local name (the
-// OASIS and the OpenOffice.org 1.x vocabularies share their local names).
-type xmlReader struct {
+// XMLReader is a streaming, non-validating XML token reader over one part.
+// It uses RawToken: element and attribute names keep their prefixes and
+// are matched by local name, which is what Office and LibreOffice key on
+// (a renamed prefix does not hide an element from them either).
+type XMLReader struct {
 	d   *xml.Decoder
 	ctx context.Context
 	n   int
-	// transcoded is set once the content is not read as UTF-8 bytes, so
+	// Transcoded is set once the content is not read as UTF-8 bytes, so
 	// that decoder offsets are not byte offsets of the input.
-	transcoded bool
+	Transcoded bool
 }
 
-// newXMLReader returns a token reader for r. UTF-16 with a byte order mark
-// is transcoded; other encodings named in the XML declaration are decoded
-// with their IANA decoder.
-func newXMLReader(ctx context.Context, r io.Reader) *xmlReader {
+// NewXMLReader returns a token reader for r. UTF-16 with a byte order mark
+// ([ECMA-376] Part 2 allows UTF-8 and UTF-16) is transcoded to UTF-8; other
+// encodings named in the XML declaration are decoded with their IANA
+// decoder.
+func NewXMLReader(ctx context.Context, r io.Reader) *XMLReader {
+	x := &XMLReader{ctx: ctx}
 	br := bufio.NewReaderSize(r, 4<<10)
-	x := &xmlReader{ctx: ctx}
 	var src io.Reader = br
 	if head, _ := br.Peek(2); bytes.Equal(head, []byte{0xFF, 0xFE}) || bytes.Equal(head, []byte{0xFE, 0xFF}) {
 		src = transform.NewReader(br, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
-		x.transcoded = true
+		x.Transcoded = true
 	}
 	d := xml.NewDecoder(src)
 	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
@@ -105,7 +116,7 @@ func newXMLReader(ctx context.Context, r io.Reader) *xmlReader {
 		case l == "utf-8", l == "utf8", l == "us-ascii", l == "ascii":
 			return in, nil
 		case strings.HasPrefix(l, "utf-16") || l == "unicode":
-			if x.transcoded {
+			if x.Transcoded {
 				return in, nil
 			}
 			return nil, fmt.Errorf("encoding %q without byte order mark", label)
@@ -114,15 +125,15 @@ func newXMLReader(ctx context.Context, r io.Reader) *xmlReader {
 		if err != nil || enc == nil {
 			return nil, fmt.Errorf("unsupported encoding %q", label)
 		}
-		x.transcoded = true
+		x.Transcoded = true
 		return enc.NewDecoder().Reader(in), nil
 	}
 	x.d = d
 	return x
 }
 
-// next returns the next token; io.EOF at the end.
-func (x *xmlReader) next() (xml.Token, error) {
+// Next returns the next token; io.EOF at the end of the part.
+func (x *XMLReader) Next() (xml.Token, error) {
 	x.n++
 	if x.n%ctxCheckEvery == 0 {
 		if err := x.ctx.Err(); err != nil {
@@ -132,8 +143,11 @@ func (x *xmlReader) next() (xml.Token, error) {
 	return x.d.RawToken()
 }
 
-// attr returns the value of the attribute with local name local.
-func attr(se xml.StartElement, local string) (string, bool) {
+// InputOffset is the decoder's offset in its (possibly transcoded) input.
+func (x *XMLReader) InputOffset() int64 { return x.d.InputOffset() }
+
+// Attr returns the value of the attribute with local name local.
+func Attr(se xml.StartElement, local string) (string, bool) {
 	for _, a := range se.Attr {
 		if a.Name.Local == local {
 			return a.Value, true
@@ -142,8 +156,8 @@ func attr(se xml.StartElement, local string) (string, bool) {
 	return "", false
 }
 
-// xmlError shortens a decoder error for a finding.
-func xmlError(part string, err error) error {
+// XMLError shortens a decoder error for a finding; part may be empty.
+func XMLError(part string, err error) error {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
 		if part == "" {
@@ -161,13 +175,15 @@ func xmlError(part string, err error) error {
 	return fmt.Errorf("%s: %w", part, err)
 }
 
-// scanBufs are the chunk buffers of containsFold.
+// scanBufs are the chunk buffers of ContainsAny.
 var scanBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// containsFold reports whether any of needles (lower case) occurs in the
-// bytes of r, ignoring ASCII case. It stops at the first hit. Content that
-// is not ASCII-compatible (UTF-16) cannot be searched: for it, true.
-func containsFold(ctx context.Context, r io.Reader, needles [][]byte) (bool, error) {
+// ContainsAny reports whether any of needles occurs in the bytes of r
+// (ignoring ASCII case when fold is set; needles are then lower case). It
+// reads in chunks, keeping an overlap so that a needle across a chunk
+// border is found, and stops at the first hit. Content that is not
+// ASCII-compatible (UTF-16) cannot be searched: for it, true.
+func ContainsAny(ctx context.Context, r io.Reader, needles [][]byte, fold bool) (bool, error) {
 	longest := 0
 	for _, n := range needles {
 		longest = max(longest, len(n))
@@ -193,7 +209,9 @@ func containsFold(ctx context.Context, r io.Reader, needles [][]byte) (bool, err
 					return true, nil
 				}
 			}
-			lowerASCII(chunk[keep:])
+			if fold {
+				lowerASCII(chunk[keep:])
+			}
 			for _, nd := range needles {
 				if bytes.Contains(chunk, nd) {
 					return true, nil
@@ -211,33 +229,32 @@ func containsFold(ctx context.Context, r io.Reader, needles [][]byte) (bool, err
 	}
 }
 
-// smallPart is the size under which a member is read whole into a pooled
-// buffer and looked at before it is decoded.
-const smallPart = 64 << 10
+// SmallPart is the size under which a part is read whole into a pooled
+// buffer (SmallBufs, SmallPart+1 bytes) and looked at before it is decoded.
+const SmallPart = 64 << 10
 
-// smallBufs hold small members (smallPart+1 bytes).
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallPart+1); return &b }}
+// SmallBufs hold small parts.
+var SmallBufs = sync.Pool{New: func() any { b := make([]byte, SmallPart+1); return &b }}
 
-// containsFoldBytes reports whether b contains any of needles (lower case),
-// ignoring ASCII case, without modifying b.
-func containsFoldBytes(b []byte, needles [][]byte) bool {
+// ContainsFoldBytes reports whether b contains any of needles (given in
+// lower case), ignoring ASCII case. b is not modified: it is folded into a
+// pooled copy that bytes.Contains can search quickly.
+func ContainsFoldBytes(b []byte, needles [][]byte) bool {
+	lp := SmallBufs.Get().(*[]byte)
+	defer SmallBufs.Put(lp)
+	low := *lp
+	if len(low) < len(b) {
+		low = make([]byte, len(b))
+	}
+	low = low[:len(b)]
+	copy(low, b)
+	lowerASCII(low)
 	for _, n := range needles {
-		for i := 0; i+len(n) <= len(b); i++ {
-			if lower(b[i]) == n[0] && equalFold(b[i:i+len(n)], n) {
-				return true
-			}
+		if bytes.Contains(low, n) {
+			return true
 		}
 	}
 	return false
-}
-
-func equalFold(a, lowerNeedle []byte) bool {
-	for i, c := range a {
-		if lower(c) != lowerNeedle[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // lowerASCII folds b to lower case in place.
