@@ -1,5 +1,10 @@
 package inspect
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // Kind is a stable reason code. The JSON output, the policy configuration and
 // the metrics use these strings; never rename one.
 type Kind string
@@ -60,4 +65,28 @@ type Finding struct {
 	// Detail is the precise sub-reason: "vbaProject.bin", "FILEPASS",
 	// "/JavaScript", "EncryptedPackage", "limit depth=8", ...
 	Detail string `json:"detail"`
+}
+
+// Clean makes attacker-supplied text (names, targets, command lines) safe
+// and short for a Finding's Detail: control characters (C0, DEL, C1) become
+// spaces, invalid UTF-8 becomes '?', the result is cut at max runes with
+// "..." and trimmed.
+func Clean(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("...")
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			r = '?'
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
 }

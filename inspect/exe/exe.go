@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -96,26 +94,3 @@ func u64(o binary.ByteOrder, b []byte, i int) uint64 {
 
 // maxDetailRunes bounds the attacker-controlled part of a Detail.
 const maxDetailRunes = 120
-
-// clean makes attacker-supplied text safe and short for a Detail: control
-// characters become spaces, invalid UTF-8 is replaced, and the result is cut
-// at max runes with "...".
-func clean(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("...")
-			break
-		}
-		switch {
-		case r == utf8.RuneError:
-			r = '?'
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
-}

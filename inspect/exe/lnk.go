@@ -43,7 +43,7 @@ func inspectLNK(p inspect.Part, s inspect.Scope) error {
 	}
 	d := "Windows shortcut"
 	if t := strings.TrimSpace(target + " " + args); t != "" {
-		d += " -> " + clean(t, maxDetailRunes)
+		d += " -> " + inspect.Clean(t, maxDetailRunes)
 	}
 	executable(s, d)
 	return nil

@@ -36,7 +36,7 @@ func scriptDetail(kind string, head []byte) string {
 		if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
 			line = line[:i]
 		}
-		if sb := clean(string(line[:min(len(line), 200)]), 80); sb != "" {
+		if sb := inspect.Clean(string(line[:min(len(line), 200)]), 80); sb != "" {
 			attrs = append(attrs, "shebang "+sb)
 		} else {
 			attrs = append(attrs, "shebang")

@@ -43,7 +43,7 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 	detail := "EncryptedPackage (" + encryptionKind(ei) + ")"
 	c := w.in.crypto
 	if c.DescribeEncryption != nil {
-		if d := cleanName(c.DescribeEncryption(ei), 80); d != "" {
+		if d := inspect.Clean(c.DescribeEncryption(ei), 80); d != "" {
 			detail = "EncryptedPackage (" + d + ")"
 		}
 	}
@@ -74,7 +74,7 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 		// Wrong password (the usual case), an unsupported cipher or
 		// broken encryption data: the content stays hidden.
 		if c.ErrWrongPassword != nil && !errors.Is(err, c.ErrWrongPassword) {
-			detail += fmt.Sprintf("; not decrypted: %s", cleanName(err.Error(), 120))
+			detail += fmt.Sprintf("; not decrypted: %s", inspect.Clean(err.Error(), 120))
 		}
 		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
 		if root && macroEnabledType(info.typ) {

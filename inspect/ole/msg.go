@@ -3,6 +3,8 @@ package ole
 import (
 	"strings"
 	"unicode/utf16"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // [MS-OXMSG] 2.2 storage and stream names of an Outlook .msg file.
@@ -94,7 +96,7 @@ func (w *walker) msgAttachName(a *node, where string) (string, error) {
 		if i := strings.LastIndexByte(s, '/'); i >= 0 {
 			s = s[i+1:]
 		}
-		if s = cleanName(s, 255); s != "" && s != "." && s != ".." {
+		if s = inspect.Clean(s, 255); s != "" && s != "." && s != ".." {
 			return s, nil
 		}
 	}

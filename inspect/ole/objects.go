@@ -107,25 +107,7 @@ func lpString(b []byte) (string, []byte, bool) {
 	if i := strings.IndexByte(string(s), 0); i >= 0 {
 		s = s[:i]
 	}
-	return cleanName(string(s), 64), b[n:], true
-}
-
-// cleanName keeps printable characters of an attacker-chosen name, at
-// most max of them.
-func cleanName(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n >= max {
-			break
-		}
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
-			continue
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
+	return inspect.Clean(string(s), 64), b[n:], true
 }
 
 // knownCLSIDs names common object classes by the CLSID of their storage
@@ -169,5 +151,5 @@ func (w *walker) oleNative(k *node, where string) error {
 	if name == "" {
 		name = "Ole10Native data"
 	}
-	return w.s.ChildAt(join(where, cleanName(name, 255)), n.Data, n.Data.Size())
+	return w.s.ChildAt(join(where, inspect.Clean(name, 255)), n.Data, n.Data.Size())
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/internal/olenative"
@@ -177,14 +176,14 @@ func (p *parser) objData(c *collector) {
 	}
 	obj.ole1 = h
 	if err != nil {
-		p.unscannable(fmt.Sprintf("object %d (%s): malformed OLE1 header: %v", obj.n, clean(h.class, 60), err))
+		p.unscannable(fmt.Sprintf("object %d (%s): malformed OLE1 header: %v", obj.n, inspect.Clean(h.class, 60), err))
 		return
 	}
 	if h.formatID != formatEmbedded || h.nativeSize == 0 {
 		return
 	}
 	if h.truncated {
-		p.unscannable(fmt.Sprintf("object %d (%s): native data truncated", obj.n, clean(h.class, 60)))
+		p.unscannable(fmt.Sprintf("object %d (%s): native data truncated", obj.n, inspect.Clean(h.class, 60)))
 	}
 	native := io.NewSectionReader(c.sp, h.nativeOff, h.nativeSize)
 	if strings.EqualFold(h.class, "Package") {
@@ -307,7 +306,7 @@ func (p *parser) emitObject(o *object) {
 	if o.ole1 != nil && strings.TrimSpace(o.ole1.class) != "" {
 		class = o.ole1.class
 	}
-	class = clean(class, 60)
+	class = inspect.Clean(class, 60)
 	if class == "" {
 		class = "of unknown class"
 	}
@@ -317,7 +316,7 @@ func (p *parser) emitObject(o *object) {
 		notes = append(notes, "Equation Editor object")
 	}
 	if o.pkg != "" {
-		notes = append(notes, "file "+clean(o.pkg, 60))
+		notes = append(notes, "file "+inspect.Clean(o.pkg, 60))
 	}
 	if o.flag("objocx") {
 		notes = append(notes, "ActiveX control")
@@ -338,7 +337,7 @@ func (p *parser) emitObject(o *object) {
 	if linked {
 		d := "linked OLE object " + class
 		if o.ole1 != nil && o.ole1.topic != "" {
-			d += " -> " + clean(o.ole1.topic, 80)
+			d += " -> " + inspect.Clean(o.ole1.topic, 80)
 		}
 		p.emit(inspect.KindExternalReference, d+suffix)
 	}
@@ -359,7 +358,7 @@ func (p *parser) field(instr string) {
 	}
 	switch strings.ToUpper(word) {
 	case "DDE", "DDEAUTO":
-		p.emit(inspect.KindActiveContent, "DDE field: "+clean(instr, 100))
+		p.emit(inspect.KindActiveContent, "DDE field: "+inspect.Clean(instr, 100))
 	case "INCLUDEPICTURE", "INCLUDETEXT":
 		low := strings.ToLower(instr)
 		i := strings.Index(low, "http://")
@@ -373,27 +372,6 @@ func (p *parser) field(instr string) {
 		if k := strings.IndexAny(url, " \t\r\n\""); k >= 0 {
 			url = url[:k]
 		}
-		p.emit(inspect.KindExternalReference, strings.ToUpper(word)+" "+clean(url, 100))
+		p.emit(inspect.KindExternalReference, strings.ToUpper(word)+" "+inspect.Clean(url, 100))
 	}
-}
-
-// clean makes document text safe and short for a Detail.
-func clean(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("...")
-			break
-		}
-		switch {
-		case r == utf8.RuneError:
-			r = '?'
-		case r < 0x20 || r == 0x7f:
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
 }

@@ -188,9 +188,9 @@ func (st *slk) value(c byte) {
 func (st *slk) endField() {
 	switch {
 	case st.field == 'E' && st.pipe && st.bang:
-		st.emit(inspect.KindActiveContent, "SYLK DDE formula: "+clean(string(st.keep), 100))
+		st.emit(inspect.KindActiveContent, "SYLK DDE formula: "+inspect.Clean(string(st.keep), 100))
 	case st.field == 'N' && st.recType() == "NN" && autoNames[strings.ToLower(strings.TrimSpace(string(st.keep)))]:
-		st.emit(inspect.KindMacro, "SYLK Excel 4 macro ("+clean(string(st.keep), 40)+")")
+		st.emit(inspect.KindMacro, "SYLK Excel 4 macro ("+inspect.Clean(string(st.keep), 40)+")")
 	}
 	st.field, st.expr = 0, false
 }
@@ -230,22 +230,4 @@ func upper(c byte) byte {
 		return c - 32
 	}
 	return c
-}
-
-// clean makes file text safe and short for a Detail.
-func clean(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("...")
-			break
-		}
-		if r < 0x20 || r == 0x7f || r == 0xFFFD {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
 }
