@@ -169,7 +169,8 @@ func (ss *session) NewConnection(gomilter.Modifier) error {
 	return nil
 }
 
-func (ss *session) Connect(host, family string, port uint16, addr string, _ gomilter.Modifier) (*gomilter.Response, error) {
+func (ss *session) Connect(host, family string, port uint16, addr string, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer ss.guard("connect", &err)
 	ss.client = addr
 	if ss.client == "" {
 		ss.client = host
@@ -177,12 +178,14 @@ func (ss *session) Connect(host, family string, port uint16, addr string, _ gomi
 	return gomilter.RespContinue, nil
 }
 
-func (ss *session) Helo(name string, _ gomilter.Modifier) (*gomilter.Response, error) {
+func (ss *session) Helo(name string, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer ss.guard("helo", &err)
 	ss.helo = name
 	return gomilter.RespContinue, nil
 }
 
-func (ss *session) MailFrom(from, _ string, m gomilter.Modifier) (*gomilter.Response, error) {
+func (ss *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer ss.guard("mail", &err)
 	ss.reset()
 	ss.filter = ss.s.filter.Load()
 	ss.from = from
@@ -241,7 +244,8 @@ func (ss *session) write(b []byte) {
 	}
 }
 
-func (ss *session) Header(name, value string, _ gomilter.Modifier) (*gomilter.Response, error) {
+func (ss *session) Header(name, value string, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer ss.guard("header", &err)
 	// The value arrives with its leading space (SMFIP_HDR_LEADSPC); folded
 	// lines may come with bare LF.
 	v := strings.ReplaceAll(strings.ReplaceAll(value, "\r\n", "\n"), "\n", "\r\n")
@@ -249,12 +253,14 @@ func (ss *session) Header(name, value string, _ gomilter.Modifier) (*gomilter.Re
 	return gomilter.RespContinue, nil
 }
 
-func (ss *session) Headers(gomilter.Modifier) (*gomilter.Response, error) {
+func (ss *session) Headers(gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer ss.guard("eoh", &err)
 	ss.write([]byte("\r\n"))
 	return gomilter.RespContinue, nil
 }
 
-func (ss *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (*gomilter.Response, error) {
+func (ss *session) BodyChunk(chunk []byte, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
+	defer ss.guard("body", &err)
 	ss.write(chunk)
 	return gomilter.RespContinue, nil
 }
@@ -263,14 +269,17 @@ func (ss *session) Unknown(string, gomilter.Modifier) (*gomilter.Response, error
 	return gomilter.RespContinue, nil
 }
 
-func (ss *session) Abort(gomilter.Modifier) error {
+func (ss *session) Abort(gomilter.Modifier) (err error) {
+	defer ss.guard("abort", &err)
 	ss.reset()
 	return nil
 }
 
 func (ss *session) Cleanup(gomilter.Modifier) {
+	var err error
+	defer ss.guard("cleanup", &err)
+	defer ss.s.metrics.Sessions.Add(-1)
 	ss.reset()
-	ss.s.metrics.Sessions.Add(-1)
 }
 
 // EndOfMessage decides, acts and logs one line about the message.

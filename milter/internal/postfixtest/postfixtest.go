@@ -92,6 +92,8 @@ type Options struct {
 	// RelayDomains are the recipient domains relayed to the sink
 	// (default example.net, example.org, example.com).
 	RelayDomains []string
+	// NoDump runs smtp-sink without writing messages (load tests).
+	NoDump bool
 }
 
 // Start runs Postfix and smtp-sink; t.Cleanup stops them.
@@ -182,7 +184,11 @@ func Start(t testing.TB, o Options) *Instance {
 		}
 	}
 
-	in.sink = exec.Command(tool("smtp-sink"), "-u", "postfix", "-d", filepath.Join(in.SinkDir, "%H%M%S."), fmt.Sprintf("127.0.0.1:%d", sinkPort), "50")
+	sinkArgs := []string{"-u", "postfix", "-d", filepath.Join(in.SinkDir, "%H%M%S."), fmt.Sprintf("127.0.0.1:%d", sinkPort), "256"}
+	if o.NoDump {
+		sinkArgs = []string{"-u", "postfix", fmt.Sprintf("127.0.0.1:%d", sinkPort), "256"}
+	}
+	in.sink = exec.Command(tool("smtp-sink"), sinkArgs...)
 	in.sink.Stdout, in.sink.Stderr = &lockedWriter{in}, &lockedWriter{in}
 	must(in.sink.Start())
 
