@@ -367,17 +367,22 @@ wait:
 		code, text := splitReply(res.Reply)
 		return gomilter.RejectWithCodeAndReason(code, text)
 	}
+	// Write the new body before touching anything: a failure then leaves
+	// the message as it was (tempfail), never half changed.
+	var body *inspect.Spool
+	if res.Action == Strip {
+		body = inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), 0, nil)
+		defer body.Close()
+		if err := res.WriteBody(body); err != nil {
+			return s.onError(filter, env, log, err)
+		}
+	}
 	for _, e := range res.HeaderEdits(cfg.Header) {
 		if err := applyEdit(m, e); err != nil {
 			return nil, err
 		}
 	}
-	if res.Action == Strip {
-		body := inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), 0, nil)
-		defer body.Close()
-		if err := res.WriteBody(body); err != nil {
-			return s.onError(filter, env, log, err)
-		}
+	if body != nil {
 		if err := replaceBody(m, body.Reader(), s.replaceChunk); err != nil {
 			return nil, err
 		}
