@@ -129,7 +129,7 @@ func TestTooLarge(t *testing.T) {
 func buildMessage(rcpt string, files map[string][]byte) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: erika@example.com\r\nTo: %s\r\nSubject: test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n", rcpt)
-	b.WriteString("--b\r\nContent-Type: text/plain\r\n\r\nHallo.\r\n")
+	b.WriteString("--b\r\nContent-Type: text/plain\r\n\r\nHallo,\r\n\r\nanbei die Unterlagen zur Sitzung am Dienstag.\r\n\r\nViele Gr=C3=BC=C3=9Fe\r\nErika\r\n")
 	for _, name := range sortedKeys(files) {
 		fmt.Fprintf(&b, "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", name)
 		writeBase64(&b, files[name])

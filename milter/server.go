@@ -66,11 +66,14 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 			return &session{s: s, id: s.ids.Add(1)}
 		}),
 		gomilter.WithActions(gomilter.OptAddHeader|gomilter.OptChangeHeader|gomilter.OptChangeBody),
-		// Replies only where a decision can be made: RCPT (policy split)
-		// and end-of-message. Fewer round trips, less cost per message.
-		gomilter.WithProtocols(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown|
-			gomilter.OptNoConnReply|gomilter.OptNoHeloReply|gomilter.OptNoMailReply|
-			gomilter.OptNoDataReply|gomilter.OptNoHeaderReply|gomilter.OptNoEOHReply|gomilter.OptNoBodyReply),
+		// A reply to every step, although only RCPT (policy split) and
+		// end-of-message decide anything: with the "no reply" options
+		// Postfix writes several small packets in a row, Nagle holds each
+		// back until the previous one is acknowledged, and the delayed ACK
+		// of a silent peer costs 40 ms per message (measured: 165 instead
+		// of 460 messages/s through Postfix). A reply is one small write on
+		// loopback.
+		gomilter.WithProtocols(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown),
 		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
 		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId}),
 		gomilter.WithReadTimeout(10*time.Minute),

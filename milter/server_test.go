@@ -254,3 +254,30 @@ func FuzzGuard(f *testing.F) {
 		c2.Close()
 	})
 }
+
+// BenchmarkServerMessage measures the daemon's own cost per message over
+// the milter protocol (the go-milter client plays Postfix on loopback).
+func BenchmarkServerMessage(b *testing.B) {
+	docx, err := os.ReadFile("../testdata/files/letter.docx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+	}{{"text", nil}, {"docx", map[string][]byte{"Bericht.docx": docx}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			addr, _, _ := startServer(b, contribConfig(b), ServerOptions{})
+			msg := buildMessage("anna@example.net", tc.files)
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res := mta.Send(b, addr, "erika@example.com", []string{"anna@example.net"}, msg)
+				if res.End.Type != gomilter.ActionAccept {
+					b.Fatalf("%+v", res.End)
+				}
+			}
+		})
+	}
+}
