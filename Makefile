@@ -4,8 +4,9 @@
 GO       ?= go
 BIN      ?= bin/officemilter
 LISTEN   ?= inet:127.0.0.1:7357
-# Debian packages the end-to-end tests talk to (real components, not mocks).
-TEST_PKGS = postfix swaks miltertest
+# Debian packages the tests need: the real components the end-to-end tests
+# talk to (postfix, swaks, miltertest) and independent tools some fixtures
+# are cross-checked with (msoffcrypto-tool, tnef).
 
 .PHONY: all build run test test-deps vet fmt-check bench fuzz clean
 
@@ -19,7 +20,7 @@ build:
 run: build
 	$(BIN) serve --listen $(LISTEN)
 
-# Installs Postfix, swaks and miltertest with apt-get when one is missing
+# Installs Postfix, swaks, miltertest, msoffcrypto-tool and tnef with apt-get when one is missing
 # (as root; Postfix is configured "Local only" and not started: the tests
 # run their own private instance), then runs vet, gofmt and all tests with
 # the race detector, the Postfix end-to-end tests included.
@@ -28,7 +29,8 @@ test: test-deps vet fmt-check
 
 test-deps:
 	@missing=""; \
-	for c in postfix:/usr/sbin/postfix swaks:/usr/bin/swaks miltertest:/usr/bin/miltertest; do \
+	for c in postfix:/usr/sbin/postfix swaks:/usr/bin/swaks miltertest:/usr/bin/miltertest \
+		python3-msoffcrypto-tool:/usr/bin/msoffcrypto-tool tnef:/usr/bin/tnef; do \
 		p=$${c%%:*}; f=$${c#*:}; [ -x "$$f" ] || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
