@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -222,11 +223,24 @@ func check(ctx context.Context, o Options, j job) outcome {
 	return out
 }
 
+// headerScan is how much of a message envelope() reads to find its header.
+const headerScan = 256 << 10
+
 // envelope takes the recipient (unless given) and the sender from the
 // message header, as the MTA would have had them.
 func envelope(r io.ReaderAt, size int64, rcpt string) milter.Envelope {
 	env := milter.Envelope{}
-	root, _ := mime.Parse(r, size, mime.Limits{})
+	// Only the header block is needed: parse up to its end, not the whole
+	// message (Check parses that once more anyway).
+	head := make([]byte, min(size, headerScan))
+	n, _ := r.ReadAt(head, 0)
+	head = head[:n]
+	if i := bytes.Index(head, []byte("\n\r\n")); i >= 0 {
+		head = head[:i+3]
+	} else if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
+		head = head[:i+2]
+	}
+	root, _ := mime.Parse(bytes.NewReader(head), int64(len(head)), mime.Limits{})
 	if root == nil {
 		root = &mime.Entity{}
 	}
