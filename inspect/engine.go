@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,9 @@ type Part struct {
 	Family Family
 	// Limits are the effective limits of this walk (defaults filled in).
 	Limits Limits
+	// Zip is the central directory Sniff already read for a zip-based
+	// family (nil otherwise); inspectors use it instead of reading it again.
+	Zip *zip.Reader
 }
 
 // Scope is how an inspector reports what it finds. The engine implements it.
@@ -229,9 +233,9 @@ func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, dep
 	if w.parts > w.e.limits.MaxParts {
 		return TypeOther, "", &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
 	}
-	fam := Sniff(r, size, name)
+	fam, zr := sniffPart(r, size, name)
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(fam)}
-	p := Part{Name: name, Declared: declared, Size: size, R: r, Depth: depth, Family: fam, Limits: w.e.limits}
+	p := Part{Name: name, Declared: declared, Size: size, R: r, Depth: depth, Family: fam, Limits: w.e.limits, Zip: zr}
 	var err error
 	if ins := w.e.inspectors[fam]; ins != nil {
 		err = w.call(ins, p, sc)

@@ -80,6 +80,13 @@ var (
 // Sniff decides the family of the content in r (size bytes) named name.
 // The name is used only for text: a text file named .vbs is a script.
 func Sniff(r io.ReaderAt, size int64, name string) Family {
+	f, _ := sniffPart(r, size, name)
+	return f
+}
+
+// sniffPart is Sniff that also returns the zip central directory it read
+// for a zip-based family.
+func sniffPart(r io.ReaderAt, size int64, name string) (Family, *zip.Reader) {
 	n := int64(SniffLen)
 	if size < n {
 		n = size
@@ -94,13 +101,18 @@ func Sniff(r io.ReaderAt, size int64, name string) Family {
 	return sniff(r, size, head[:k], name)
 }
 
-func sniff(r io.ReaderAt, size int64, head []byte, name string) Family {
+func sniff(r io.ReaderAt, size int64, head []byte, name string) (Family, *zip.Reader) {
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) ||
+		bytes.HasPrefix(head, []byte("PK\x07\x08PK\x03\x04")) {
+		return sniffZip(r, size)
+	}
+	return sniffHead(r, size, head, name), nil
+}
+
+func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 	switch {
 	case bytes.HasPrefix(head, magicOLE):
 		return FamilyOLE
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")),
-		bytes.HasPrefix(head, []byte("PK\x07\x08PK\x03\x04")):
-		return sniffZip(r, size)
 	case bytes.HasPrefix(head, []byte("MZ")):
 		return FamilyPE
 	case bytes.HasPrefix(head, []byte("\x7fELF")):
@@ -190,20 +202,20 @@ func isFlatODF(text []byte) bool {
 // sniffZip tells OOXML and ODF packages from other zip files by the names in
 // the central directory. A zip that archive/zip cannot open stays "zip": the
 // archive inspector reports why.
-func sniffZip(r io.ReaderAt, size int64) Family {
+func sniffZip(r io.ReaderAt, size int64) (Family, *zip.Reader) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return FamilyZip
+		return FamilyZip, nil
 	}
 	for _, f := range zr.File {
 		switch {
 		case f.Name == "[Content_Types].xml":
-			return FamilyOOXML
+			return FamilyOOXML, zr
 		case f.Name == "mimetype", f.Name == "META-INF/manifest.xml":
-			return FamilyODF
+			return FamilyODF, zr
 		}
 	}
-	return FamilyZip
+	return FamilyZip, zr
 }
 
 // IsText reports whether b (the start of a file) looks like text in some

@@ -50,7 +50,10 @@ func zipMethodName(m uint16) string {
 const zipLocalHeaderLen = 30
 
 func inspectZip(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	zr, err := zip.NewReader(p.R, p.Size)
+	zr, err := p.Zip, error(nil)
+	if zr == nil { // not through the engine's sniffing
+		zr, err = zip.NewReader(p.R, p.Size)
+	}
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// No usable central directory (truncated, damaged): the local
 		// headers still say what is inside.

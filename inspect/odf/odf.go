@@ -65,7 +65,10 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	lim := p.Limits.WithDefaults()
-	zr, err := zip.NewReader(p.R, p.Size)
+	zr, err := p.Zip, error(nil)
+	if zr == nil { // not through the engine's sniffing
+		zr, err = zip.NewReader(p.R, p.Size)
+	}
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return fmt.Errorf("malformed ODF package: %w", err)
 	}

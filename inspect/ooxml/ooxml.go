@@ -114,7 +114,10 @@ type part struct {
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	lim := p.Limits.WithDefaults()
-	zr, err := zip.NewReader(p.R, p.Size)
+	zr, err := p.Zip, error(nil)
+	if zr == nil { // not through the engine's sniffing
+		zr, err = zip.NewReader(p.R, p.Size)
+	}
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return fmt.Errorf("malformed OOXML package: %w", err)
 	}
