@@ -36,7 +36,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	paths, err := parseArgs(fs, args)
 	if err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	if len(paths) == 0 {
 		fs.Usage()

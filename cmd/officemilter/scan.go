@@ -64,7 +64,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	paths, err := parseArgs(fs, args)
 	if err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	if len(paths) == 0 {
 		fs.Usage()

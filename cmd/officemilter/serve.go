@@ -60,7 +60,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
@@ -174,7 +174,7 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	files, err := parseArgs(fs, args)
 	if err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	if *printDefault {
 		stdout.Write(milter.DefaultConfigYAML())
