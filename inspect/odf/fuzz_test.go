@@ -11,29 +11,8 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
-
-var fuzzLimits = inspect.Limits{MaxPartSize: 1 << 20, MaxParts: 200, MaxTime: 5 * time.Second}
-
-// failSlow fails an execution that took so long it can only be a hang or
-// work out of proportion to the input (the limit is generous for loaded
-// machines).
-func failSlow(t *testing.T, start time.Time) {
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("inspection took %v", d)
-	}
-}
-
-func checkInvariants(t *testing.T, rec *recorder) {
-	if rec.typ != "" && !inspect.ValidType(rec.typ) {
-		t.Fatalf("invalid type %q", rec.typ)
-	}
-	for _, f := range rec.findings {
-		if !inspect.ValidKind(f.Kind) || f.Detail == "" {
-			t.Fatalf("bad finding %+v", f)
-		}
-	}
-}
 
 func sortedKeys(m map[string][]byte) []string {
 	var ks []string
@@ -51,10 +30,10 @@ func FuzzODF(f *testing.F) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer failSlow(t, time.Now())
+		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: fuzzLimits}, rec)
-		checkInvariants(t, rec)
+		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		rec.CheckInvariants(t)
 	})
 }
 
@@ -67,7 +46,7 @@ func FuzzODFParts(f *testing.F) {
 		module("Module1", basicMacro))
 	f.Add(mtSXW, "", `<?xml version="1.0" encoding="ISO-8859-1"?><office:events><script:event script:event-name="on-load" script:macro-name="x"/></office:events>`, module("M", "REM x\n' y"))
 	f.Fuzz(func(t *testing.T, mimetype, manifest, contentXML, mod string) {
-		defer failSlow(t, time.Now())
+		defer inspecttest.FailSlow(t, time.Now())
 		b := odfPkg{mimetype: mimetype, noManifest: true, files: []ofile{
 			{name: "META-INF/manifest.xml", body: manifest, method: storeMethod},
 			{name: "content.xml", body: contentXML, method: storeMethod},
@@ -75,8 +54,8 @@ func FuzzODFParts(f *testing.F) {
 			{name: "Object 1", body: oleMagicS, method: storeMethod},
 		}}.build(t)
 		rec := &recorder{}
-		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: fuzzLimits}, rec)
-		checkInvariants(t, rec)
+		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		rec.CheckInvariants(t)
 	})
 }
 
@@ -88,10 +67,10 @@ func FuzzFlatODF(f *testing.F) {
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><office:document office:mimetype="application/vnd.oasis.opendocument.text"><draw:object-ole><office:binary-data>0M8R4KGxGuE=</office:binary-data></draw:object-ole></office:document>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer failSlow(t, time.Now())
+		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: fuzzLimits}, rec)
-		checkInvariants(t, rec)
+		_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		rec.CheckInvariants(t)
 	})
 }
 

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,41 +11,11 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // recorder is a Scope that records what an inspector reports.
-type recorder struct {
-	typ      string
-	findings []inspect.Finding
-	children []string
-	kids     map[string][]byte
-}
-
-func (r *recorder) SetType(t string)       { r.typ = t }
-func (r *recorder) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
-func (r *recorder) Child(name string, rd io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(rd, 1<<20))
-	if err != nil {
-		return fmt.Errorf("child %s: %w", name, err)
-	}
-	if r.kids == nil {
-		r.kids = map[string][]byte{}
-	}
-	r.kids[name] = b
-	r.children = append(r.children, name)
-	return nil
-}
-func (r *recorder) ChildAt(name string, ra io.ReaderAt, size int64) error {
-	return r.Child(name, io.NewSectionReader(ra, 0, size))
-}
-
-func (r *recorder) short() []string {
-	var out []string
-	for _, f := range r.findings {
-		out = append(out, string(f.Kind)+"|"+f.Detail+"|"+f.Where)
-	}
-	return out
-}
+type recorder = inspecttest.Recorder
 
 func inspectPkg(t testing.TB, b []byte, lim inspect.Limits) (*recorder, error) {
 	t.Helper()
@@ -173,14 +141,14 @@ func TestPackages(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Inspect: %v", err)
 			}
-			if rec.typ != tt.typ {
-				t.Errorf("type %q, want %q", rec.typ, tt.typ)
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
 			}
-			if !slices.Equal(rec.children, tt.children) {
-				t.Errorf("children %q, want %q", rec.children, tt.children)
+			if !slices.Equal(rec.Names, tt.children) {
+				t.Errorf("children %q, want %q", rec.Names, tt.children)
 			}
 		})
 	}
@@ -198,8 +166,8 @@ func TestPackageTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.typ != want {
-			t.Errorf("%q: type %q, want %q", mt, rec.typ, want)
+		if rec.Type != want {
+			t.Errorf("%q: type %q, want %q", mt, rec.Type, want)
 		}
 	}
 }
@@ -236,18 +204,18 @@ func TestFlat(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Inspect: %v", err)
 			}
-			if rec.typ != tt.typ {
-				t.Errorf("type %q, want %q", rec.typ, tt.typ)
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
 			}
-			if !slices.Equal(rec.children, tt.children) {
-				t.Errorf("children %q, want %q", rec.children, tt.children)
+			if !slices.Equal(rec.Names, tt.children) {
+				t.Errorf("children %q, want %q", rec.Names, tt.children)
 			}
 			if slices.Contains(tt.children, "object-ole-1") && strings.Contains(tt.name, "data checked") || strings.Contains(tt.name, "Latin-1") {
-				if !bytes.Equal(rec.kids["object-ole-1"], ole) {
-					t.Errorf("OLE data %q..., want %q...", rec.kids["object-ole-1"][:min(20, len(rec.kids["object-ole-1"]))], ole[:20])
+				if !bytes.Equal(rec.Data["object-ole-1"], ole) {
+					t.Errorf("OLE data %q..., want %q...", rec.Data["object-ole-1"][:min(20, len(rec.Data["object-ole-1"]))], ole[:20])
 				}
 			}
 		})
@@ -305,7 +273,7 @@ func TestErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings %q, want %q", got, tt.want)
 			}
 		})
@@ -377,10 +345,10 @@ func TestCorpusFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rec.typ != tt.typ {
-				t.Errorf("type %q, want %q", rec.typ, tt.typ)
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings %q, want %q", got, tt.want)
 			}
 		})

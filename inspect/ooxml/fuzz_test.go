@@ -11,33 +11,8 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
-
-// fuzzLimits keep one fuzz execution cheap.
-var fuzzLimits = inspect.Limits{MaxPartSize: 1 << 20, MaxParts: 200, MaxTime: 5 * time.Second}
-
-// failSlow fails an execution that took so long it can only be a hang or
-// work out of proportion to the input (the limit is generous for loaded
-// machines).
-func failSlow(t *testing.T, start time.Time) {
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("inspection took %v", d)
-	}
-}
-
-func checkInvariants(t *testing.T, rec *recorder) {
-	if rec.typ != "" && !inspect.ValidType(rec.typ) {
-		t.Fatalf("invalid type %q", rec.typ)
-	}
-	for _, f := range rec.findings {
-		if !inspect.ValidKind(f.Kind) {
-			t.Fatalf("invalid kind in %+v", f)
-		}
-		if f.Detail == "" {
-			t.Fatalf("finding without detail: %+v", f)
-		}
-	}
-}
 
 // FuzzOOXML feeds whole files (zip bytes) to the inspector.
 func FuzzOOXML(f *testing.F) {
@@ -46,11 +21,11 @@ func FuzzOOXML(f *testing.F) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer failSlow(t, time.Now())
+		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: fuzzLimits}
+		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: inspecttest.FuzzLimits}
 		_ = New().Inspect(context.Background(), p, rec)
-		checkInvariants(t, rec)
+		rec.CheckInvariants(t)
 	})
 }
 
@@ -64,7 +39,7 @@ func FuzzOOXMLParts(f *testing.F) {
 		`<externalLink><ddeLink/></externalLink>`)
 	f.Add(utf16le(`<?xml version="1.0" encoding="UTF-16"?><Types/>`), `<?xml version="1.0" encoding="ISO-8859-1"?><Relationships/>`, "", "")
 	f.Fuzz(func(t *testing.T, ct, rels, doc, extLink string) {
-		defer failSlow(t, time.Now())
+		defer inspecttest.FailSlow(t, time.Now())
 		b := buildZip(t, []zfile{
 			{name: "[Content_Types].xml", body: ct, method: storeMethod},
 			{name: "_rels/.rels", body: relsXML(rel{typ: "officeDocument", target: "word/document.xml"}), method: storeMethod},
@@ -73,9 +48,9 @@ func FuzzOOXMLParts(f *testing.F) {
 			{name: "xl/externalLinks/externalLink1.xml", body: extLink, method: storeMethod},
 		})
 		rec := &recorder{}
-		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: fuzzLimits}
+		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: inspecttest.FuzzLimits}
 		_ = New().Inspect(context.Background(), p, rec)
-		checkInvariants(t, rec)
+		rec.CheckInvariants(t)
 	})
 }
 

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,42 +11,11 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // recorder is a Scope that records what an inspector reports.
-type recorder struct {
-	typ      string
-	findings []inspect.Finding
-	children []string
-	kids     map[string][]byte
-}
-
-func (r *recorder) SetType(t string)       { r.typ = t }
-func (r *recorder) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
-func (r *recorder) Child(name string, rd io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(rd, 1<<20))
-	if err != nil {
-		return fmt.Errorf("child %s: %w", name, err)
-	}
-	if r.kids == nil {
-		r.kids = map[string][]byte{}
-	}
-	r.kids[name] = b
-	r.children = append(r.children, name)
-	return nil
-}
-func (r *recorder) ChildAt(name string, ra io.ReaderAt, size int64) error {
-	return r.Child(name, io.NewSectionReader(ra, 0, size))
-}
-
-// short renders findings as "kind|detail|where" for comparisons.
-func (r *recorder) short() []string {
-	var out []string
-	for _, f := range r.findings {
-		out = append(out, string(f.Kind)+"|"+f.Detail+"|"+f.Where)
-	}
-	return out
-}
+type recorder = inspecttest.Recorder
 
 func inspectBytes(t testing.TB, b []byte, lim inspect.Limits) (*recorder, error) {
 	t.Helper()
@@ -193,14 +160,14 @@ func TestFindings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Inspect: %v", err)
 			}
-			if rec.typ != tt.typ {
-				t.Errorf("type %q, want %q", rec.typ, tt.typ)
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
 			}
-			if !slices.Equal(rec.children, tt.children) {
-				t.Errorf("children %q, want %q", rec.children, tt.children)
+			if !slices.Equal(rec.Names, tt.children) {
+				t.Errorf("children %q, want %q", rec.Names, tt.children)
 			}
 		})
 	}
@@ -221,7 +188,7 @@ func TestChildContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(rec.kids["word/vbaProject.bin"]); got != vba {
+	if got := string(rec.Data["word/vbaProject.bin"]); got != vba {
 		t.Errorf("child content: %d bytes, want the %d bytes of the part", len(got), len(vba))
 	}
 }
@@ -250,11 +217,11 @@ func TestMainTypes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rec.typ != want {
-				t.Errorf("type %q, want %q", rec.typ, want)
+			if rec.Type != want {
+				t.Errorf("type %q, want %q", rec.Type, want)
 			}
-			if len(rec.findings) != 0 {
-				t.Errorf("findings %q", rec.short())
+			if len(rec.Findings) != 0 {
+				t.Errorf("findings %q", rec.Short())
 			}
 		})
 	}
@@ -297,7 +264,7 @@ func TestErrors(t *testing.T) {
 			if len(err.Error()) > 200 {
 				t.Errorf("error text too long for a finding: %q", err)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings %q, want %q", got, tt.want)
 			}
 		})
@@ -369,10 +336,10 @@ func TestCorpusFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rec.typ != tt.typ {
-				t.Errorf("type %q, want %q", rec.typ, tt.typ)
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
 			}
-			if got := rec.short(); !slices.Equal(got, tt.want) {
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings %q, want %q", got, tt.want)
 			}
 		})
