@@ -80,15 +80,15 @@ func TestInspect(t *testing.T) {
 			if err != nil {
 				t.Fatalf("error %v", err)
 			}
-			if r.typ != tc.typ {
-				t.Errorf("type %q, want %q", r.typ, tc.typ)
+			if r.Type != tc.typ {
+				t.Errorf("type %q, want %q", r.Type, tc.typ)
 			}
-			if len(r.findings) != 1 || r.findings[0].Kind != inspect.KindExecutable || r.findings[0].Detail != tc.detail {
-				t.Errorf("findings %+v, want one executable %q", r.findings, tc.detail)
+			if len(r.Findings) != 1 || r.Findings[0].Kind != inspect.KindExecutable || r.Findings[0].Detail != tc.detail {
+				t.Errorf("findings %+v, want one executable %q", r.Findings, tc.detail)
 			}
 			var names []string
-			for _, c := range r.children {
-				names = append(names, c.name)
+			for _, c := range r.Children {
+				names = append(names, c.Name)
 			}
 			if strings.Join(names, ",") != strings.Join(tc.children, ",") {
 				t.Errorf("children %q, want %q", names, tc.children)
@@ -105,8 +105,8 @@ func TestOverlayChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.children) != 1 || !bytes.Equal(r.children[0].data, z) {
-		t.Fatalf("children %d; want the zip of %d bytes", len(r.children), len(z))
+	if len(r.Children) != 1 || !bytes.Equal(r.Children[0].Data, z) {
+		t.Fatalf("children %d; want the zip of %d bytes", len(r.Children), len(z))
 	}
 }
 
@@ -158,8 +158,8 @@ func TestCorpusDetails(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, err := run(name, b)
-		if err != nil || len(r.findings) != 1 || r.findings[0].Detail != detail {
-			t.Errorf("%s: err %v findings %+v, want %q", name, err, r.findings, detail)
+		if err != nil || len(r.Findings) != 1 || r.Findings[0].Detail != detail {
+			t.Errorf("%s: err %v findings %+v, want %q", name, err, r.Findings, detail)
 		}
 	}
 }

@@ -18,15 +18,15 @@ func fuzzFamily(t *testing.T, fam inspect.Family, name string, b []byte) {
 	if err := New().Inspect(context.Background(), p, r); err != nil {
 		t.Fatalf("error on in-memory input: %v", err)
 	}
-	if len(r.findings) != 1 || r.findings[0].Kind != inspect.KindExecutable {
-		t.Fatalf("findings %+v", r.findings)
+	if len(r.Findings) != 1 || r.Findings[0].Kind != inspect.KindExecutable {
+		t.Fatalf("findings %+v", r.Findings)
 	}
-	if d := r.findings[0].Detail; !utf8.ValidString(d) || utf8.RuneCountInString(d) > 250 {
+	if d := r.Findings[0].Detail; !utf8.ValidString(d) || utf8.RuneCountInString(d) > 250 {
 		t.Fatalf("detail %q", d)
 	}
-	for _, c := range r.children {
-		if len(c.data) > len(b) {
-			t.Fatalf("child %s of %d bytes from %d", c.name, len(c.data), len(b))
+	for _, c := range r.Children {
+		if len(c.Data) > len(b) {
+			t.Fatalf("child %s of %d bytes from %d", c.Name, len(c.Data), len(b))
 		}
 	}
 }

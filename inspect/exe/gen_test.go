@@ -8,10 +8,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"io"
 	"unicode/utf16"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 type peSpec struct {
@@ -314,32 +314,8 @@ func makeLNK(sp lnkSpec) []byte {
 	return b.Bytes()
 }
 
-// child is one piece of nested content handed to the scope.
-type child struct {
-	name string
-	data []byte
-}
-
 // recScope records what an inspector reports.
-type recScope struct {
-	typ      string
-	findings []inspect.Finding
-	children []child
-}
-
-func (r *recScope) SetType(t string)       { r.typ = t }
-func (r *recScope) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
-func (r *recScope) Child(name string, rd io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(rd, 1<<24))
-	if err != nil {
-		return err
-	}
-	r.children = append(r.children, child{name, b})
-	return nil
-}
-func (r *recScope) ChildAt(name string, ra io.ReaderAt, size int64) error {
-	return r.Child(name, io.NewSectionReader(ra, 0, size))
-}
+type recScope = inspecttest.Recorder
 
 // run inspects b (named name) the way the engine would.
 func run(name string, b []byte) (*recScope, error) {

@@ -8,18 +8,40 @@ import (
 	"github.com/officemilter/officemilter/inspect"
 )
 
+// Child is one piece of nested content an inspector handed on.
+type Child struct {
+	Name string
+	Data []byte
+}
+
 // Recorder is an inspect.Scope for unit tests of one inspector: it records
-// the type, the findings and every child (name and content) instead of
-// inspecting them.
+// the type, the findings and every child (name and content, in order)
+// instead of inspecting them.
 type Recorder struct {
 	Type     string
 	Findings []inspect.Finding
-	// Names lists the children in the order the inspector handed them on;
-	// Data holds their content (the last one for a repeated name).
-	Names []string
-	Data  map[string][]byte
+	Children []Child
 	// ReadCap bounds the bytes read of each child (default 64 MiB).
 	ReadCap int64
+}
+
+// Names lists the children's names in order.
+func (r *Recorder) Names() []string {
+	out := make([]string, 0, len(r.Children))
+	for _, c := range r.Children {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// Data returns the content of the last child named name (nil if none).
+func (r *Recorder) Data(name string) []byte {
+	for i := len(r.Children) - 1; i >= 0; i-- {
+		if r.Children[i].Name == name {
+			return r.Children[i].Data
+		}
+	}
+	return nil
 }
 
 var _ inspect.Scope = (*Recorder)(nil)
@@ -41,11 +63,7 @@ func (r *Recorder) Child(name string, rd io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if r.Data == nil {
-		r.Data = map[string][]byte{}
-	}
-	r.Data[name] = b
-	r.Names = append(r.Names, name)
+	r.Children = append(r.Children, Child{name, b})
 	return nil
 }
 

@@ -147,8 +147,8 @@ func TestPackages(t *testing.T) {
 			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
 			}
-			if !slices.Equal(rec.Names, tt.children) {
-				t.Errorf("children %q, want %q", rec.Names, tt.children)
+			if !slices.Equal(rec.Names(), tt.children) {
+				t.Errorf("children %q, want %q", rec.Names(), tt.children)
 			}
 		})
 	}
@@ -210,12 +210,12 @@ func TestFlat(t *testing.T) {
 			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
 			}
-			if !slices.Equal(rec.Names, tt.children) {
-				t.Errorf("children %q, want %q", rec.Names, tt.children)
+			if !slices.Equal(rec.Names(), tt.children) {
+				t.Errorf("children %q, want %q", rec.Names(), tt.children)
 			}
 			if slices.Contains(tt.children, "object-ole-1") && strings.Contains(tt.name, "data checked") || strings.Contains(tt.name, "Latin-1") {
-				if !bytes.Equal(rec.Data["object-ole-1"], ole) {
-					t.Errorf("OLE data %q..., want %q...", rec.Data["object-ole-1"][:min(20, len(rec.Data["object-ole-1"]))], ole[:20])
+				if !bytes.Equal(rec.Data("object-ole-1"), ole) {
+					t.Errorf("OLE data %q..., want %q...", rec.Data("object-ole-1")[:min(20, len(rec.Data("object-ole-1")))], ole[:20])
 				}
 			}
 		})

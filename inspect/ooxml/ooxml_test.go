@@ -166,8 +166,8 @@ func TestFindings(t *testing.T) {
 			if got := rec.Short(); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
 			}
-			if !slices.Equal(rec.Names, tt.children) {
-				t.Errorf("children %q, want %q", rec.Names, tt.children)
+			if !slices.Equal(rec.Names(), tt.children) {
+				t.Errorf("children %q, want %q", rec.Names(), tt.children)
 			}
 		})
 	}
@@ -188,7 +188,7 @@ func TestChildContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(rec.Data["word/vbaProject.bin"]); got != vba {
+	if got := string(rec.Data("word/vbaProject.bin")); got != vba {
 		t.Errorf("child content: %d bytes, want the %d bytes of the part", len(got), len(vba))
 	}
 }

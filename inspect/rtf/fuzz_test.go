@@ -28,9 +28,9 @@ func FuzzRTF(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrTooDeep) {
 			t.Fatalf("error %v", err)
 		}
-		for _, c := range r.children {
-			if len(c.data) > len(b) {
-				t.Fatalf("child %s of %d bytes from %d", c.name, len(c.data), len(b))
+		for _, c := range r.Children {
+			if len(c.Data) > len(b) {
+				t.Fatalf("child %s of %d bytes from %d", c.Name, len(c.Data), len(b))
 			}
 		}
 	})

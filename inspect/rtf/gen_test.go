@@ -9,9 +9,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"io"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func lpstr(s string) []byte {
@@ -89,31 +89,8 @@ func doc(body string) []byte {
 	return []byte(`{\rtf1\ansi\deff0{\fonttbl{\f0 Times;}}` + "\n" + `\pard Hello ` + body + `\par}`)
 }
 
-type child struct {
-	name string
-	data []byte
-}
-
 // recScope records what an inspector reports.
-type recScope struct {
-	typ      string
-	findings []inspect.Finding
-	children []child
-}
-
-func (r *recScope) SetType(t string)       { r.typ = t }
-func (r *recScope) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
-func (r *recScope) Child(name string, rd io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(rd, 1<<24))
-	if err != nil {
-		return err
-	}
-	r.children = append(r.children, child{name, b})
-	return nil
-}
-func (r *recScope) ChildAt(name string, ra io.ReaderAt, size int64) error {
-	return r.Child(name, io.NewSectionReader(ra, 0, size))
-}
+type recScope = inspecttest.Recorder
 
 func run(b []byte) (*recScope, error) {
 	r := &recScope{}

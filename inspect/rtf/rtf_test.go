@@ -135,25 +135,25 @@ func TestInspect(t *testing.T) {
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("error %v, want %v", err, tc.err)
 			}
-			if r.typ != inspect.TypeRTF {
-				t.Errorf("type %q", r.typ)
+			if r.Type != inspect.TypeRTF {
+				t.Errorf("type %q", r.Type)
 			}
-			if len(r.findings) != len(tc.want) {
-				t.Fatalf("findings %+v, want %+v", r.findings, tc.want)
+			if len(r.Findings) != len(tc.want) {
+				t.Fatalf("findings %+v, want %+v", r.Findings, tc.want)
 			}
 			for i, w := range tc.want {
-				f := r.findings[i]
+				f := r.Findings[i]
 				if f.Kind != w.kind || (w.detail != "" && f.Detail != w.detail) {
 					t.Errorf("finding %d: %+v, want %+v", i, f, w)
 				}
 			}
-			if len(r.children) != len(tc.children) {
-				t.Fatalf("children %d, want %d", len(r.children), len(tc.children))
+			if len(r.Children) != len(tc.children) {
+				t.Fatalf("children %d, want %d", len(r.Children), len(tc.children))
 			}
-			for _, c := range r.children {
-				prefix, ok := tc.children[c.name]
-				if !ok || !bytes.HasPrefix(c.data, prefix) {
-					t.Errorf("child %q (% x...) unexpected", c.name, c.data[:min(len(c.data), 16)])
+			for _, c := range r.Children {
+				prefix, ok := tc.children[c.Name]
+				if !ok || !bytes.HasPrefix(c.Data, prefix) {
+					t.Errorf("child %q (% x...) unexpected", c.Name, c.Data[:min(len(c.Data), 16)])
 				}
 			}
 		})
@@ -170,8 +170,8 @@ func TestPackagePayloadExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.children) != 1 || !bytes.Equal(r.children[0].data, payload) {
-		t.Fatalf("children %+v", r.children)
+	if len(r.Children) != 1 || !bytes.Equal(r.Children[0].Data, payload) {
+		t.Fatalf("children %+v", r.Children)
 	}
 }
 
@@ -222,13 +222,13 @@ func TestCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var eq bool
-	for _, f := range r.findings {
+	for _, f := range r.Findings {
 		eq = eq || f.Kind == inspect.KindEmbeddedObject && strings.Contains(f.Detail, "Equation Editor object")
 	}
 	// The object data hides the compound file signature across a nested
 	// group ("...D{\proptype\staticval abc}0CF11E0..."): it must be found.
-	if !eq || len(r.children) != 1 || !bytes.HasPrefix(r.children[0].data, magicCFB) {
-		t.Fatalf("findings %+v children %d", r.findings, len(r.children))
+	if !eq || len(r.Children) != 1 || !bytes.HasPrefix(r.Children[0].Data, magicCFB) {
+		t.Fatalf("findings %+v children %d", r.Findings, len(r.Children))
 	}
 }
 
@@ -241,12 +241,12 @@ func TestFindingCap(t *testing.T) {
 		fmt.Fprintf(&distinct, `{\field{\*\fldinst DDE app%d}}`, i)
 	}
 	r, err := run(doc(same.String()))
-	if err != nil || len(r.findings) != 1 {
-		t.Fatalf("same class: err %v, %d findings", err, len(r.findings))
+	if err != nil || len(r.Findings) != 1 {
+		t.Fatalf("same class: err %v, %d findings", err, len(r.Findings))
 	}
 	r, err = run(doc(distinct.String()))
-	if err != nil || len(r.findings) != maxFindings+1 || r.findings[maxFindings].Kind != inspect.KindUnscannable {
-		t.Fatalf("distinct: err %v, %d findings", err, len(r.findings))
+	if err != nil || len(r.Findings) != maxFindings+1 || r.Findings[maxFindings].Kind != inspect.KindUnscannable {
+		t.Fatalf("distinct: err %v, %d findings", err, len(r.Findings))
 	}
 }
 
@@ -256,8 +256,8 @@ func TestManyObjData(t *testing.T) {
 	b := doc(strings.Repeat(`{\*\objdata 0}`, 50000))
 	allocs := testing.AllocsPerRun(1, func() {
 		r, err := run(b)
-		if err != nil || len(r.findings) != 0 {
-			t.Fatalf("err %v findings %+v", err, r.findings)
+		if err != nil || len(r.Findings) != 0 {
+			t.Fatalf("err %v findings %+v", err, r.Findings)
 		}
 	})
 	if per := allocs / 50000; per > 8 {
