@@ -196,7 +196,7 @@ func TestEngineTimeout(t *testing.T) {
 				t.Errorf("took %s", d)
 			}
 			u := findings(r, inspect.KindUnscannable)
-			if len(u) != 1 || !strings.HasPrefix(u[0].Detail, "limit time=") {
+			if len(u) != 1 || !strings.HasPrefix(u[0].Detail, "limit time=") || !inspect.TimedOut(u[0]) {
 				t.Errorf("timeout: %+v", r.Findings)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -117,6 +118,13 @@ func (e *LimitError) Error() string { return fmt.Sprintf("limit %s=%d", e.Limit,
 
 // Unwrap makes errors.Is(err, ErrLimit) true.
 func (e *LimitError) Unwrap() error { return ErrLimit }
+
+// TimedOut reports whether f says a walk ran out of time (an unscannable
+// finding made from a LimitError for "time"): officemilter's problem, not
+// the sender's.
+func TimedOut(f Finding) bool {
+	return f.Kind == KindUnscannable && strings.HasPrefix(f.Detail, "limit time=")
+}
 
 // RatioReader returns a reader that fails with a ratio LimitError once more
 // than max(RatioGrace, compressed*maxRatio) bytes have been read from r.

@@ -191,12 +191,6 @@ func joinPath(a, b string) string {
 	return a + "/" + b
 }
 
-// isTimeout reports whether a finding says the inspection ran out of time:
-// that is officemilter's problem, not the sender's.
-func isTimeout(fd inspect.Finding) bool {
-	return fd.Kind == inspect.KindUnscannable && strings.Contains(fd.Detail, "limit time=")
-}
-
 // decide applies the policy to the findings and fills res.Verdict.
 func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding) {
 	action := Accept
@@ -204,7 +198,7 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 	consider := func(fd inspect.Finding) Action {
 		res.Findings = append(res.Findings, fd)
 		a := pol.ActionFor(fd.Kind)
-		if isTimeout(fd) {
+		if inspect.TimedOut(fd) {
 			a = Stricter(a, f.cfg.OnError)
 		}
 		if a != Accept {
