@@ -32,6 +32,12 @@ const (
 	// KindUnscannable: the content could not be inspected completely
 	// (malformed, over an inspection limit, timeout, inspector failure).
 	KindUnscannable Kind = "unscannable"
+	// KindAmbiguous: the message or container can be read in more than one
+	// way by mainstream readers (two boundary parameters, a zip whose
+	// central directory and local headers disagree, a compound file with two
+	// main streams, a polyglot). Every reading is inspected; the ambiguity
+	// itself is reported so that a policy can refuse it.
+	KindAmbiguous Kind = "ambiguous"
 )
 
 // Kinds lists every kind in a stable order (documentation, metrics, config
@@ -39,7 +45,7 @@ const (
 var Kinds = []Kind{
 	KindLegacyOffice, KindMacro, KindEncrypted, KindExecutable,
 	KindActiveContent, KindExternalReference, KindEmbeddedObject,
-	KindDisallowedType, KindTooLarge, KindUnscannable,
+	KindDisallowedType, KindTooLarge, KindUnscannable, KindAmbiguous,
 }
 
 // ValidKind reports whether k is one of Kinds.

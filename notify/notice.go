@@ -42,6 +42,7 @@ var reasons = map[string]map[string]string{
 		"disallowed-type":    "Dateityp ist nicht zugelassen",
 		"too-large":          "Anhänge sind zusammen zu groß",
 		"unscannable":        "konnte nicht geprüft werden",
+		"ambiguous":          "Nachrichtenaufbau ist mehrdeutig (Programme lesen ihn unterschiedlich)",
 	},
 	"en": {
 		"legacy-office":      "legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted",
@@ -54,6 +55,7 @@ var reasons = map[string]map[string]string{
 		"disallowed-type":    "file type is not accepted",
 		"too-large":          "attachments are too large in total",
 		"unscannable":        "could not be checked",
+		"ambiguous":          "the message structure is ambiguous (mail programs read it differently)",
 	},
 }
 
@@ -68,6 +70,7 @@ var advice = map[string]map[string]string{
 		"disallowed-type": "Zugelassen sind die Dateitypen dieser Richtlinie.",
 		"too-large":       "Bitte kleinere Anhänge oder einen Dateiaustauschdienst verwenden.",
 		"unscannable":     "Bitte in einem anderen Format senden.",
+		"ambiguous":       "Bitte mit einem gängigen Mailprogramm erneut senden.",
 	},
 	"en": {
 		"legacy-office":   "Please send it as DOCX, XLSX, PPTX or PDF.",
@@ -78,6 +81,7 @@ var advice = map[string]map[string]string{
 		"disallowed-type": "Only the file types of this policy are accepted.",
 		"too-large":       "Please send smaller attachments or use a file transfer service.",
 		"unscannable":     "Please send it in another format.",
+		"ambiguous":       "Please send it again from a standard mail program.",
 	},
 }
 
