@@ -248,7 +248,25 @@ type Policy struct {
 	// Advice overrides, per finding kind, the sentence that tells the
 	// sender what to send instead (in replies and notices).
 	Advice map[inspect.Kind]string `yaml:"advice"`
+	// AmbiguousStrip is what a strip does to a message that mail programs
+	// read in more than one way (an ambiguous finding): rebuild (default: a
+	// new message made only of the parts that were inspected and kept, so
+	// that no reading can show a removed part), reject or tempfail.
+	AmbiguousStrip AmbiguousStrip `yaml:"ambiguous_strip"`
 }
+
+// AmbiguousStrip says how a strip applies to an ambiguous message.
+type AmbiguousStrip string
+
+const (
+	// AmbiguousRebuild delivers a new message built from the inspected
+	// parts that the policy keeps (every reading's parts, each once).
+	AmbiguousRebuild AmbiguousStrip = "rebuild"
+	// AmbiguousReject refuses the message (550 5.7.1).
+	AmbiguousReject AmbiguousStrip = "reject"
+	// AmbiguousTempfail answers 451 4.7.1.
+	AmbiguousTempfail AmbiguousStrip = "tempfail"
+)
 
 //go:embed default.yml
 var defaultConfigYAML []byte
@@ -343,6 +361,9 @@ func (c *Config) fillDefaults() {
 		if p.NotifySender == "" {
 			p.NotifySender = "never"
 		}
+		if p.AmbiguousStrip == "" {
+			p.AmbiguousStrip = AmbiguousRebuild
+		}
 	}
 }
 
@@ -410,6 +431,11 @@ func (c *Config) Validate() error {
 			if !inspect.ValidKind(k) {
 				return fmt.Errorf("policy %q: advice: unknown finding kind %q", p.Name, k)
 			}
+		}
+		switch p.AmbiguousStrip {
+		case AmbiguousRebuild, AmbiguousReject, AmbiguousTempfail:
+		default:
+			return fmt.Errorf("policy %q: ambiguous_strip %q: want rebuild, reject or tempfail", p.Name, p.AmbiguousStrip)
 		}
 		if p.OnSigned != Strip && p.OnSigned != Reject {
 			return fmt.Errorf("policy %q: on_signed %q: want strip or reject", p.Name, p.OnSigned)

@@ -48,7 +48,17 @@ type Attachment struct {
 	// Action is what the policy does with it.
 	Action Action `json:"action"`
 
-	leaf mime.Leaf
+	leaf  mime.Leaf
+	index int // the leaf's position in the walk (see leafInfo)
+}
+
+// leafInfo is what a rebuild needs to know of every leaf of the walk, in
+// walk order (the walk is deterministic: the rebuild walks again and finds
+// the same leaves at the same positions).
+type leafInfo struct {
+	role   mime.Role
+	entity *mime.Entity
+	inText bool
 }
 
 // Result is a verdict with everything needed to act on it.
@@ -68,6 +78,10 @@ type Result struct {
 	msg     io.ReaderAt
 	root    *mime.Entity
 	rewrite *rewrite
+	// ambiguities are the ways the message itself can be read differently
+	// (kind ambiguous); leaves describes every leaf the walk visited.
+	ambiguities []inspect.Finding
+	leaves      []leafInfo
 }
 
 // ErrInternal wraps failures of officemilter itself (spool, I/O); the
@@ -129,18 +143,35 @@ func (f *Filter) Check(ctx context.Context, env Envelope, msg io.ReaderAt, size 
 	return res, nil
 }
 
-// walk inspects every attachment of the message.
+// walk inspects every attachment of the message, under every reading of
+// it that mime.Walk finds (an ambiguous message is walked more than once;
+// content seen before is not visited again).
 func (f *Filter) walk(ctx context.Context, res *Result, root *mime.Entity) error {
 	return mime.Walk(ctx, res.msg, root, f.mlim, func(l mime.Leaf) error {
+		index := len(res.leaves)
+		res.leaves = append(res.leaves, leafInfo{role: l.Role, entity: l.Entity, inText: l.InText})
 		switch l.Role {
 		case mime.RoleText, mime.RoleSignature:
 			return nil
+		case mime.RoleAmbiguous:
+			detail := l.Detail
+			if l.Name != "" {
+				detail += " (" + l.Name + ")"
+			}
+			fd := inspect.Finding{Kind: inspect.KindAmbiguous, Type: inspect.TypeEML, Detail: inspect.Clean(detail, 200)}
+			for _, x := range res.ambiguities {
+				if x == fd {
+					return nil
+				}
+			}
+			res.ambiguities = append(res.ambiguities, fd)
+			return nil
 		case mime.RoleEncrypted:
-			res.Attachments = append(res.Attachments, &Attachment{Name: l.Name, Type: inspect.TypeOther, leaf: l,
+			res.Attachments = append(res.Attachments, &Attachment{Name: l.Name, Type: inspect.TypeOther, leaf: l, index: index,
 				Findings: []inspect.Finding{{Kind: inspect.KindEncrypted, Type: inspect.TypeOther, Where: l.Name, Detail: l.Detail}}})
 			return nil
 		case mime.RoleUnscannable:
-			res.Attachments = append(res.Attachments, &Attachment{Name: l.Name, Type: inspect.TypeOther, leaf: l,
+			res.Attachments = append(res.Attachments, &Attachment{Name: l.Name, Type: inspect.TypeOther, leaf: l, index: index,
 				Findings: []inspect.Finding{{Kind: inspect.KindUnscannable, Type: inspect.TypeOther, Where: l.Name, Detail: l.Detail}}})
 			return nil
 		}
@@ -148,6 +179,7 @@ func (f *Filter) walk(ctx context.Context, res *Result, root *mime.Entity) error
 		if err != nil {
 			return err
 		}
+		a.index = index
 		res.Attachments = append(res.Attachments, a)
 		return nil
 	})
@@ -218,6 +250,13 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 		}
 		action = Stricter(action, at.Action)
 	}
+	// An ambiguous message: its attachments were inspected under every
+	// reading (walk). A strip of it means a rebuilt message, and
+	// "ambiguous: strip" rebuilds it even when nothing else is removed.
+	for _, fd := range res.ambiguities {
+		a := consider(fd)
+		action = Stricter(action, a)
+	}
 	for _, fd := range msgFindings {
 		a := consider(fd)
 		if a == Strip {
@@ -237,6 +276,22 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 		action = Reject
 		reasons = append(reasons, inspect.Finding{Kind: inspect.KindDisallowedType, Type: inspect.TypeEML, Detail: "removing attachments would break the message signature"})
 	}
+	rebuild := false
+	if action == Strip && len(res.ambiguities) > 0 {
+		// Cutting by the offsets of one reading could leave a removed part
+		// visible under another: deliver only what was inspected, or refuse.
+		switch pol.AmbiguousStrip {
+		case AmbiguousReject:
+			action = Reject
+		case AmbiguousTempfail:
+			action = Tempfail
+		default:
+			rebuild = true
+		}
+		if action != Strip && !hasKind(reasons, inspect.KindAmbiguous) {
+			reasons = append(reasons, res.ambiguities...)
+		}
+	}
 	res.Action = action
 	res.Reasons = reasons
 	switch action {
@@ -253,8 +308,21 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 		res.SignatureBroken = append(res.SignatureBroken, signedAncestors(res)...)
 		sort.Strings(res.SignatureBroken)
 		res.SignatureBroken = dedupe(res.SignatureBroken)
-		res.rewrite = f.planRewrite(res)
+		if rebuild {
+			res.rewrite = f.planRebuild(res)
+		} else {
+			res.rewrite = f.planRewrite(res)
+		}
 	}
+}
+
+func hasKind(fs []inspect.Finding, k inspect.Kind) bool {
+	for _, f := range fs {
+		if f.Kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // signedAncestors names the MIME signatures that enclose a stripped part.

@@ -37,6 +37,9 @@ type rewrite struct {
 	inner     []byte // the original top-level Content-* fields
 	notice    string
 	edits     []HeaderEdit
+	// rebuild, when set, replaces the kept original body: the message is
+	// made anew from its inspected parts (an ambiguous message).
+	rebuild *rebuildPlan
 }
 
 // planRewrite decides what to cut. The result wraps the remaining body in a
@@ -143,9 +146,15 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 	}
 	rw.edits = edits
 
+	rw.notice = f.notice(res, false)
+	return rw
+}
+
+// notice is the text of the notice part of a stripped (or rebuilt) message.
+func (f *Filter) notice(res *Result, rebuilt bool) string {
 	n := notify.Notice{Policy: res.Policy.Name, QueueID: res.Envelope.QueueID,
 		Quarantined: f.cfg.Quarantine.Dir != "" && f.quarantines(Strip), SignatureBroken: res.SignatureBroken,
-		Advice: map[string]string{}}
+		Advice: map[string]string{}, Rebuilt: rebuilt}
 	for k, v := range res.Policy.Advice {
 		n.Advice[string(k)] = v
 	}
@@ -156,8 +165,7 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 		kind, detail := deciding(at, res.Policy)
 		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: kind, Detail: detail})
 	}
-	rw.notice = n.Text(res.Policy.Languages)
-	return rw
+	return n.Text(res.Policy.Languages)
 }
 
 // deciding returns the finding that made the policy strip an attachment.
@@ -250,19 +258,10 @@ func (r *Result) bodyStart() int64 {
 func (rw *rewrite) writeBody(w io.Writer, msg io.ReaderAt) error {
 	eol := rw.eol
 	bw := &errWriter{w: w}
-	bw.str("This message was modified by officemilter: attachments were removed." + eol + eol)
-	bw.str("--" + rw.boundary + eol)
-	bw.str("Content-Type: text/plain; charset=utf-8" + eol)
-	bw.str("Content-Transfer-Encoding: quoted-printable" + eol)
-	bw.str("Content-Disposition: inline" + eol)
-	bw.str("Content-Description: officemilter notice" + eol + eol)
-	var qp bytes.Buffer
-	qw := quotedprintable.NewWriter(&qp)
-	_, _ = qw.Write([]byte(strings.ReplaceAll(rw.notice, "\n", "\r\n")))
-	_ = qw.Close()
-	bw.str(strings.ReplaceAll(qp.String(), "\r\n", eol))
-	bw.str(eol)
-	if !rw.whole {
+	rw.writeNotice(bw)
+	if rw.rebuild != nil {
+		rw.rebuild.write(bw, rw.boundary, eol)
+	} else if !rw.whole {
 		bw.str("--" + rw.boundary + eol)
 		bw.bytes(rw.inner)
 		bw.str(eol)
@@ -282,6 +281,24 @@ func (rw *rewrite) writeBody(w io.Writer, msg io.ReaderAt) error {
 	}
 	bw.str("--" + rw.boundary + "--" + eol)
 	return bw.err
+}
+
+// writeNotice writes the preamble and the notice part that open every
+// rewritten body.
+func (rw *rewrite) writeNotice(bw *errWriter) {
+	eol := rw.eol
+	bw.str("This message was modified by officemilter: attachments were removed." + eol + eol)
+	bw.str("--" + rw.boundary + eol)
+	bw.str("Content-Type: text/plain; charset=utf-8" + eol)
+	bw.str("Content-Transfer-Encoding: quoted-printable" + eol)
+	bw.str("Content-Disposition: inline" + eol)
+	bw.str("Content-Description: officemilter notice" + eol + eol)
+	var qp bytes.Buffer
+	qw := quotedprintable.NewWriter(&qp)
+	_, _ = qw.Write([]byte(strings.ReplaceAll(rw.notice, "\n", "\r\n")))
+	_ = qw.Close()
+	bw.str(strings.ReplaceAll(qp.String(), "\r\n", eol))
+	bw.str(eol)
 }
 
 type errWriter struct {

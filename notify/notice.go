@@ -22,6 +22,10 @@ type Notice struct {
 	// Quarantined says the original was kept and can be released by the
 	// postmaster (quoting QueueID).
 	Quarantined bool
+	// Rebuilt says the message was put together anew from its inspected
+	// parts, because mail programs could read the original in more than one
+	// way (its structure was ambiguous).
+	Rebuilt bool
 	// SignatureBroken names the signatures that no longer verify because
 	// parts were removed ("S/MIME", "PGP/MIME", "DKIM").
 	SignatureBroken []string
@@ -126,9 +130,14 @@ func (n Notice) Text(langs []string) string {
 
 func (n Notice) write(b *strings.Builder, lang string) {
 	de := lang == "de"
-	if de {
+	switch {
+	case len(n.Files) == 0 && de:
+		fmt.Fprintf(b, "Diese Nachricht wurde geprüft und verändert (Richtlinie %q).\n\n", n.Policy)
+	case len(n.Files) == 0:
+		fmt.Fprintf(b, "This message was checked and changed (policy %q).\n\n", n.Policy)
+	case de:
 		fmt.Fprintf(b, "Aus dieser Nachricht wurden Anhänge entfernt (Richtlinie %q):\n\n", n.Policy)
-	} else {
+	default:
 		fmt.Fprintf(b, "Attachments were removed from this message (policy %q):\n\n", n.Policy)
 	}
 	seen := map[string]bool{}
@@ -157,6 +166,12 @@ func (n Notice) write(b *strings.Builder, lang string) {
 		if a != "" {
 			b.WriteString(a + "\n")
 		}
+	}
+	switch {
+	case n.Rebuilt && de:
+		b.WriteString("Der Aufbau der Nachricht war mehrdeutig (Mailprogramme lesen ihn unterschiedlich). Sie wurde aus den geprüften Teilen neu zusammengesetzt.\n")
+	case n.Rebuilt:
+		b.WriteString("The structure of the message was ambiguous (mail programs read it differently). It was put together anew from the parts that were checked.\n")
 	}
 	if len(n.SignatureBroken) > 0 {
 		sig := strings.Join(n.SignatureBroken, ", ")

@@ -28,9 +28,12 @@ const (
 	RoleEncrypted
 	// RoleUnscannable is content the walk cannot see into; Detail says why.
 	RoleUnscannable
+	// RoleAmbiguous reports that the message can be read in more than one
+	// way (Detail says how); it carries no content of its own.
+	RoleAmbiguous
 )
 
-var roleNames = [...]string{"text", "attachment", "signature", "encrypted", "unscannable"}
+var roleNames = [...]string{"text", "attachment", "signature", "encrypted", "unscannable", "ambiguous"}
 
 func (r Role) String() string {
 	if int(r) < len(roleNames) && r >= 0 {
@@ -49,6 +52,15 @@ type Leaf struct {
 	// Inner is true when Entity is such an outer entity: the milter can
 	// only remove Entity as a whole.
 	Inner bool
+	// Part is the entity the content is the body of (for content unwrapped
+	// from an S/MIME body: in the tree parsed from it; for a block found in
+	// a text: that text's entity). Its media type and parameters describe
+	// the content; nil for a leaf without one.
+	Part *Entity
+	// InText is true for content found inside the decoded text of the text
+	// leaf visited just before it with the same Entity (a uuencoded block,
+	// an inline PGP message): removing it means removing that text.
+	InText bool
 	// Name is the file name for humans and for Where paths: the Filename,
 	// or the uuencode name, or "part-1.2" (the MIME part number, RFC 3501
 	// 6.4.5) when there is none.
@@ -129,7 +141,7 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		name = "part-" + self
 	}
 	leafOf := func(role Role, detail string) Leaf {
-		l := Leaf{Entity: e, Name: name, Role: role, Detail: detail, Open: func() io.Reader { return e.Body(r) }}
+		l := Leaf{Entity: e, Part: e, Name: name, Role: role, Detail: detail, Open: func() io.Reader { return e.Body(r) }}
 		if outer != nil {
 			l.Entity, l.Inner = outer, true
 		}
@@ -385,7 +397,7 @@ func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *
 	uu := 0
 	for _, b := range blocks {
 		if b.pgp {
-			if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
+			if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Part: e, InText: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
 				Open: func() io.Reader { return e.Body(r) }}); err != nil {
 				return err
 			}
@@ -397,7 +409,7 @@ func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *
 			n = fmt.Sprintf("part-%s-uu%d", self, uu)
 		}
 		b := b
-		if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Name: n, Role: RoleAttachment,
+		if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Part: e, InText: true, Name: n, Role: RoleAttachment,
 			Open: func() io.Reader {
 				d := e.Body(r)
 				if _, err := io.CopyN(io.Discard, d, b.start); err != nil {
