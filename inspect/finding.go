@@ -38,6 +38,11 @@ const (
 	// main streams, a polyglot). Every reading is inspected; the ambiguity
 	// itself is reported so that a policy can refuse it.
 	KindAmbiguous Kind = "ambiguous"
+	// KindProtected: the file opens without a password, but a password
+	// guards editing, structure or permissions ("password to modify",
+	// restricted editing, protected sheets or workbook structure, a PDF
+	// owner password). Detail says which protection.
+	KindProtected Kind = "protected"
 )
 
 // Kinds lists every kind in a stable order (documentation, metrics, config
@@ -46,6 +51,7 @@ var Kinds = []Kind{
 	KindLegacyOffice, KindMacro, KindEncrypted, KindExecutable,
 	KindActiveContent, KindExternalReference, KindEmbeddedObject,
 	KindDisallowedType, KindTooLarge, KindUnscannable, KindAmbiguous,
+	KindProtected,
 }
 
 // ValidKind reports whether k is one of Kinds.

@@ -47,6 +47,7 @@ var reasons = map[string]map[string]string{
 		"too-large":          "Anhänge sind zusammen zu groß",
 		"unscannable":        "konnte nicht geprüft werden",
 		"ambiguous":          "Nachrichtenaufbau ist mehrdeutig (Programme lesen ihn unterschiedlich)",
+		"protected":          "ist mit einem Kennwort gegen Bearbeiten geschützt",
 	},
 	"en": {
 		"legacy-office":      "legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted",
@@ -60,6 +61,7 @@ var reasons = map[string]map[string]string{
 		"too-large":          "attachments are too large in total",
 		"unscannable":        "could not be checked",
 		"ambiguous":          "the message structure is ambiguous (mail programs read it differently)",
+		"protected":          "is password-protected against editing",
 	},
 }
 
@@ -75,6 +77,7 @@ var advice = map[string]map[string]string{
 		"too-large":       "Bitte kleinere Anhänge oder einen Dateiaustauschdienst verwenden.",
 		"unscannable":     "Bitte in einem anderen Format senden.",
 		"ambiguous":       "Bitte mit einem gängigen Mailprogramm erneut senden.",
+		"protected":       "Bitte ohne Kennwortschutz (auch ohne Schreib- oder Bearbeitungsschutz) senden.",
 	},
 	"en": {
 		"legacy-office":   "Please send it as DOCX, XLSX, PPTX or PDF.",
@@ -86,6 +89,7 @@ var advice = map[string]map[string]string{
 		"too-large":       "Please send smaller attachments or use a file transfer service.",
 		"unscannable":     "Please send it in another format.",
 		"ambiguous":       "Please send it again from a standard mail program.",
+		"protected":       "Please send it without any password protection (also none against editing).",
 	},
 }
 

@@ -38,7 +38,7 @@ func TestNoticeText(t *testing.T) {
 }
 
 func TestReasonsCoverEveryKind(t *testing.T) {
-	for _, k := range []string{"legacy-office", "macro", "encrypted", "executable", "active-content", "external-reference", "embedded-object", "disallowed-type", "too-large", "unscannable", "ambiguous"} {
+	for _, k := range []string{"legacy-office", "macro", "encrypted", "executable", "active-content", "external-reference", "embedded-object", "disallowed-type", "too-large", "unscannable", "ambiguous", "protected"} {
 		for _, lang := range []string{"de", "en"} {
 			if Reason(lang, k) == k {
 				t.Errorf("no %s phrase for %s", lang, k)
