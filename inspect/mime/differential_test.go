@@ -58,6 +58,11 @@ type refLeaf struct {
 	// lineEnds: the reader may have changed CRLF to LF in these bytes
 	// (MIME-tools' 7bit/8bit decoder does, whatever the type).
 	lineEnds bool
+	// truncated holds the bytes of a Go leaf cut short by the end of
+	// input (a multipart without close delimiter: Go's reader keeps back
+	// the last bytes that might start a delimiter). Any officemilter leaf
+	// that starts with them covers it.
+	truncated []byte
 }
 
 // text reports whether a match without CRs is accepted for l.
@@ -116,7 +121,7 @@ func (g *goWalker) entity(h textproto.MIMEHeader, body io.Reader, depth int, dig
 		}
 		mt, params = t, p
 	}
-	data, ok := goDecode(h.Get("Content-Transfer-Encoding"), body)
+	data, cut, ok := goDecode(h.Get("Content-Transfer-Encoding"), body)
 	switch {
 	case !ok:
 		return
@@ -146,8 +151,12 @@ func (g *goWalker) entity(h textproto.MIMEHeader, body io.Reader, depth int, dig
 		if name == "" {
 			name = params["name"]
 		}
-		g.leaves = append(g.leaves, refLeaf{reader: "go", typ: mt, name: name,
-			sum: sha256.Sum256(data), norm: sha256.Sum256(dropCR(data)), size: int64(len(data))})
+		l := refLeaf{reader: "go", typ: mt, name: name,
+			sum: sha256.Sum256(data), norm: sha256.Sum256(dropCR(data)), size: int64(len(data))}
+		if cut {
+			l.truncated = data
+		}
+		g.leaves = append(g.leaves, l)
 	}
 }
 
@@ -158,11 +167,12 @@ func (g *goWalker) entity(h textproto.MIMEHeader, body io.Reader, depth int, dig
 // file (MIME-tools decodes it and is the reference there). A multipart part without a
 // close delimiter ends in io.ErrUnexpectedEOF: the bytes read so far are
 // what a reader shows.
-func goDecode(cte string, body io.Reader) ([]byte, bool) {
+func goDecode(cte string, body io.Reader) (data []byte, cut, ok bool) {
 	raw, err := io.ReadAll(io.LimitReader(body, goMaxBytes))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, false
+		return nil, false, false
 	}
+	cut = err != nil
 	var r io.Reader
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "base64":
@@ -171,15 +181,15 @@ func goDecode(cte string, body io.Reader) ([]byte, bool) {
 	case "quoted-printable":
 		r = quotedprintable.NewReader(bytes.NewReader(raw))
 	case "x-uuencode", "uuencode", "x-uue", "uue":
-		return nil, false
+		return nil, false, false
 	default:
-		return raw, true
+		return raw, cut, true
 	}
-	data, err := io.ReadAll(r)
+	data, err = io.ReadAll(r)
 	if err != nil {
-		return nil, false
+		return nil, false, false
 	}
-	return data, true
+	return data, cut, true
 }
 
 // ---- MIME-tools ----
@@ -252,12 +262,14 @@ type omLeaf struct {
 	name   string
 	role   Role
 	binary bool // its bytes do not look like text
+	data   []byte
 }
 
 // omSet is what officemilter exposed of a message, by SHA-256 of the
 // decoded bytes, and by SHA-256 after CRLF to LF.
 type omSet struct {
 	exact, norm map[[32]byte][]omLeaf
+	all         []omLeaf
 	errs        []string
 }
 
@@ -338,7 +350,8 @@ func (s *omSet) add(name string, role Role, src io.Reader) []byte {
 		s.errs = append(s.errs, fmt.Sprintf("%s: %v", name, err))
 	}
 	head := data[:min(len(data), inspect.SniffLen)]
-	ol := omLeaf{name: name, role: role, binary: len(data) > 0 && !inspect.IsText(head)}
+	ol := omLeaf{name: name, role: role, binary: len(data) > 0 && !inspect.IsText(head), data: data}
+	s.all = append(s.all, ol)
 	sum := sha256.Sum256(data)
 	s.exact[sum] = append(s.exact[sum], ol)
 	n := sha256.Sum256(dropCR(data))
@@ -355,6 +368,13 @@ func (s *omSet) missing(l refLeaf) string {
 	got := s.exact[l.sum]
 	if len(got) == 0 && l.text() {
 		got = s.norm[l.norm]
+	}
+	if len(got) == 0 && l.truncated != nil {
+		for _, o := range s.all {
+			if bytes.HasPrefix(o.data, l.truncated) || l.text() && bytes.HasPrefix(dropCR(o.data), dropCR(l.truncated)) {
+				got = append(got, o)
+			}
+		}
 	}
 	if len(got) == 0 {
 		return "not exposed by officemilter"

@@ -12,7 +12,10 @@
 # origin is "uu-text" for the text MIME-tools cut out around a uuencoded or
 # BinHex block of a text part (a piece of that part, which it replaces by a
 # multipart), "uu-file" for the file decoded from such a block, "part"
-# otherwise.
+# otherwise ("bh-file" for a file from a BinHex block: MIME-tools' decoder
+# writes the data fork's and the resource fork's CRCs after the data, so the
+# sums are of the data without those last 4 bytes, right for the usual empty
+# resource fork).
 #
 # (The columns after the name let the test accept text whose line ends MIME-tools
 # changed: its 7bit/8bit decoder turns some CRLFs into LF.)
@@ -51,10 +54,12 @@ binmode(STDOUT, ':raw');
 my %origin;
 for my $e ($ent->parts_DFS) {
     my $pre = join('', @{ $e->preamble || [] });
-    next unless $e->parts && $pre =~ /^The following is a multipart MIME message which was extracted\n/;
+    next unless $e->parts && $pre =~ /^The following is a multipart MIME message which was extracted\nfrom a (\w+)-encoded/;
+    my $how = $1;
     for my $p ($e->parts) {
         my $named = ($p->head->recommended_filename // '') ne '';
-        $origin{$p} = (!$named && $p->head->mime_type eq 'text/plain') ? 'uu-text' : 'uu-file';
+        $origin{$p} = (!$named && $p->head->mime_type eq 'text/plain') ? 'uu-text'
+            : $how eq 'binhex' ? 'bh-file' : 'uu-file';
     }
 }
 for my $e ($ent->parts_DFS) {
@@ -62,6 +67,7 @@ for my $e ($ent->parts_DFS) {
     my $b = $e->bodyhandle or next;
     my $data = $b->as_string;
     $data = '' unless defined $data;
+    $data = substr($data, 0, length($data) - 4) if ($origin{$e} // '') eq 'bh-file' && length($data) >= 4;
     my $type = $e->head->mime_type // '';
     my $name = $e->head->recommended_filename // '';
     $name =~ s/[\t\r\n]/ /g;
