@@ -6,7 +6,8 @@ BIN      ?= bin/officemilter
 LISTEN   ?= inet:127.0.0.1:7357
 # Debian packages the tests need: the real components the end-to-end tests
 # talk to (postfix, swaks, miltertest) and independent tools some fixtures
-# are cross-checked with (msoffcrypto-tool, tnef).
+# are cross-checked with (msoffcrypto-tool, tnef, Perl MIME-tools for the
+# MIME differential test).
 
 .PHONY: all build run test test-deps vet fmt-check bench fuzz clean
 
@@ -20,7 +21,7 @@ build:
 run: build
 	$(BIN) serve --listen $(LISTEN)
 
-# Installs Postfix, swaks, miltertest, msoffcrypto-tool and tnef with apt-get when one is missing
+# Installs Postfix, swaks, miltertest, msoffcrypto-tool, tnef and MIME-tools with apt-get when one is missing
 # (as root; Postfix is configured "Local only" and not started: the tests
 # run their own private instance), then runs vet, gofmt and all tests with
 # the race detector, the Postfix end-to-end tests included.
@@ -30,8 +31,9 @@ test: test-deps vet fmt-check
 test-deps:
 	@missing=""; \
 	for c in postfix:/usr/sbin/postfix swaks:/usr/bin/swaks miltertest:/usr/bin/miltertest \
-		python3-msoffcrypto-tool:/usr/bin/msoffcrypto-tool tnef:/usr/bin/tnef; do \
-		p=$${c%%:*}; f=$${c#*:}; [ -x "$$f" ] || missing="$$missing $$p"; \
+		python3-msoffcrypto-tool:/usr/bin/msoffcrypto-tool tnef:/usr/bin/tnef \
+		libmime-tools-perl:/usr/share/perl5/MIME/Parser.pm; do \
+		p=$${c%%:*}; f=$${c#*:}; [ -e "$$f" ] || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

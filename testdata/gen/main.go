@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"mime"
 	"mime/quotedprintable"
 	"os"
@@ -327,6 +328,14 @@ func emls() {
 	add("r2-29-nested-zip-docm.eml", message(strict, "Archiv im Archiv", nil, mixed(attach("aussen.zip", "application/zip", f("nested.zip")))))
 	add("r2-30-qp-text-no-attachment.eml", message(strict, "Nur Text", nil, text("Eine Nachricht ohne Anhang: Größe egal.\n")))
 
+	// One message, one reading: the same bytes shaped so that readers
+	// disagree on what the message holds. Each is written twice, hiding
+	// the legacy .doc (rule 1) and a PE executable (rule 2).
+	for i, a := range ambiguous() {
+		add(fmt.Sprintf("r1-%02d-%s.eml", 28+i, a.name), a.build(everyone, hidden{"Bericht.doc", "application/msword", doc}))
+		add(fmt.Sprintf("r2-%02d-%s.eml", 31+i, a.name), a.build(strict, hidden{"setup.exe", "application/octet-stream", inspecttest.PE()}))
+	}
+
 	for name, b := range out {
 		write(filepath.Join("testdata/eml", name), b)
 	}
@@ -433,4 +442,292 @@ func envelopedData() []byte {
 	inner = append(inner, 0, 0, 0, 0)
 	body := append(append([]byte{}, oid...), inner...)
 	return append(append([]byte{0x30, 0x80}, body...), 0, 0)
+}
+
+// ---- one message, one reading ----
+
+// hidden is the file an ambiguous message hides from some of its readers.
+type hidden struct {
+	name, ctype string
+	data        []byte
+}
+
+// ambiguity is one shape that readers read differently; build writes it to
+// rcpt with h as the part that only some readings show.
+type ambiguity struct {
+	name  string
+	build func(rcpt string, h hidden) []byte
+}
+
+const ambText = "Content-Type: text/plain; charset=utf-8" + crlf + crlf + "Hallo," + crlf + crlf + "anbei die Unterlagen." + crlf
+
+// headers returns the header lines of h as a base64 attachment.
+func (h hidden) headers() []string {
+	return []string{
+		fmt.Sprintf("Content-Type: %s; name=\"%s\"", h.ctype, h.name),
+		"Content-Transfer-Encoding: base64",
+		fmt.Sprintf("Content-Disposition: attachment; filename=\"%s\"", h.name),
+	}
+}
+
+// part returns h as a whole base64 body part (header, blank line, body).
+func (h hidden) part() string {
+	return strings.Join(h.headers(), crlf) + crlf + crlf + b64(h.data)
+}
+
+// delimited joins parts with the delimiter of boundary b and closes it.
+func delimited(b string, parts ...string) string {
+	var s strings.Builder
+	for _, p := range parts {
+		s.WriteString("--" + b + crlf + p + crlf)
+	}
+	s.WriteString("--" + b + "--" + crlf)
+	return s.String()
+}
+
+func ambiguous() []ambiguity {
+	const x, y = "outer-x", "outer-y"
+	subject := func(name string) string { return "Mehrdeutig: " + name }
+	// msg builds a message whose top-level MIME header lines are ct.
+	msg := func(rcpt, name string, ct []string, body string) []byte {
+		return message(rcpt, subject(name), nil, part{header: ct, body: body})
+	}
+	// xy is a body that reads as a text part under boundary x and as the
+	// hidden part under boundary y (the ClamAV regression sample shape).
+	xy := func(h hidden) string {
+		return "--" + x + crlf + ambText + crlf + delimited(y, h.part()) + "--" + x + "--" + crlf
+	}
+	// yBody is a plain multipart body under boundary y: text, hidden.
+	yBody := func(h hidden) string { return delimited(y, ambText, h.part()) }
+	mixedY := "Content-Type: multipart/mixed; boundary=\"" + y + "\""
+	return []ambiguity{
+		{"two-boundary-params", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "two-boundary-params", []string{"Content-Type: multipart/mixed; boundary=\"" + x + "\"; boundary=\"" + y + "\""}, xy(h))
+		}},
+		{"boundary-rfc2231-beside-plain", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "boundary-rfc2231-beside-plain", []string{"Content-Type: multipart/mixed; boundary=\"" + x + "\"; boundary*=utf-8''" + y}, xy(h))
+		}},
+		{"two-content-type-fields", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "two-content-type-fields", []string{"Content-Type: text/plain; charset=utf-8", mixedY}, yBody(h))
+		}},
+		{"content-type-name-comment", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "content-type-name-comment", []string{"Content-Type(meow): multipart/mixed; boundary=\"" + y + "\""}, yBody(h))
+		}},
+		{"content-type-space-before-colon", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "content-type-space-before-colon", []string{"Content-Type : multipart/mixed; boundary=\"" + y + "\""}, yBody(h))
+		}},
+		{"two-transfer-encodings", func(rcpt string, h hidden) []byte {
+			p := strings.Join([]string{
+				fmt.Sprintf("Content-Type: %s; name=\"%s\"", h.ctype, h.name),
+				"Content-Transfer-Encoding: 7bit",
+				"Content-Transfer-Encoding: base64",
+				fmt.Sprintf("Content-Disposition: attachment; filename=\"%s\"", h.name),
+			}, crlf) + crlf + crlf + b64(h.data)
+			return msg(rcpt, "two-transfer-encodings", []string{mixedY}, delimited(y, ambText, p))
+		}},
+		{"two-dispositions", func(rcpt string, h hidden) []byte {
+			p := strings.Join([]string{
+				"Content-Type: application/octet-stream",
+				"Content-Transfer-Encoding: base64",
+				"Content-Disposition: attachment; filename=\"Hinweis.txt\"",
+				fmt.Sprintf("Content-Disposition: attachment; filename=\"%s\"", h.name),
+			}, crlf) + crlf + crlf + b64(h.data)
+			return msg(rcpt, "two-dispositions", []string{mixedY}, delimited(y, ambText, p))
+		}},
+		{"delimiter-with-junk", func(rcpt string, h hidden) []byte {
+			body := "--" + y + crlf + ambText + crlf + "--" + y + "junk" + crlf + h.part() + crlf + "--" + y + "--" + crlf
+			return msg(rcpt, "delimiter-with-junk", []string{mixedY}, body)
+		}},
+		{"prefix-boundaries", func(rcpt string, h hidden) []byte {
+			inner := "Content-Type: multipart/mixed; boundary=\"abc\"" + crlf + crlf + delimited("abc", h.part())
+			return msg(rcpt, "prefix-boundaries", []string{"Content-Type: multipart/mixed; boundary=\"ab\""}, delimited("ab", ambText, inner))
+		}},
+		{"missing-close-part-tail", func(rcpt string, h hidden) []byte {
+			body := "--" + y + crlf + ambText + crlf + "--" + y + crlf +
+				"Content-Type: text/plain; charset=utf-8" + crlf + crlf + "Die Anlage folgt." + crlf + crlf + h.part()
+			return msg(rcpt, "missing-close-part-tail", []string{mixedY}, body)
+		}},
+		{"part-after-close-delimiter", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "part-after-close-delimiter", []string{mixedY}, delimited(y, ambText)+delimited(y, h.part()))
+		}},
+		{"part-in-preamble", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "part-in-preamble", []string{mixedY}, h.part()+crlf+delimited(y, ambText))
+		}},
+		{"part-header-blank-line", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "part-header-blank-line", []string{mixedY}, delimited(y, ambText, crlf+h.part()))
+		}},
+		{"content-type-without-subtype", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "content-type-without-subtype", []string{"Content-Type: multipart; boundary=\"" + y + "\""}, yBody(h))
+		}},
+		{"quoted-content-type", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "quoted-content-type", []string{"Content-Type: \"multipart/mixed\"; boundary=\"" + y + "\""}, yBody(h))
+		}},
+		{"unknown-x-encoding", func(rcpt string, h hidden) []byte {
+			p := strings.Join([]string{
+				fmt.Sprintf("Content-Type: %s; name=\"%s\"", h.ctype, h.name),
+				"Content-Transfer-Encoding: x-binary",
+				fmt.Sprintf("Content-Disposition: attachment; filename=\"%s\"", h.name),
+			}, crlf) + crlf + crlf + string(h.data)
+			return msg(rcpt, "unknown-x-encoding", []string{mixedY}, delimited(y, ambText, p))
+		}},
+		{"rfc822-without-blank-line", func(rcpt string, h hidden) []byte {
+			inner := "Content-Type: message/rfc822" + crlf + crlf +
+				"From: Erika Mustermann <erika.mustermann@example.com>" + crlf +
+				"Subject: Weitergeleitet" + crlf + "MIME-Version: 1.0" + crlf +
+				strings.Join(h.headers(), crlf) + crlf + b64(h.data)
+			return msg(rcpt, "rfc822-without-blank-line", []string{mixedY}, delimited(y, ambText, inner))
+		}},
+		{"bare-cr-in-header", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "bare-cr-in-header", []string{"X-Note: Unterlagen\r" + mixedY}, yBody(h))
+		}},
+		{"nul-and-8bit-in-header", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "nul-and-8bit-in-header", []string{"X-Note: Gr\xfc\xdfe", "Content-Type: multipart/mixed;\x00 boundary=\"" + y + "\""}, yBody(h))
+		}},
+		{"binary-as-inline-text", func(rcpt string, h hidden) []byte {
+			p := "Content-Type: text/plain; charset=us-ascii" + crlf + "Content-Disposition: inline" + crlf +
+				"Content-Transfer-Encoding: base64" + crlf + crlf + b64(h.data)
+			return msg(rcpt, "binary-as-inline-text", []string{mixedY}, delimited(y, ambText, p))
+		}},
+		{"part-without-header", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "part-without-header", []string{mixedY}, delimited(y, ambText, string(h.data)))
+		}},
+		{"binhex", func(rcpt string, h hidden) []byte {
+			p := fmt.Sprintf("Content-Type: application/mac-binhex40; name=\"%s.hqx\"", h.name) + crlf +
+				fmt.Sprintf("Content-Disposition: attachment; filename=\"%s.hqx\"", h.name) + crlf + crlf + binhex(h.name, h.data)
+			return msg(rcpt, "binhex", []string{mixedY}, delimited(y, ambText, p))
+		}},
+		{"yenc-in-text", func(rcpt string, h hidden) []byte {
+			p := "Content-Type: text/plain; charset=iso-8859-1" + crlf + "Content-Transfer-Encoding: 8bit" + crlf + crlf +
+				"Hallo," + crlf + crlf + "anbei die Unterlagen." + crlf + crlf + yenc(h.name, h.data)
+			return msg(rcpt, "yenc-in-text", []string{mixedY}, delimited(y, p))
+		}},
+		// Two shapes of the kind that let mail through ClamAV's MIME
+		// parser: a boundary split in RFC 2231 continuations (readers
+		// that do not join them see no boundary), and base64 with
+		// characters outside the alphabet (decoders that stop there see a
+		// truncated file).
+		{"clamav-boundary-continuation", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "clamav-boundary-continuation", []string{"Content-Type: multipart/mixed; boundary*0=\"outer-\"; boundary*1=\"y\""}, yBody(h))
+		}},
+		{"clamav-base64-junk", func(rcpt string, h hidden) []byte {
+			enc := b64(h.data)
+			var junk strings.Builder
+			for i, line := range strings.Split(strings.TrimSuffix(enc, crlf), crlf) {
+				if i%2 == 1 && len(line) > 8 {
+					line = line[:8] + "!" + line[8:]
+				}
+				junk.WriteString(line + crlf)
+			}
+			p := strings.Join(h.headers(), crlf) + crlf + crlf + junk.String()
+			return msg(rcpt, "clamav-base64-junk", []string{mixedY}, delimited(y, ambText, p))
+		}},
+	}
+}
+
+// binhex writes data as a BinHex 4.0 file (RFC 1741): header, data fork,
+// empty resource fork, each with its CRC, run-length escaped and encoded six
+// bits to a character, 64 characters a line.
+func binhex(name string, data []byte) string {
+	var rle []byte
+	// The stream is made a whole number of 3-byte groups by lengthening
+	// the stored name: Convert::BinHex (MIME-tools) turns the bits of a
+	// short last group into a byte of its own.
+	for stored := name; len(rle) == 0 || len(rle)%3 != 0; stored = "_" + stored {
+		rle = binhexStream(stored, data)
+	}
+	const alphabet = "!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
+	var enc []byte
+	for i := 0; i < len(rle); i += 3 {
+		var g [3]byte
+		n := copy(g[:], rle[i:])
+		v := uint32(g[0])<<16 | uint32(g[1])<<8 | uint32(g[2])
+		for k := 0; k < n+1; k++ {
+			enc = append(enc, alphabet[(v>>(18-6*k))&63])
+		}
+	}
+	out := append([]byte(":"), enc...)
+	out = append(out, ':')
+	var b strings.Builder
+	// No blank line before the data: MIME-tools' decoder wants the ':'
+	// line right after this one (other decoders search for it).
+	b.WriteString("(This file must be converted with BinHex 4.0)" + crlf)
+	for len(out) > 64 {
+		b.Write(out[:64])
+		b.WriteString(crlf)
+		out = out[64:]
+	}
+	b.Write(out)
+	b.WriteString(crlf)
+	return b.String()
+}
+
+// binhexStream is the run-length escaped binary stream of a BinHex file.
+func binhexStream(name string, data []byte) []byte {
+	var raw bytes.Buffer
+	hdr := []byte{byte(len(name))}
+	hdr = append(hdr, name...)
+	hdr = append(hdr, 0)             // version
+	hdr = append(hdr, "BINAmsdc"...) // type, creator
+	hdr = append(hdr, 0, 0)          // flags
+	hdr = binary.BigEndian.AppendUint32(hdr, uint32(len(data)))
+	hdr = binary.BigEndian.AppendUint32(hdr, 0) // resource fork length
+	raw.Write(hdr)
+	raw.Write(binary.BigEndian.AppendUint16(nil, crcXmodem(hdr)))
+	raw.Write(data)
+	raw.Write(binary.BigEndian.AppendUint16(nil, crcXmodem(data)))
+	raw.Write(binary.BigEndian.AppendUint16(nil, crcXmodem(nil)))
+	// Run-length encoding: 0x90 is the marker; a literal 0x90 is 0x90 0x00.
+	var rle []byte
+	for _, c := range raw.Bytes() {
+		rle = append(rle, c)
+		if c == 0x90 {
+			rle = append(rle, 0)
+		}
+	}
+	return rle
+}
+
+// crcXmodem is BinHex's CRC: CCITT polynomial 0x1021, initial value 0.
+func crcXmodem(data []byte) uint16 {
+	var crc uint16
+	for _, c := range data {
+		crc ^= uint16(c) << 8
+		for i := 0; i < 8; i++ {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+// yenc writes data as a single-part yEnc block (yEnc 1.3): each byte plus
+// 42, NUL, LF, CR, '=', TAB, space and '.' escaped as '=' and the byte plus
+// 64, 128 characters a line.
+func yenc(name string, data []byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "=ybegin line=128 size=%d name=%s"+crlf, len(data), name)
+	n := 0
+	for _, c := range data {
+		e := c + 42
+		switch e {
+		case 0, '\n', '\r', '=', '\t', ' ', '.':
+			b.WriteByte('=')
+			e += 64
+			n++
+		}
+		b.WriteByte(e)
+		n++
+		if n >= 128 {
+			b.WriteString(crlf)
+			n = 0
+		}
+	}
+	if n > 0 {
+		b.WriteString(crlf)
+	}
+	fmt.Fprintf(&b, "=yend size=%d crc32=%08x"+crlf, len(data), crc32.ChecksumIEEE(data))
+	return b.String()
 }
