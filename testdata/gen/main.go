@@ -606,10 +606,10 @@ func ambiguous() []ambiguity {
 		// that do not join them see no boundary), and base64 with
 		// characters outside the alphabet (decoders that stop there see a
 		// truncated file).
-		{"clamav-boundary-continuation", func(rcpt string, h hidden) []byte {
-			return msg(rcpt, "clamav-boundary-continuation", []string{"Content-Type: multipart/mixed; boundary*0=\"outer-\"; boundary*1=\"y\""}, yBody(h))
+		{"boundary-continuation", func(rcpt string, h hidden) []byte {
+			return msg(rcpt, "boundary-continuation", []string{"Content-Type: multipart/mixed; boundary*0=\"outer-\"; boundary*1=\"y\""}, yBody(h))
 		}},
-		{"clamav-base64-junk", func(rcpt string, h hidden) []byte {
+		{"base64-junk", func(rcpt string, h hidden) []byte {
 			enc := b64(h.data)
 			var junk strings.Builder
 			for i, line := range strings.Split(strings.TrimSuffix(enc, crlf), crlf) {
@@ -619,7 +619,7 @@ func ambiguous() []ambiguity {
 				junk.WriteString(line + crlf)
 			}
 			p := strings.Join(h.headers(), crlf) + crlf + crlf + junk.String()
-			return msg(rcpt, "clamav-base64-junk", []string{mixedY}, delimited(y, ambText, p))
+			return msg(rcpt, "base64-junk", []string{mixedY}, delimited(y, ambText, p))
 		}},
 	}
 }
