@@ -1,0 +1,116 @@
+package mime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// CMSInspector reads a CMS ContentInfo on its own (inspect.FamilyCMS): a
+// .p7m or .p7s file, or any attachment that is one whatever its name, in
+// DER, BER (streamed, RFC 5652 with X.690 indefinite lengths and chunked
+// OCTET STRINGs), PEM armor or base64.
+//
+//   - SignedData with content (RFC 5652 5.1, 5.2): type p7m; the content
+//     is a child named like the file without .p7m ("setup.exe.p7m" →
+//     "setup.exe"), so the engine sniffs and inspects it, CMS inside CMS
+//     included, as deep as the engine's depth limit lets it. Content that
+//     is a MIME entity (RFC 8551 3.5.3.2) is walked like an .eml instead;
+//     when it is also taken for a binary format it is a child too.
+//   - SignedData without content: type p7s, a detached signature, clean.
+//   - EnvelopedData, AuthEnvelopedData, EncryptedData: type p7m, encrypted
+//     (smime-enveloped).
+//   - Anything it cannot read (truncated, malformed, compressed, another
+//     content type) is an error, which the engine makes unscannable.
+type CMSInspector struct {
+	lim Limits
+}
+
+var _ inspect.Inspector = (*CMSInspector)(nil)
+
+// NewCMS returns the FamilyCMS inspector. Zero fields of lim take the
+// defaults; MemSpool and TempDir, when zero, come from the engine's limits.
+func NewCMS(lim Limits) *CMSInspector { return &CMSInspector{lim: lim} }
+
+// Errors of CMSInspector.Inspect, wrapped with what it saw.
+var (
+	ErrCMSMalformed   = errors.New("malformed CMS content")
+	ErrCMSUnsupported = errors.New("unsupported CMS content")
+)
+
+// Inspect implements inspect.Inspector.
+func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	s.SetType(inspect.TypeP7M)
+	lim := in.lim
+	if lim.MemSpool <= 0 {
+		lim.MemSpool = p.Limits.MemSpool
+	}
+	if lim.TempDir == "" {
+		lim.TempDir = p.Limits.TempDir
+	}
+	lim = lim.withDefaults()
+	f, err := openCMS(ctx, p.R, p.Size, lim.TempDir, lim.MemSpool)
+	if err != nil {
+		if errors.Is(err, errNotCMS) {
+			return fmt.Errorf("%w: %v", ErrCMSMalformed, err)
+		}
+		return fmt.Errorf("CMS: %w", err)
+	}
+	defer f.Close()
+	switch f.kind {
+	case cmsEnveloped:
+		s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailSMIMEEnveloped})
+		return nil
+	case cmsDetached:
+		s.SetType(inspect.TypeP7S)
+		return nil
+	case cmsCompressed:
+		return fmt.Errorf("%w: compressed data (RFC 3274)", ErrCMSUnsupported)
+	case cmsOther:
+		return fmt.Errorf("%w type", ErrCMSUnsupported)
+	case cmsMalformed:
+		return ErrCMSMalformed
+	}
+	c := f.content
+	name := cmsContentName(p.Name)
+	if name == p.Name || name == "" {
+		// No .p7m to strip: the content keeps no name of its own (the
+		// engine numbers it), so that it is not taken for the file itself.
+		name = ""
+	}
+	entity, doubt := looksLikeEntity(c, c.size)
+	if !entity {
+		return s.ChildAt(name, c, c.size)
+	}
+	if !doubt {
+		switch inspect.Sniff(c, c.size, name) {
+		case inspect.FamilyText, inspect.FamilyEML, inspect.FamilyOther:
+		default:
+			doubt = true
+		}
+	}
+	root, err := Parse(c, c.size, lim)
+	if err != nil {
+		if !errors.Is(err, inspect.ErrLimit) {
+			return fmt.Errorf("signed message: %w", err)
+		}
+		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "signed message " + err.Error()})
+	}
+	err = Walk(ctx, c, root, lim, func(l Leaf) error {
+		switch l.Role {
+		case RoleAttachment:
+			return s.Child(l.Name, l.Open())
+		case RoleEncrypted:
+			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
+		case RoleUnscannable:
+			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
+		}
+		return nil
+	})
+	if err != nil || !doubt {
+		return err
+	}
+	return s.ChildAt(name, c, c.size)
+}
