@@ -1,9 +1,11 @@
 package mime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -59,6 +61,9 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 		return fmt.Errorf("CMS: %w", err)
 	}
 	defer f.Close()
+	if err := pdfReading(p, f, s); err != nil {
+		return err
+	}
 	switch f.kind {
 	case cmsEnveloped:
 		s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailSMIMEEnveloped})
@@ -112,5 +117,36 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 	if err != nil || !doubt {
 		return err
 	}
+	s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: "signed content is a MIME entity and a file of another format"})
 	return s.ChildAt(name, c, c.size)
+}
+
+// pdfReading inspects the other reading of a CMS file with "%PDF-" in its
+// first KiB: PDF readers open such a file as a PDF (they look for the
+// header there, ISO 32000-1 7.5.2 notwithstanding), so a .pdf that is a
+// signature around something harmless may show a PDF hidden in a
+// certificate or an attribute. Unless that header is in the signed
+// content (a signed pdf), the file is ambiguous and the PDF from the
+// header on is inspected too.
+func pdfReading(p inspect.Part, f *cmsFile, s inspect.Scope) error {
+	if f.der != nil {
+		return nil // PEM or base64: text, which inspect.Sniff takes for a PDF first
+	}
+	head := make([]byte, min(p.Size, 1024))
+	n, _ := p.R.ReadAt(head, 0)
+	i := bytes.Index(head[:n], []byte("%PDF-"))
+	if i < 0 {
+		return nil
+	}
+	if f.content != nil {
+		for _, g := range f.content.segs {
+			if int64(i) >= g.off && int64(i) < g.off+g.n {
+				// In the signed content: inspected with it (it starts
+				// within the content's first KiB, so it sniffs as PDF).
+				return nil
+			}
+		}
+	}
+	s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: fmt.Sprintf("CMS file that PDF readers open as a PDF (%%PDF- at offset %d)", i)})
+	return s.ChildAt("", io.NewSectionReader(p.R, int64(i), p.Size-int64(i)), p.Size-int64(i))
 }

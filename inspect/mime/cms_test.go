@@ -110,7 +110,7 @@ func TestCMSInspectorOpenSSL(t *testing.T) {
 
 func TestCMSInspectorForms(t *testing.T) {
 	exe := readFile(t, "setup.exe")
-	der := readCMSFixture(t, "setup.exe.p7m")
+	p7m := readCMSFixture(t, "setup.exe.p7m")
 	// The PEM fixture, unarmored by the standard library, is DER.
 	if pd := cmsUnarmor(t, readCMSFixture(t, "setup-pem.exe.p7m")); probeCMS(pd) != cmsSigned {
 		t.Fatalf("PEM fixture: % x", pd[:16])
@@ -124,10 +124,10 @@ func TestCMSInspectorForms(t *testing.T) {
 		findings []string
 		err      error
 	}{
-		{"pkcs7.p7m", pemArmor("PKCS7", der, "\n"), "", []string{"pkcs7"}, nil, nil},
-		{"crlf-junk.p7m", append([]byte("Bag Attributes\r\n  friendlyName: x\r\n"), pemArmor("PKCS7", der, "\r\n")...), "", []string{"crlf-junk"}, nil, nil},
-		{"old.p7m", pemArmor("PKCS #7 SIGNED DATA", der, "\n"), "", []string{"old"}, nil, nil},
-		{"bare.p7m", []byte(b64(der)), "", []string{"bare"}, nil, nil},
+		{"pkcs7.p7m", pemArmor("PKCS7", p7m, "\n"), "", []string{"pkcs7"}, nil, nil},
+		{"crlf-junk.p7m", append([]byte("Bag Attributes\r\n  friendlyName: x\r\n"), pemArmor("PKCS7", p7m, "\r\n")...), "", []string{"crlf-junk"}, nil, nil},
+		{"old.p7m", pemArmor("PKCS #7 SIGNED DATA", p7m, "\n"), "", []string{"old"}, nil, nil},
+		{"bare.p7m", []byte(b64(p7m)), "", []string{"bare"}, nil, nil},
 		{"ber.p7m", cmsSignedBER(exe, 7), "", []string{"ber"}, nil, nil},
 		{"no-extension", cmsSignedDER(exe), "", []string{""}, nil, nil},
 		{"Setup.EXE.P7M. ", cmsSignedDER(exe), "", []string{"Setup.EXE"}, nil, nil},
@@ -139,11 +139,17 @@ func TestCMSInspectorForms(t *testing.T) {
 		{"data.p7m", cmsEnvelopedDER(oidDataTest), "", nil, nil, ErrCMSUnsupported},
 		{"not-cms.p7m", exe, "", nil, nil, ErrCMSMalformed},
 		{"bad-armor.p7m", []byte("-----BEGIN PKCS7-----\n!!!!\n-----END PKCS7-----\n"), "", nil, nil, ErrCMSMalformed},
-		{"cut.p7m", der[:len(der)/2], "", nil, nil, ErrCMSMalformed},
+		{"cut.p7m", p7m[:len(p7m)/2], "", nil, nil, ErrCMSMalformed},
 		{"cut-ber.p7m", cmsSignedBER(exe, 100)[:600], "", nil, nil, ErrCMSMalformed},
 		// A MIME entity is walked; one that is a PDF too is also a child.
 		{"signed-mime.p7m", cmsSignedDER([]byte(innerSigned())), "", []string{"signed.exe"}, nil, nil},
-		{"polyglot.pdf.p7m", cmsSignedDER(pdfInMIME), "", []string{"part-1", "polyglot.pdf"}, nil, nil},
+		{"polyglot.pdf.p7m", cmsSignedDER(pdfInMIME), "", []string{"part-1", "polyglot.pdf"},
+			[]string{"ambiguous|signed content is a MIME entity and a file of another format|"}, nil},
+		// A PDF reader opens a CMS file with %PDF- in its first KiB.
+		{"hidden.pdf", der(0x30, oidDER(oidSignedData), der(0xA0, der(0x30, der(0x02, []byte{1}), der(0x31),
+			der(0x30, oidDER(oidDataTest), der(0xA0, der(0x04, []byte("MZ")))), der(0xA0, []byte("%PDF-1.4 hidden")), der(0x31)))),
+			"", []string{"", ""}, []string{"ambiguous|CMS file that PDF readers open as a PDF (%PDF- at offset 43)|"}, nil},
+		{"signed.pdf.p7m", cmsSignedDER([]byte("%PDF-1.4\n")), "", []string{"signed.pdf"}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
