@@ -184,7 +184,7 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 	if LooksLikeMessage(text) {
 		return FamilyEML
 	}
-	if isCMSText(text) {
+	if isCMSText(text, name) {
 		return FamilyCMS
 	}
 	return FamilyText
@@ -232,12 +232,18 @@ func isCMS(h []byte) bool {
 // "CMS", older tools' "PKCS #7 SIGNED DATA").
 var cmsArmor = [][]byte{[]byte("-----BEGIN PKCS7-----"), []byte("-----BEGIN CMS-----"), []byte("-----BEGIN PKCS #7 SIGNED DATA-----")}
 
-// isCMSText reports text that is a ContentInfo in PEM armor (OpenSSL reads
-// past any text before the BEGIN line, so any line may start it) or in bare
-// base64.
-func isCMSText(text []byte) bool {
+// isCMSText reports text that is a ContentInfo in PEM armor or in bare
+// base64. OpenSSL reads past any text before the BEGIN line; a file named
+// .p7m or .p7s may have some, other text (which the text inspector reads)
+// must start with the armor.
+func isCMSText(text []byte, name string) bool {
+	lead := bytes.TrimLeft(text, " \t\r\n")
+	signed := Ext(name) == "p7m" || Ext(name) == "p7s"
 	for _, a := range cmsArmor {
-		if i := bytes.Index(text, a); i == 0 || i > 0 && text[i-1] == '\n' {
+		if bytes.HasPrefix(lead, a) {
+			return true
+		}
+		if i := bytes.Index(text, a); signed && i > 0 && text[i-1] == '\n' {
 			return true
 		}
 	}

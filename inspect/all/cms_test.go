@@ -212,7 +212,10 @@ func TestSniffCMS(t *testing.T) {
 		{"a.p7s", cmsFixture(t, "letter.pdf.p7s"), inspect.FamilyCMS},
 		{"a.p7m", cmsFixture(t, "setup-pem.exe.p7m"), inspect.FamilyCMS},
 		{"a.txt", []byte("-----BEGIN PKCS7-----\nMIIB\n-----END PKCS7-----\n"), inspect.FamilyCMS},
-		{"a.txt", []byte("Bag Attributes\n-----BEGIN CMS-----\nMIIB\n"), inspect.FamilyCMS},
+		{"a.p7m", []byte("Bag Attributes\n-----BEGIN CMS-----\nMIIB\n"), inspect.FamilyCMS},
+		{"a.txt", []byte("\r\n  -----BEGIN CMS-----\nMIIB\n"), inspect.FamilyCMS},
+		// Text that quotes a PEM block is read by the text inspector.
+		{"a.txt", []byte("Bag Attributes\n-----BEGIN CMS-----\nMIIB\n"), inspect.FamilyText},
 		{"a.p7m", []byte(base64.StdEncoding.EncodeToString(der)), inspect.FamilyCMS},
 		{"a.txt", []byte("quoting -----BEGIN PKCS7----- in prose\n"), inspect.FamilyText},
 		{"a.txt", []byte("MIIBase64LooksLikeButIsNotCMSatAllReally"), inspect.FamilyText},

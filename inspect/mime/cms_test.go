@@ -251,6 +251,12 @@ func TestWalkSignedFiles(t *testing.T) {
 			[]string{"attachment setup.exe.p7m"}, nil},
 		{"opaque MIME", smimeFile(p7mType, "smime.p7m", "base64", readCMSFixture(t, "mime.p7m")),
 			[]string{"text* part-2.1", "attachment* tool.exe"}, nil},
+		// A signed MIME entity quoting a PEM block is still walked whole.
+		{"MIME quoting PEM", smimeFile(p7mType, "smime.p7m", "base64", cmsSignedDER([]byte(crlf("Content-Type: multipart/mixed; boundary=q\n\n--q\nContent-Type: text/plain\n\n")+string(pemArmor("PKCS7", cmsSignedDER([]byte("hi")), "\r\n"))+crlf("--q\nContent-Type: application/octet-stream; name=x.exe\n\nMZ\n--q--\n")))),
+			[]string{"text* part-2.1", "attachment* x.exe"}, nil},
+		// Text with a PEM block after some prose is a file and CMS.
+		{"text then PEM", smimeFile(octets, "notes.txt.p7m", "base64", cmsSignedDER(append([]byte("some notes\n"), pemArmor("PKCS7", cmsSignedDER(exe), "\n")...))),
+			[]string{"attachment* notes.txt", "attachment* notes.txt"}, map[string][]byte{"notes.txt": exe}},
 		{"MIME and PDF", smimeFile(p7mType, "doc.pdf.p7m", "base64", cmsSignedDER(pdfInMIME)),
 			[]string{"attachment* part-2.1", "attachment* doc.pdf"}, map[string][]byte{"doc.pdf": pdfInMIME}},
 	}

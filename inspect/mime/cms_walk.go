@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,36 +30,11 @@ func (w *walker) signedContent(c *segReader, name, self string, outer *Entity, c
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	head := make([]byte, min(c.size, cmsHead))
-	k, _ := c.ReadAt(head, 0)
-	if form, _ := cmsFormOf(head[:k]); form != cmsFormNone {
-		// A .p7m signed again (a second signature, a countersigning
-		// office): the type of the leaf is that of the innermost content.
-		f, err := openCMS(w.ctx, c, c.size, w.lim.TempDir, w.lim.MemSpool)
-		if err != nil {
-			if cerr := w.ctx.Err(); cerr != nil {
-				return cerr
-			}
-			return leaf(RoleUnscannable, "S/MIME content: "+err.Error())
-		}
-		defer f.Close()
-		switch f.kind {
-		case cmsEnveloped:
-			return leaf(RoleEncrypted, DetailSMIMEEnveloped)
-		case cmsDetached:
-			return leaf(RoleSignature, DetailSMIMESignature)
-		case cmsCompressed:
-			return leaf(RoleUnscannable, "S/MIME compressed content")
-		case cmsOther:
-			return leaf(RoleUnscannable, "unsupported S/MIME content type")
-		case cmsMalformed:
-			return leaf(RoleUnscannable, "malformed S/MIME content")
-		}
-		return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
-	}
+	// A MIME entity first: its text may quote a PEM block, which must not
+	// hide the rest of it.
 	entity, doubt := looksLikeEntity(c, c.size)
 	if !entity {
-		return leaf(RoleAttachment, "")
+		return w.signedFile(c, name, self, outer, cms, leaf)
 	}
 	if !doubt {
 		switch inspect.Sniff(c, c.size, name) {
@@ -83,4 +59,43 @@ func (w *walker) signedContent(c *segReader, name, self string, outer *Entity, c
 		return leaf(RoleAttachment, "")
 	}
 	return nil
+}
+
+// signedFile is signedContent for content that is no MIME entity: a file,
+// or CMS again.
+func (w *walker) signedFile(c *segReader, name, self string, outer *Entity, cms int, leaf func(Role, string) error) error {
+	head := make([]byte, min(c.size, cmsHead))
+	k, _ := c.ReadAt(head, 0)
+	if form, _ := cmsFormOf(head[:k]); form != cmsFormNone {
+		if form == cmsFormPEM && !bytes.HasPrefix(bytes.TrimLeft(head[:k], " \t\r\n"), []byte("-----BEGIN ")) {
+			// Text with a PEM block further down: the text is a file too.
+			if err := leaf(RoleAttachment, ""); err != nil {
+				return err
+			}
+		}
+		// A .p7m signed again (a second signature, a countersigning
+		// office): the type of the leaf is that of the innermost content.
+		f, err := openCMS(w.ctx, c, c.size, w.lim.TempDir, w.lim.MemSpool)
+		if err != nil {
+			if cerr := w.ctx.Err(); cerr != nil {
+				return cerr
+			}
+			return leaf(RoleUnscannable, "S/MIME content: "+err.Error())
+		}
+		defer f.Close()
+		switch f.kind {
+		case cmsEnveloped:
+			return leaf(RoleEncrypted, DetailSMIMEEnveloped)
+		case cmsDetached:
+			return leaf(RoleSignature, DetailSMIMESignature)
+		case cmsCompressed:
+			return leaf(RoleUnscannable, "S/MIME compressed content")
+		case cmsOther:
+			return leaf(RoleUnscannable, "unsupported S/MIME content type")
+		case cmsMalformed:
+			return leaf(RoleUnscannable, "malformed S/MIME content")
+		}
+		return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
+	}
+	return leaf(RoleAttachment, "")
 }
