@@ -3,6 +3,7 @@ package inspect
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"io"
 )
@@ -40,6 +41,7 @@ const (
 	FamilyScript    Family = "script"
 	FamilyText      Family = "text"
 	FamilyOther     Family = "other"
+	FamilyCMS       Family = "cms" // a CMS ContentInfo (RFC 5652 3), .p7m/.p7s: DER/BER, PEM or base64
 )
 
 // defaultType is the type name a family has until its inspector refines it.
@@ -51,7 +53,7 @@ var defaultType = map[Family]string{
 	FamilyGzip: TypeGZ, FamilyBzip2: TypeBZ2, FamilyXZ: TypeXZ,
 	FamilyTar: TypeTAR, Family7z: Type7Z, FamilyRAR: TypeRAR,
 	FamilyCAB: TypeCAB, FamilyISO: TypeISO, FamilyTNEF: TypeTNEF,
-	FamilyEML: TypeEML, FamilySLK: TypeSLK, FamilyScript: TypeScript,
+	FamilyEML: TypeEML, FamilyCMS: TypeP7M, FamilySLK: TypeSLK, FamilyScript: TypeScript,
 	FamilyText: TypeTXT, FamilyOther: TypeOther,
 }
 
@@ -148,6 +150,8 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 		return FamilyTNEF
 	case len(head) > 262 && bytes.Equal(head[257:262], []byte("ustar")):
 		return FamilyTar
+	case isCMS(head):
+		return FamilyCMS
 	}
 	// Readers accept junk before the header; Acrobat looks in the first KiB.
 	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 {
@@ -180,7 +184,86 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 	if LooksLikeMessage(text) {
 		return FamilyEML
 	}
+	if isCMSText(text, name) {
+		return FamilyCMS
+	}
 	return FamilyText
+}
+
+// CMS ContentInfo (RFC 5652 3): a SEQUENCE whose first element is the
+// content type OID. The prefixes are the DER of 1.2.840.113549.1.7 (PKCS #7
+// content types: data ... encryptedData, the last byte follows) and of
+// 1.2.840.113549.1.9.16.1 (compressedData .9, authEnvelopedData .23).
+var (
+	oidPKCS7Prefix = []byte{0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07}
+	oidSMIMEPrefix = []byte{0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01}
+)
+
+// isCMS reports a DER or BER ContentInfo of a PKCS #7 or S/MIME content
+// type.
+func isCMS(h []byte) bool {
+	if len(h) < 2 || h[0] != 0x30 {
+		return false
+	}
+	i := 2
+	switch l := h[1]; {
+	case l <= 0x80:
+	case l <= 0x84:
+		i += int(l & 0x7f)
+	default:
+		return false
+	}
+	if i > len(h) {
+		return false
+	}
+	o := h[i:]
+	switch {
+	case bytes.HasPrefix(o, oidPKCS7Prefix) && len(o) > len(oidPKCS7Prefix):
+		c := o[len(oidPKCS7Prefix)]
+		return c >= 1 && c <= 6
+	case bytes.HasPrefix(o, oidSMIMEPrefix) && len(o) > len(oidSMIMEPrefix):
+		c := o[len(oidSMIMEPrefix)]
+		return c == 9 || c == 23
+	}
+	return false
+}
+
+// cmsArmor are the PEM labels of a ContentInfo (RFC 7468 9, OpenSSL's
+// "CMS", older tools' "PKCS #7 SIGNED DATA").
+var cmsArmor = [][]byte{[]byte("-----BEGIN PKCS7-----"), []byte("-----BEGIN CMS-----"), []byte("-----BEGIN PKCS #7 SIGNED DATA-----")}
+
+// isCMSText reports text that is a ContentInfo in PEM armor or in bare
+// base64. OpenSSL reads past any text before the BEGIN line; a file named
+// .p7m or .p7s may have some, other text (which the text inspector reads)
+// must start with the armor.
+func isCMSText(text []byte, name string) bool {
+	lead := bytes.TrimLeft(text, " \t\r\n")
+	signed := Ext(name) == "p7m" || Ext(name) == "p7s"
+	for _, a := range cmsArmor {
+		if bytes.HasPrefix(lead, a) {
+			return true
+		}
+		if i := bytes.Index(text, a); signed && i > 0 && text[i-1] == '\n' {
+			return true
+		}
+	}
+	var enc []byte
+	for _, c := range text {
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			continue
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			enc = append(enc, c)
+		default:
+			return false
+		}
+		if len(enc) == 32 {
+			break
+		}
+	}
+	dec := make([]byte, 24)
+	n, err := base64.StdEncoding.Decode(dec, enc[:len(enc)/4*4])
+	return err == nil && isCMS(dec[:n])
 }
 
 func isMachO(h []byte) bool {

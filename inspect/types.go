@@ -69,6 +69,8 @@ const (
 	TypeLNK    = "lnk"
 	TypeMSI    = "msi"
 	TypeOLE    = "ole"
+	TypeP7M    = "p7m" // CMS SignedData with content or EnvelopedData (RFC 5652 5.1, 6.1): what it carries is a child
+	TypeP7S    = "p7s" // a detached CMS signature (no content)
 	TypeOther  = "other"
 )
 
@@ -81,7 +83,7 @@ var TypeNames = []string{
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
-	TypeScript, TypeLNK, TypeMSI, TypeOLE, TypeOther,
+	TypeScript, TypeLNK, TypeMSI, TypeOLE, TypeP7M, TypeP7S, TypeOther,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -150,6 +152,7 @@ var extTypes = map[string]string{
 	"dylib": TypeMachO,
 	"lnk":   TypeLNK,
 	"msi":   TypeMSI, "msp": TypeMSI,
+	"p7m": TypeP7M, "p7s": TypeP7S,
 }
 
 // ScriptExts are the extensions Windows or a shell runs as code when the file

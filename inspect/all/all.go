@@ -20,6 +20,7 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addTnef(m)
 	addExe(m)
 	addMime(m)
+	addCMS(m)
 	addText(m)
 	return m
 }

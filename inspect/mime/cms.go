@@ -1,10 +1,17 @@
 package mime
 
 import (
+	"bytes"
+	"context"
 	"encoding/asn1"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // S/MIME bodies are CMS ContentInfo structures (RFC 5652 3). Mailers write
@@ -244,6 +251,12 @@ func probeCMS(head []byte) cmsKind {
 	return cmsOther
 }
 
+// maxCMSSegments bounds the pieces of a chunked eContent (16 bytes each):
+// streaming writers use chunks of 1 KiB or more, so 2^18 pieces cover far
+// more than any mail limit, while a hostile stream of empty-ish two-byte
+// chunks cannot make the list eight times the size of the input.
+const maxCMSSegments = 1 << 18
+
 // segment is a piece of content in the decoded CMS bytes.
 type segment struct{ off, n int64 }
 
@@ -316,7 +329,7 @@ func parseCMS(r io.ReaderAt, size int64) (cmsKind, []segment) {
 	var segs []segment
 	var collect func(t tlv, depth int) error
 	collect = func(t tlv, depth int) error {
-		if depth > maxBERDepth {
+		if depth > maxBERDepth || len(segs) >= maxCMSSegments {
 			return errBER
 		}
 		if t.class != 0 || t.tag != 4 {
@@ -384,4 +397,236 @@ func (s *segReader) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// How a CMS ContentInfo is written down: DER or BER as such, in PEM armor
+// (RFC 7468 9, also what OpenSSL writes with -outform PEM), or as bare
+// base64 (what some signing tools save as a .p7m, and what a mailer's
+// transfer encoding leaves when the sender encoded twice).
+type cmsForm int
+
+const (
+	cmsFormNone cmsForm = iota
+	cmsFormDER
+	cmsFormPEM
+	cmsFormBase64
+)
+
+// cmsHead is how many leading bytes cmsFormOf needs: junk and a PEM
+// header line before the base64, then enough of it for probeCMS.
+const cmsHead = 1024
+
+// cmsPEMLabels are the armor labels readers accept for a ContentInfo:
+// RFC 7468 9 "PKCS7", OpenSSL's "CMS" and the older "PKCS #7 SIGNED DATA".
+var cmsPEMLabels = []string{"PKCS7", "CMS", "PKCS #7 SIGNED DATA"}
+
+// cmsFormOf tells from the first bytes of a file (up to cmsHead) whether
+// and how it holds a ContentInfo, and for PEM where the base64 starts.
+// OpenSSL's PEM reader skips any text before the BEGIN line, so the armor
+// is looked for at the start of every line of head.
+func cmsFormOf(head []byte) (cmsForm, int) {
+	if probeCMS(head) != cmsMalformed {
+		return cmsFormDER, 0
+	}
+	for i := 0; i < len(head); {
+		line := head[i:]
+		next := len(head)
+		if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			line, next = line[:j], i+j+1
+		} else if i > 0 {
+			break // a line cut by the end of head
+		}
+		t := bytes.TrimRight(bytes.TrimLeft(line, " \t"), " \t\r")
+		for _, l := range cmsPEMLabels {
+			if string(t) == "-----BEGIN "+l+"-----" {
+				return cmsFormPEM, next
+			}
+		}
+		i = next
+	}
+	if b64CMS(head) {
+		return cmsFormBase64, 0
+	}
+	return cmsFormNone, 0
+}
+
+// b64CMS reports head as bare base64 whose first bytes decode to a
+// ContentInfo.
+func b64CMS(head []byte) bool {
+	var clean []byte
+	for _, c := range head {
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			clean = append(clean, c)
+		default:
+			return false
+		}
+		if len(clean) == 4*cmsProbe/3 {
+			break
+		}
+	}
+	clean = clean[:len(clean)/4*4]
+	dec := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+	n, err := base64.StdEncoding.Decode(dec, clean)
+	return err == nil && probeCMS(dec[:n]) != cmsMalformed
+}
+
+// errNotCMS says a file is neither DER/BER nor PEM or base64 of a
+// ContentInfo.
+var errNotCMS = errors.New("no CMS content info")
+
+// cmsFile is a ContentInfo read from a file or an S/MIME body.
+type cmsFile struct {
+	kind cmsKind
+	// content is the eContent of signedData (kind cmsSigned).
+	content *segReader
+	// der holds the ContentInfo decoded from PEM or base64.
+	der *inspect.Spool
+}
+
+// Close releases the spool of a decoded ContentInfo.
+func (f *cmsFile) Close() {
+	if f.der != nil {
+		f.der.Close()
+	}
+}
+
+// openCMS reads the ContentInfo in r (size bytes) in any form cmsFormOf
+// knows; PEM and base64 are decoded into a spool in tempDir that holds up
+// to memMax bytes in memory. It fails with errNotCMS, ctx's error or a
+// spool error; a ContentInfo it cannot read is kind cmsMalformed.
+func openCMS(ctx context.Context, r io.ReaderAt, size int64, tempDir string, memMax int64) (*cmsFile, error) {
+	head := make([]byte, min(size, cmsHead))
+	n, err := r.ReadAt(head, 0)
+	if n < len(head) && err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	form, off := cmsFormOf(head[:n])
+	f := &cmsFile{}
+	switch form {
+	case cmsFormNone:
+		return nil, errNotCMS
+	case cmsFormPEM, cmsFormBase64:
+		// RFC 7468 2: the base64 ends at the END line; '-' is not in the
+		// alphabet, so the first one ends it.
+		var src io.Reader = io.NewSectionReader(r, int64(off), size-int64(off))
+		if form == cmsFormPEM {
+			src = &untilDash{r: src}
+		}
+		sp := inspect.NewSpool(tempDir, memMax, size, nil)
+		if _, err := sp.ReadFrom(&ctxReader{ctx: ctx, r: NewDecoder("base64", src)}); err != nil {
+			sp.Close()
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr
+			}
+			return nil, fmt.Errorf("decode CMS base64: %w", err)
+		}
+		f.der, r, size = sp, sp, sp.Size()
+	}
+	kind, segs := parseCMS(r, size)
+	f.kind = kind
+	if kind == cmsSigned {
+		f.content = newSegReader(r, segs)
+	}
+	return f, nil
+}
+
+// untilDash reads r up to the first '-'.
+type untilDash struct {
+	r    io.Reader
+	done bool
+}
+
+func (u *untilDash) Read(p []byte) (int, error) {
+	if u.done {
+		return 0, io.EOF
+	}
+	n, err := u.r.Read(p)
+	if i := bytes.IndexByte(p[:n], '-'); i >= 0 {
+		u.done = true
+		return i, nil
+	}
+	return n, err
+}
+
+// cmsContentName is the name of what a .p7m or .p7s file carries: the
+// name without that extension ("setup.exe.p7m" → "setup.exe"), as
+// signature viewers save it.
+func cmsContentName(name string) string {
+	base := strings.TrimRight(name, " .")
+	for _, ext := range []string{".p7m", ".p7s"} {
+		if len(base) > len(ext) && strings.EqualFold(base[len(base)-len(ext):], ext) {
+			return base[:len(base)-len(ext)]
+		}
+	}
+	return name
+}
+
+// maxMIMEHead bounds the header block looksLikeEntity reads.
+const maxMIMEHead = 64 << 10
+
+// looksLikeEntity reports whether signed content is a MIME entity, as
+// S/MIME opaque signing carries (RFC 8551 3.5.3.2): a header block of
+// RFC 5322 2.2 fields (folded lines allowed) that names at least one
+// MIME or RFC 5322 field and ends with a blank line. Anything else is a
+// file. A valid header block longer than maxMIMEHead counts as an entity
+// but leaves doubt: the caller inspects it both ways.
+func looksLikeEntity(r io.ReaderAt, size int64) (entity, doubt bool) {
+	buf := make([]byte, min(size, maxMIMEHead))
+	n, _ := r.ReadAt(buf, 0)
+	b := buf[:n]
+	known := false
+	for first := true; ; first = false {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if int64(n) < size {
+				// The header block goes on past what was read.
+				return known, known
+			}
+			return false, false // no blank line
+		}
+		line := bytes.TrimSuffix(b[:i], []byte("\r"))
+		b = b[i+1:]
+		if len(line) == 0 {
+			return known, false
+		}
+		if bytes.IndexByte(line, 0) >= 0 {
+			return false, false
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if first {
+				return false, false
+			}
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return false, false
+		}
+		for _, c := range line[:colon] {
+			if c <= ' ' || c > '~' {
+				return false, false
+			}
+		}
+		if knownField(string(line[:colon])) {
+			known = true
+		}
+	}
+}
+
+// knownField reports a MIME (RFC 2045 3, RFC 2183) or RFC 5322 3.6 field
+// name.
+func knownField(name string) bool {
+	n := strings.ToLower(name)
+	if strings.HasPrefix(n, "content-") || strings.HasPrefix(n, "resent-") {
+		return true
+	}
+	switch n {
+	case "mime-version", "from", "sender", "reply-to", "to", "cc", "bcc",
+		"message-id", "in-reply-to", "references", "subject", "comments",
+		"keywords", "date", "received", "return-path":
+		return true
+	}
+	return false
 }

@@ -26,6 +26,19 @@ func seedMessages(f *testing.F) [][]byte {
 		}
 		seeds = append(seeds, b)
 	}
+	// Signed files (.p7m) as attachments, declared as CMS or not.
+	cmsFiles, _ := filepath.Glob(filepath.Join("testdata", "cms", "*"))
+	for i, p := range cmsFiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		ct := "application/pkcs7-mime; smime-type=signed-data"
+		if i%2 == 1 {
+			ct = "application/octet-stream"
+		}
+		seeds = append(seeds, smimeFile(ct, filepath.Base(p), "base64", b))
+	}
 	seeds = append(seeds,
 		[]byte(""),
 		[]byte("\n"),

@@ -287,9 +287,10 @@ func isEnvelopeType(t string) bool {
 // signed ContentInfo: the outer SEQUENCE, the OID and the [0] header.
 const cmsProbe = 64
 
-// smime handles an S/MIME body (RFC 8551 3.2-3.5): enveloped is encrypted,
-// opaque-signed content is unwrapped and walked, a detached signature is a
-// signature.
+// smime handles an S/MIME body (RFC 8551 3.2-3.5), DER, BER, PEM or
+// base64 inside its transfer encoding: enveloped is encrypted, a detached
+// signature is a signature, and what signedData carries (RFC 5652 5.2
+// eContent) is walked by signedContent.
 func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
 	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
 	// When the sender's type does not claim CMS (a .p7m name on
@@ -303,17 +304,20 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 		}
 	}
 	// Probe first: an enveloped body need not be decoded in full.
-	var head [cmsProbe]byte
+	var head [cmsHead]byte
 	k, _ := io.ReadFull(e.head(r, len(head)), head[:])
-	switch probeCMS(head[:k]) {
-	case cmsEnveloped:
-		return emit(RoleEncrypted, DetailSMIMEEnveloped)
-	case cmsCompressed:
-		return emit(RoleUnscannable, "S/MIME compressed content")
-	case cmsOther:
-		return bad("unsupported S/MIME content type")
-	case cmsMalformed:
+	switch form, _ := cmsFormOf(head[:k]); form {
+	case cmsFormNone:
 		return bad("malformed S/MIME content")
+	case cmsFormDER:
+		switch probeCMS(head[:k]) {
+		case cmsEnveloped:
+			return emit(RoleEncrypted, DetailSMIMEEnveloped)
+		case cmsCompressed:
+			return emit(RoleUnscannable, "S/MIME compressed content")
+		case cmsOther:
+			return bad("unsupported S/MIME content type")
+		}
 	}
 	sp := inspect.NewSpool(w.lim.TempDir, w.lim.MemSpool, e.End-e.BodyStart+cmsProbe, nil)
 	defer sp.Close()
@@ -323,8 +327,19 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 		}
 		return emit(RoleUnscannable, "S/MIME content: "+err.Error())
 	}
-	kind, segs := parseCMS(sp, sp.Size())
-	switch kind {
+	f, err := openCMS(w.ctx, sp, sp.Size(), w.lim.TempDir, w.lim.MemSpool)
+	switch {
+	case err == nil:
+	case w.ctx.Err() != nil:
+		return w.ctx.Err()
+	case errors.Is(err, errNotCMS):
+		// The decoded body says otherwise than its head did.
+		return bad("malformed S/MIME content")
+	default:
+		return emit(RoleUnscannable, "S/MIME content: "+err.Error())
+	}
+	defer f.Close()
+	switch f.kind {
 	case cmsEnveloped:
 		return emit(RoleEncrypted, DetailSMIMEEnveloped)
 	case cmsDetached:
@@ -336,24 +351,14 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	case cmsMalformed:
 		return bad("malformed S/MIME content")
 	}
-	// Opaque-signed: the content is a MIME entity (RFC 8551 3.5.3.2).
-	if cms+1 > maxCMSNesting {
-		return emit(RoleUnscannable, fmt.Sprintf("S/MIME nested deeper than %d", maxCMSNesting))
-	}
-	inner := newSegReader(sp, segs)
-	root, err := Parse(inner, inner.size, w.lim)
-	if err != nil {
-		if !errors.Is(err, inspect.ErrLimit) {
-			return emit(RoleUnscannable, "S/MIME content: "+err.Error())
-		}
-		if err := emit(RoleUnscannable, "S/MIME content: "+err.Error()); err != nil {
-			return err
-		}
+	name := e.Filename
+	if name == "" {
+		name = "part-" + self
 	}
 	if outer == nil {
 		outer = e
 	}
-	return w.root(inner, root, self, outer, cms+1)
+	return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
 }
 
 // looksLikePGPSignature checks that a part typed application/pgp-signature

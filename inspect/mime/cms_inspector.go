@@ -1,0 +1,152 @@
+package mime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// CMSInspector reads a CMS ContentInfo on its own (inspect.FamilyCMS): a
+// .p7m or .p7s file, or any attachment that is one whatever its name, in
+// DER, BER (streamed, RFC 5652 with X.690 indefinite lengths and chunked
+// OCTET STRINGs), PEM armor or base64.
+//
+//   - SignedData with content (RFC 5652 5.1, 5.2): type p7m; the content
+//     is a child named like the file without .p7m ("setup.exe.p7m" →
+//     "setup.exe"), so the engine sniffs and inspects it, CMS inside CMS
+//     included, as deep as the engine's depth limit lets it. Content that
+//     is a MIME entity (RFC 8551 3.5.3.2) is walked like an .eml instead;
+//     when it is also taken for a binary format it is a child too.
+//   - SignedData without content: type p7s, a detached signature, clean.
+//   - EnvelopedData, AuthEnvelopedData, EncryptedData: type p7m, encrypted
+//     (smime-enveloped).
+//   - Anything it cannot read (truncated, malformed, compressed, another
+//     content type) is an error, which the engine makes unscannable.
+type CMSInspector struct {
+	lim Limits
+}
+
+var _ inspect.Inspector = (*CMSInspector)(nil)
+
+// NewCMS returns the FamilyCMS inspector. Zero fields of lim take the
+// defaults; MemSpool and TempDir, when zero, come from the engine's limits.
+func NewCMS(lim Limits) *CMSInspector { return &CMSInspector{lim: lim} }
+
+// Errors of CMSInspector.Inspect, wrapped with what it saw.
+var (
+	ErrCMSMalformed   = errors.New("malformed CMS content")
+	ErrCMSUnsupported = errors.New("unsupported CMS content")
+)
+
+// Inspect implements inspect.Inspector.
+func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	s.SetType(inspect.TypeP7M)
+	lim := in.lim
+	if lim.MemSpool <= 0 {
+		lim.MemSpool = p.Limits.MemSpool
+	}
+	if lim.TempDir == "" {
+		lim.TempDir = p.Limits.TempDir
+	}
+	lim = lim.withDefaults()
+	f, err := openCMS(ctx, p.R, p.Size, lim.TempDir, lim.MemSpool)
+	if err != nil {
+		if errors.Is(err, errNotCMS) {
+			return fmt.Errorf("%w: %v", ErrCMSMalformed, err)
+		}
+		return fmt.Errorf("CMS: %w", err)
+	}
+	defer f.Close()
+	if err := pdfReading(p, f, s); err != nil {
+		return err
+	}
+	switch f.kind {
+	case cmsEnveloped:
+		s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailSMIMEEnveloped})
+		return nil
+	case cmsDetached:
+		s.SetType(inspect.TypeP7S)
+		return nil
+	case cmsCompressed:
+		return fmt.Errorf("%w: compressed data (RFC 3274)", ErrCMSUnsupported)
+	case cmsOther:
+		return fmt.Errorf("%w type", ErrCMSUnsupported)
+	case cmsMalformed:
+		return ErrCMSMalformed
+	}
+	c := f.content
+	name := cmsContentName(p.Name)
+	if name == p.Name || name == "" {
+		// No .p7m to strip: the content keeps no name of its own (the
+		// engine numbers it), so that it is not taken for the file itself.
+		name = ""
+	}
+	entity, doubt := looksLikeEntity(c, c.size)
+	if !entity {
+		return s.ChildAt(name, c, c.size)
+	}
+	if !doubt {
+		switch inspect.Sniff(c, c.size, name) {
+		case inspect.FamilyText, inspect.FamilyEML, inspect.FamilyOther:
+		default:
+			doubt = true
+		}
+	}
+	root, err := Parse(c, c.size, lim)
+	if err != nil {
+		if !errors.Is(err, inspect.ErrLimit) {
+			return fmt.Errorf("signed message: %w", err)
+		}
+		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "signed message " + err.Error()})
+	}
+	err = Walk(ctx, c, root, lim, func(l Leaf) error {
+		switch l.Role {
+		case RoleAttachment:
+			return s.Child(l.Name, l.Open())
+		case RoleEncrypted:
+			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
+		case RoleUnscannable:
+			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
+		}
+		return nil
+	})
+	if err != nil || !doubt {
+		return err
+	}
+	s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: "signed content is a MIME entity and a file of another format"})
+	return s.ChildAt(name, c, c.size)
+}
+
+// pdfReading inspects the other reading of a CMS file with "%PDF-" in its
+// first KiB: PDF readers open such a file as a PDF (they look for the
+// header there, ISO 32000-1 7.5.2 notwithstanding), so a .pdf that is a
+// signature around something harmless may show a PDF hidden in a
+// certificate or an attribute. Unless that header is in the signed
+// content (a signed pdf), the file is ambiguous and the PDF from the
+// header on is inspected too.
+func pdfReading(p inspect.Part, f *cmsFile, s inspect.Scope) error {
+	if f.der != nil {
+		return nil // PEM or base64: text, which inspect.Sniff takes for a PDF first
+	}
+	head := make([]byte, min(p.Size, 1024))
+	n, _ := p.R.ReadAt(head, 0)
+	i := bytes.Index(head[:n], []byte("%PDF-"))
+	if i < 0 {
+		return nil
+	}
+	if f.content != nil {
+		for _, g := range f.content.segs {
+			if int64(i) >= g.off && int64(i) < g.off+g.n {
+				// In the signed content: inspected with it (it starts
+				// within the content's first KiB, so it sniffs as PDF).
+				return nil
+			}
+		}
+	}
+	s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: fmt.Sprintf("CMS file that PDF readers open as a PDF (%%PDF- at offset %d)", i)})
+	return s.ChildAt("", io.NewSectionReader(p.R, int64(i), p.Size-int64(i)), p.Size-int64(i))
+}
