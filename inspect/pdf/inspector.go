@@ -29,7 +29,9 @@ const PermissionsOnly = "permissions-only"
 //   - protected, Detail "PDF owner password (permissions-only; R6 AESV3;
 //     restricts: modify, copy)" and the like, when it opens with the empty
 //     user password but an owner password guards its permissions (see
-//     permissions.go); never together with encrypted;
+//     permissions.go), with "; signed: ETSI.CAdES.detached" and the like
+//     when the document is also signed (see signature.go); never together
+//     with encrypted;
 //   - active-content, Detail one of /JavaScript, /OpenAction, /AA, /Launch,
 //     /EmbeddedFile, /RichMedia, /XFA (see active.go);
 //   - each embedded file, decoded, as a child named by its file
@@ -50,7 +52,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: d.encDetail})
 	}
 	if d.permOnly {
-		s.Emit(inspect.Finding{Kind: inspect.KindProtected, Detail: d.protectedDetail()})
+		s.Emit(inspect.Finding{Kind: inspect.KindProtected, Detail: d.protectedDetail(runErr == nil)})
 	}
 	for _, f := range d.found {
 		if d.permOnly {

@@ -69,7 +69,19 @@ func (s *security) restrictions() string {
 }
 
 // protectedDetail is the Detail of the protected finding of a document
-// that opens with the empty user password.
-func (d *doc) protectedDetail() string {
-	return "PDF owner password (" + PermissionsOnly + "; " + d.sec.label() + "; " + d.sec.restrictions() + ")"
+// that opens with the empty user password. When the document is also
+// signed it says so there: inspect has no place yet for facts that are not
+// findings, and whoever reads why a signed document was refused should see
+// that it was signed. parsed is false when the walk stopped early: the
+// signatures are then not looked for.
+func (d *doc) protectedDetail(parsed bool) string {
+	detail := PermissionsOnly + "; " + d.sec.label() + "; " + d.sec.restrictions()
+	if parsed {
+		if sigs, err := d.signatures(); err == nil {
+			if note := signaturesNote(sigs); note != "" {
+				detail += "; " + note
+			}
+		}
+	}
+	return "PDF owner password (" + detail + ")"
 }
