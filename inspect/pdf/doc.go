@@ -1,9 +1,13 @@
 // Package pdf inspects PDF files (ISO 32000-1, ISO 32000-2) for what the
-// policy cares about: password protection (a user password), active content
-// (JavaScript, automatic actions, launch actions, embedded files, rich
-// media, XFA forms) and the files embedded in them, which it hands back to
-// the engine as children so that an executable or a macro document inside a
-// PDF is found like one inside a zip.
+// policy cares about: password protection (a user password: encrypted; an
+// owner password that guards the permissions only: protected), active
+// content (JavaScript, automatic actions, launch actions, embedded files,
+// rich media, XFA forms) and the files embedded in them, which it hands back
+// to the engine as children so that an executable or a macro document inside
+// a PDF is found like one inside a zip.
+//
+// Signatures (ISO 32000-1 12.8, PAdES) are not findings: Signatures lists a
+// document's own signature fields without verifying them.
 //
 // It owns a tolerant PDF object parser: a lexer for the token syntax
 // (ISO 32000-1 7.2, 7.3), objects found by scanning for "N G obj" rather than

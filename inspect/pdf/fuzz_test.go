@@ -17,6 +17,7 @@ func seedFiles(f *testing.F) [][]byte {
 	for _, g := range generated {
 		out = append(out, g())
 	}
+	out = append(out, signedFixtures(f)...)
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.pdf"))
 	files = append(files, corpusPDFs(f)...)
 	for _, p := range files {

@@ -523,6 +523,11 @@ var qpdfFixtures = []struct {
 	{"user_r4.pdf", "enc_source.pdf", []string{"--encrypt", "userpw", "owner", "128", "--use-aes=y", "--"}},
 	{"user_r6_objstm.pdf", "enc_source.pdf", []string{"--object-streams=generate", "--encrypt", "userpw", "owner", "256", "--"}},
 	{"qpdf_objstm.pdf", "openaction_js.pdf", []string{"--object-streams=generate"}},
+	// Owner passwords with restricted permissions (ISO 32000-1 Table 22).
+	{"owner_perm_r6_modify_copy.pdf", "plain.pdf", []string{"--encrypt", "", "owner", "256", "--modify=none", "--extract=n", "--"}},
+	{"owner_perm_r4_print.pdf", "plain.pdf", []string{"--encrypt", "", "owner", "128", "--use-aes=y", "--print=none", "--"}},
+	{"owner_perm_r3_rc4.pdf", "plain.pdf", []string{"--allow-weak-crypto", "--encrypt", "", "owner", "128", "--use-aes=n", "--print=low", "--accessibility=n", "--assemble=n", "--form=n", "--"}},
+	{"owner_perm_r2_40.pdf", "plain.pdf", []string{"--allow-weak-crypto", "--encrypt", "", "owner", "40", "--print=n", "--modify=n", "--extract=n", "--annotate=n", "--"}},
 }
 
 // TestFixtures checks the committed fixtures against the generators, or

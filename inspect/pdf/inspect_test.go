@@ -76,6 +76,7 @@ func TestInspectFixtures(t *testing.T) {
 	tests := []struct {
 		file      string
 		encrypted string   // Detail of the encrypted finding, "" for none
+		protected string   // Detail of the protected finding, "" for none
 		active    []string // active-content Details
 		children  []string // names of children starting with MZ
 		other     []string // names of other children
@@ -106,11 +107,20 @@ func TestInspectFixtures(t *testing.T) {
 		{file: "embedded_pdf.pdf", active: []string{"/EmbeddedFile"}, other: []string{"inner.pdf"}},
 		{file: "trailer_in_stream.pdf", encrypted: "PDF user password (R2 RC4-40)"},
 		// Owner password only: decrypted and inspected, objects streams
-		// included; not encrypted.
-		{file: "owner_rc4_128.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
-		{file: "owner_aes128.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
-		{file: "owner_r5.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
-		{file: "owner_r6_objstm.pdf", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		// included; not encrypted but protected, even when /P grants
+		// every permission (the password still guards the encryption).
+		{file: "owner_rc4_128.pdf", protected: "PDF owner password (permissions-only; R3 RC4-128; restricts nothing)", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		{file: "owner_aes128.pdf", protected: "PDF owner password (permissions-only; R4 AESV2; restricts nothing)", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		{file: "owner_r5.pdf", protected: "PDF owner password (permissions-only; R5 AESV3; restricts nothing)", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		{file: "owner_r6_objstm.pdf", protected: "PDF owner password (permissions-only; R6 AESV3; restricts nothing)", active: []string{"/EmbeddedFile" + po, "/JavaScript" + po, "/OpenAction" + po}, children: mz},
+		// Owner passwords with restricted permissions (ISO 32000-1 Table 22).
+		{file: "owner_perm_r6_modify_copy.pdf", protected: "PDF owner password (permissions-only; R6 AESV3; restricts: modify, copy, annotate, fill forms, assemble)"},
+		{file: "owner_perm_r4_print.pdf", protected: "PDF owner password (permissions-only; R4 AESV2; restricts: print)"},
+		{file: "owner_perm_r3_rc4.pdf", protected: "PDF owner password (permissions-only; R3 RC4-128; restricts: extract, print high quality)"},
+		{file: "owner_perm_r2_40.pdf", protected: "PDF owner password (permissions-only; R2 RC4-40; restricts: print, modify, copy, annotate)"},
+		{file: "../../../testdata/files/letter-owneronly.pdf", protected: "PDF owner password (permissions-only; R6 AESV3; restricts: print, modify, annotate, fill forms, assemble)"},
+		{file: "../../../testdata/files/letter.pdf"},
+		{file: "../../../testdata/files/letter-userpw.pdf", encrypted: "PDF user password (R6 AESV3)"},
 		// A user password: encrypted; keys outside encrypted streams are
 		// still seen, the embedded file is not.
 		{file: "user_r2.pdf", encrypted: "PDF user password (R2 RC4-40)", active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}},
@@ -137,6 +147,9 @@ func TestInspectFixtures(t *testing.T) {
 			}
 			if enc != tt.encrypted {
 				t.Errorf("encrypted %q, want %q", enc, tt.encrypted)
+			}
+			if got := strings.Join(s.details(inspect.KindProtected), ";"); got != tt.protected {
+				t.Errorf("protected %q, want %q", got, tt.protected)
 			}
 			want := append([]string(nil), tt.active...)
 			sort.Strings(want)
@@ -273,11 +286,12 @@ func corpusPDFs(t testing.TB) []string {
 func TestCorpusPDFs(t *testing.T) {
 	want := map[string]struct {
 		encrypted bool
+		protected string
 		active    []string
 		mz        bool
 	}{
 		"gen_embeddedfile_pe_js.pdf":                           {active: []string{"/EmbeddedFile", "/JavaScript", "/OpenAction"}, mz: true},
-		"gen_encrypted_aes256_owner-only.pdf":                  {},
+		"gen_encrypted_aes256_owner-only.pdf":                  {protected: "PDF owner password (permissions-only; R6 AESV3; restricts: print, modify, copy, annotate, fill forms, assemble)"},
 		"gen_encrypted_rc4-40_user-Passw0rd.pdf":               {encrypted: true},
 		"gen_js_openaction.pdf":                                {active: []string{"/JavaScript", "/OpenAction"}},
 		"gen_js_openaction_encrypted_aes128_user-Passw0rd.pdf": {encrypted: true, active: []string{"/JavaScript", "/OpenAction"}},
@@ -286,7 +300,7 @@ func TestCorpusPDFs(t *testing.T) {
 		"pypdf__crazyones.pdf":                                 {},
 		"pypdf__r2-user-password.pdf":                          {encrypted: true},
 		"pypdf__r4-aes-user-password.pdf":                      {encrypted: true},
-		"pypdf__r6-owner-password.pdf":                         {},
+		"pypdf__r6-owner-password.pdf":                         {protected: "PDF owner password (permissions-only; R6 AESV3; restricts nothing)"},
 		"tika__testPDF_jsActionOnPage.pdf":                     {active: []string{"/AA", "/JavaScript"}},
 	}
 	files := corpusPDFs(t)
@@ -312,6 +326,9 @@ func TestCorpusPDFs(t *testing.T) {
 			}
 			if got := len(s.details(inspect.KindEncrypted)) > 0; got != w.encrypted {
 				t.Errorf("encrypted %v, want %v", got, w.encrypted)
+			}
+			if got := strings.Join(s.details(inspect.KindProtected), ";"); got != w.protected {
+				t.Errorf("protected %q, want %q", got, w.protected)
 			}
 			if got := s.details(inspect.KindActiveContent); !slices.Equal(got, w.active) {
 				t.Errorf("active content %q, want %q", got, w.active)

@@ -16,16 +16,22 @@ var _ inspect.Inspector = (*Inspector)(nil)
 // New returns a PDF inspector.
 func New() *Inspector { return &Inspector{} }
 
-// PermissionsOnly is appended to the Detail of the findings of a PDF that is
+// PermissionsOnly is in the Detail of the findings of a PDF that is
 // encrypted but opens with the empty user password (an owner password that
-// only restricts printing or copying): it is not password protected, and
-// its content was decrypted and inspected.
+// only restricts printing, changing or copying): it is not encrypted but
+// protected, and its content was decrypted and inspected.
 const PermissionsOnly = "permissions-only"
 
 // Inspect reports:
 //   - encrypted, Detail "PDF user password (R4 AESV2)" and the like, when
 //     the document does not open with the empty user password, or uses a
 //     handler other than the standard one;
+//   - protected, Detail "PDF owner password (permissions-only; R6 AESV3;
+//     restricts: modify, copy)" and the like, when it opens with the empty
+//     user password but an owner password guards its permissions (see
+//     permissions.go), with "; signed: ETSI.CAdES.detached" and the like
+//     when the document is also signed (see signature.go); never together
+//     with encrypted;
 //   - active-content, Detail one of /JavaScript, /OpenAction, /AA, /Launch,
 //     /EmbeddedFile, /RichMedia, /XFA (see active.go);
 //   - each embedded file, decoded, as a child named by its file
@@ -44,6 +50,9 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	runErr := d.run()
 	if d.encDetail != "" {
 		s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: d.encDetail})
+	}
+	if d.permOnly {
+		s.Emit(inspect.Finding{Kind: inspect.KindProtected, Detail: d.protectedDetail(runErr == nil)})
 	}
 	for _, f := range d.found {
 		if d.permOnly {
