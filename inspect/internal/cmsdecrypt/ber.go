@@ -27,7 +27,7 @@ const (
 	tagSet           = 17
 	maxDepth         = 48      // nesting of constructed elements
 	maxSmallValue    = 1 << 16 // bound for any value read into memory but the content
-	defaultMaxChunks = 1 << 18 // elements in one structure (chunked content pieces dominate)
+	defaultMaxChunks = 1 << 16 // elements in one structure (chunked content pieces dominate)
 )
 
 // elem is one BER element: its identifier, where it sits, and (when

@@ -32,8 +32,13 @@ type Limits struct {
 	// written. 0: 64 MiB.
 	MaxBuffered int64
 	// MaxElements is the most BER elements parsed in the structure (a
-	// streamed message has one per content chunk). 0: 262144.
+	// streamed message has one per content chunk; openssl writes 4 KiB
+	// chunks, so 25 MB are about 6400). 0: 65536.
 	MaxElements int
+	// MaxKeyAttempts is how many recipients that name one of our keys are
+	// tried (each costs a private-key operation) before giving up with the
+	// first one's error. 0: 4.
+	MaxKeyAttempts int
 }
 
 const defaultMaxBuffered = 64 << 20
@@ -44,6 +49,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxElements <= 0 {
 		l.MaxElements = defaultMaxChunks
+	}
+	if l.MaxKeyAttempts <= 0 {
+		l.MaxKeyAttempts = 4
 	}
 	return l
 }
@@ -145,7 +153,7 @@ func Decrypt(r io.ReaderAt, size int64, keys []Key, out io.Writer, lim Limits) (
 		info.ContentCipher = ciph.name
 	}
 
-	cek, err := recoverKey(b, env.recipients, keys, keyLen, &info)
+	cek, err := recoverKey(b, env.recipients, keys, keyLen, lim.MaxKeyAttempts, &info)
 	if err != nil {
 		return info, err
 	}

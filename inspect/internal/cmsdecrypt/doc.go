@@ -6,7 +6,7 @@
 // (RFC 5083) structures in DER or BER, the recipient infos for RSA key
 // transport (PKCS#1 v1.5, RSAES-OAEP) and ECDH key agreement (RFC 5753) on
 // P-256 and P-384, the key wraps those use (RFC 3394, RFC 3217), and the
-// content ciphers AES-CBC (RFC 3565), DES-EDE3-CBC (RFC 2630 12.4.1) and
+// content ciphers AES-CBC (RFC 3565), DES-EDE3-CBC (RFC 3370 5.1) and
 // AES-GCM (RFC 5084). It also loads keys from PEM files and refuses key
 // files others can read.
 //

@@ -12,6 +12,11 @@ import (
 // FuzzDecrypt feeds arbitrary bytes to Decrypt with all test keys. It must
 // never panic or hang, must return one of the package's errors, and on
 // success must have written exactly what Info says.
+//
+//	go test -run '^$' -fuzz FuzzDecrypt -fuzztime 30s -fuzzminimizetime 2s ./inspect/internal/cmsdecrypt/
+//
+// (without -fuzzminimizetime, minimizing an input that reaches the RSA
+// operation takes long enough to look like a stall.)
 func FuzzDecrypt(f *testing.F) {
 	keys := allKeys(f)
 	names, _ := filepath.Glob("testdata/*.der")

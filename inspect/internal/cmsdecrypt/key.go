@@ -201,5 +201,27 @@ func (k *Key) matchesIssuerSerial(issuer, serial []byte) bool {
 }
 
 func (k *Key) matchesSKI(ski []byte) bool {
-	return len(ski) > 0 && bytes.Equal(ski, k.ski)
+	own := k.ski
+	if len(own) == 0 { // a Key built without NewKey
+		own = k.Cert.SubjectKeyId
+	}
+	return len(ski) > 0 && bytes.Equal(ski, own)
+}
+
+// rsaKey and ecKey return the private key when it is of that kind and the
+// Key can be used; a Key built by hand may be incomplete.
+func (k *Key) rsaKey() *rsa.PrivateKey {
+	p, _ := k.Private.(*rsa.PrivateKey)
+	if k.Cert == nil || p == nil {
+		return nil
+	}
+	return p
+}
+
+func (k *Key) ecKey() *ecdsa.PrivateKey {
+	p, _ := k.Private.(*ecdsa.PrivateKey)
+	if k.Cert == nil || p == nil || (p.Curve != elliptic.P256() && p.Curve != elliptic.P384()) {
+		return nil
+	}
+	return p
 }

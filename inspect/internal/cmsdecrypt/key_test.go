@@ -94,3 +94,19 @@ func TestCheckKeyFile(t *testing.T) {
 		t.Error("missing file accepted")
 	}
 }
+
+// A Key built by hand may be incomplete; Decrypt skips it instead of
+// panicking.
+func TestIncompleteKeys(t *testing.T) {
+	k := loadKey(t, "rsa.crt", "rsa.key")
+	der := readFile(t, "rsa-keyid.der")
+	for _, bad := range []Key{{}, {Private: k.Private}, {Cert: k.Cert}, {Cert: k.Cert, Private: (*rsa.PrivateKey)(nil)}} {
+		if _, _, err := decryptBytes(der, []Key{bad}); !errors.Is(err, ErrNotForUs) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	// without NewKey the subject key identifier comes from the certificate
+	if _, _, err := decryptBytes(der, []Key{{Cert: k.Cert, Private: k.Private}}); err != nil {
+		t.Errorf("hand-built key: %v", err)
+	}
+}

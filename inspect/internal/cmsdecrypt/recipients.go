@@ -3,7 +3,6 @@ package cmsdecrypt
 import (
 	"crypto"
 	"crypto/ecdh"
-	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -23,8 +22,9 @@ type candidate struct {
 // recoverKey finds the recipients that name one of keys and recovers the
 // content-encryption key from the first that yields one. keyLen is the key
 // length the content cipher needs (RSA PKCS#1 v1.5 needs it to stay
-// constant time).
-func recoverKey(b *reader, ris *elem, keys []Key, keyLen int, info *Info) ([]byte, error) {
+// constant time). At most attempts candidates are tried: a message may name
+// our key many times to make us spend private-key operations.
+func recoverKey(b *reader, ris *elem, keys []Key, keyLen, attempts int, info *Info) ([]byte, error) {
 	var cands []candidate
 	for i := range ris.kids {
 		ri := &ris.kids[i]
@@ -38,7 +38,7 @@ func recoverKey(b *reader, ris *elem, keys []Key, keyLen int, info *Info) ([]byt
 				return nil, malformed("bad KeyTransRecipientInfo %d", i)
 			}
 			for ki := range keys {
-				if _, ok := keys[ki].Private.(*rsa.PrivateKey); !ok {
+				if keys[ki].rsaKey() == nil {
 					continue
 				}
 				if d, ok := matchRID(b, &ri.kids[1], &keys[ki], false); ok {
@@ -61,7 +61,7 @@ func recoverKey(b *reader, ris *elem, keys []Key, keyLen int, info *Info) ([]byt
 					return nil, malformed("bad RecipientEncryptedKey in recipient %d", i)
 				}
 				for ki := range keys {
-					if _, ok := keys[ki].Private.(*ecdsa.PrivateKey); !ok {
+					if keys[ki].ecKey() == nil {
 						continue
 					}
 					if d, ok := matchRID(b, &rek.kids[0], &keys[ki], true); ok {
@@ -77,7 +77,7 @@ func recoverKey(b *reader, ris *elem, keys []Key, keyLen int, info *Info) ([]byt
 		return nil, fmt.Errorf("%w (%d recipients)", ErrNotForUs, len(ris.kids))
 	}
 	var firstErr error
-	for _, c := range cands {
+	for _, c := range cands[:min(len(cands), attempts)] {
 		var cek []byte
 		var how string
 		var err error
@@ -141,7 +141,7 @@ func matchRID(b *reader, rid *elem, key *Key, kari bool) (string, bool) {
 // keyTrans recovers the content-encryption key from a
 // KeyTransRecipientInfo with an RSA key (RFC 5652 6.2.1).
 func keyTrans(b *reader, ri *elem, key *Key, keyLen int) ([]byte, string, error) {
-	priv := key.Private.(*rsa.PrivateKey)
+	priv := key.rsaKey()
 	alg, err := b.algorithm(&ri.kids[2])
 	if err != nil {
 		return nil, "", err
@@ -260,7 +260,7 @@ func hashName(h crypto.Hash) string {
 // KeyAgreeRecipientInfo with an ephemeral-static ECDH originator key
 // (RFC 5753 3.1.2).
 func keyAgree(b *reader, ri, rek *elem, key *Key, keyLen int) ([]byte, string, error) {
-	priv := key.Private.(*ecdsa.PrivateKey)
+	priv := key.ecKey()
 	curveName, curve, curveOID := "p256", ecdh.P256(), oidP256
 	if priv.Curve == elliptic.P384() {
 		curveName, curve, curveOID = "p384", ecdh.P384(), oidP384

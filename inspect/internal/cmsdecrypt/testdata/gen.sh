@@ -50,3 +50,5 @@ cp rsa-gcm.der gcm-flipped.der && printf '\001' | dd of=gcm-flipped.der bs=1 see
 
 openssl cms -encrypt -binary -in big.txt -outform DER -out big-rsa.der rsa.crt
 openssl cms -encrypt -binary -in big.txt -outform DER -out big-p256.der p256.crt
+openssl cms -encrypt -binary -in big.txt -outform DER -aes256 -out big-rsa-aes256.der rsa.crt
+openssl cms -encrypt -binary -in big.txt -outform DER -aes256 -out big-p256-aes256.der p256.crt
