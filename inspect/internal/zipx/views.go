@@ -75,6 +75,8 @@ type Views struct {
 	Prefix int64
 	// Directory is the offset of the central directory.
 	Directory int64
+
+	r io.ReaderAt
 }
 
 // APPNOTE 4.3 signatures and fixed lengths.
@@ -125,7 +127,7 @@ var ErrTooManyEntries = errors.New("zip: too many entries")
 // ReadViews reads the central directory and walks the local headers of the
 // zip archive in r (size bytes).
 func ReadViews(ctx context.Context, r io.ReaderAt, size int64, o Options) (*Views, error) {
-	v := &Views{}
+	v := &Views{r: r}
 	if err := v.readCentral(r, size, o); err != nil {
 		return nil, err
 	}
@@ -342,11 +344,19 @@ func (v *Views) otherEnds(tail []byte, tailStart int64, at int, used, dirEnd int
 		}
 		i += i0
 		pos := tailStart + int64(i)
-		if i == at || pos < dirEnd || i+endLen > len(tail) {
+		if i == at || i+endLen > len(tail) {
 			continue
 		}
 		if i+endLen+int(le16(tail[i+20:])) > len(tail) {
 			continue // its comment does not fit: no reader takes it
+		}
+		if pos < dirEnd {
+			// Before the directory in use: count it only when it leads to
+			// a directory of its own (not one inside a stored member).
+			dirOff, dirSize := int64(le32(tail[i+16:])), int64(le32(tail[i+12:]))
+			if dirOff+dirSize != pos || !hasSig(v.r, dirOff, sigCentral) {
+				continue
+			}
 		}
 		if pos < used {
 			v.amb("", "second end of central directory record at offset %d (before the one at %d)", pos, used)
@@ -357,6 +367,12 @@ func (v *Views) otherEnds(tail []byte, tailStart int64, at int, used, dirEnd int
 }
 
 // extraField returns the data of extra field id (APPNOTE 4.5.1).
+func hasSig(r io.ReaderAt, off int64, sig string) bool {
+	var b [4]byte
+	_, err := r.ReadAt(b[:], off)
+	return err == nil && string(b[:]) == sig
+}
+
 func extraField(extra []byte, id uint16) []byte {
 	for len(extra) >= 4 {
 		eid, n := le16(extra), int(le16(extra[2:]))
@@ -460,7 +476,9 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 				}
 			}
 			if next < 0 {
-				if off < v.Directory {
+				if off < v.Directory && hasSig(r, off, sigCentral) {
+					v.amb("", "another central directory at offset %d, before the one in use at %d", off, v.Directory)
+				} else if off < v.Directory {
 					v.amb("", "%d bytes of unknown data at offset %d before the central directory", v.Directory-off, off)
 				}
 				break
