@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"compress/flate"
 	"context"
@@ -13,6 +14,7 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/internal/zipx"
@@ -180,11 +182,21 @@ func inspectMember(p inspect.Part, s inspect.Scope, name string, h *zipx.Header,
 		return nil
 	}
 	sec := io.NewSectionReader(p.R, data, h.CSize)
-	cr := &countingReader{br: bufio.NewReader(sec)}
 	var dec io.Reader = sec
+	cr := &countingReader{}
+	if h.Method != zipStore {
+		br := bufReaders.Get().(*bufio.Reader)
+		br.Reset(sec)
+		defer bufReaders.Put(br)
+		cr.br = br
+	}
 	switch h.Method {
 	case zipDeflate:
-		dec = flate.NewReader(cr)
+		// archive/zip pools its flate readers too: each holds ~40 KiB.
+		fr := flateReaders.Get().(io.ReadCloser)
+		fr.(flate.Resetter).Reset(cr, nil)
+		defer flateReaders.Put(fr)
+		dec = fr
 	case zipBzip2:
 		dec = bzip2.NewReader(cr)
 	case zipImplode:
@@ -211,6 +223,11 @@ func inspectMember(p inspect.Part, s inspect.Scope, name string, h *zipx.Header,
 	}
 	return nil
 }
+
+var (
+	bufReaders   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+)
 
 // skipToHeader skips a data descriptor (APPNOTE 4.3.9) at off when a local
 // header follows it.

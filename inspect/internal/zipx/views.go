@@ -156,15 +156,25 @@ type endRecord struct {
 // signature in the last 65 KiB whose comment fits, APPNOTE 4.3.16), its
 // Zip64 counterpart (4.3.14, 4.3.15) and the central directory (4.3.12).
 func (v *Views) readCentral(r io.ReaderAt, size int64, o Options) error {
-	tailLen := min(size, 65*1024)
-	tail := make([]byte, tailLen)
-	if _, err := r.ReadAt(tail, size-tailLen); err != nil && err != io.EOF {
-		return err
-	}
+	// Like archive/zip, look in the last 1 KiB first, then in the last
+	// 65 KiB (a comment is at most 64 KiB).
+	var tail []byte
+	var tailLen int64
 	at := -1
-	for i := len(tail) - endLen; i >= 0; i-- {
-		if string(tail[i:i+4]) == sigEnd {
-			at = i
+	for _, n := range []int64{1024, 65 * 1024} {
+		tailLen = min(size, n)
+		tail = make([]byte, tailLen)
+		if _, err := r.ReadAt(tail, size-tailLen); err != nil && err != io.EOF {
+			return err
+		}
+		at = -1
+		if len(tail) >= endLen {
+			at = bytes.LastIndex(tail[:len(tail)-endLen+4], []byte(sigEnd))
+		}
+		if at >= 0 && at+endLen+int(le16(tail[at+20:])) <= len(tail) {
+			break // its comment fits
+		}
+		if tailLen == size || n > 1024 {
 			break
 		}
 	}
