@@ -218,7 +218,7 @@ func (v *Views) readCentral(r io.ReaderAt, size int64, o Options) error {
 
 	// APPNOTE 4.3.12: read headers until something else follows, as
 	// archive/zip does; compare with what the end record says.
-	br := bufio.NewReaderSize(io.NewSectionReader(r, v.Directory, size-v.Directory), 32<<10)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, v.Directory, size-v.Directory), 4<<10)
 	var read int64
 	var hdr [centralLen]byte
 	for {
