@@ -37,7 +37,7 @@ func benchInspect(b *testing.B, fam inspect.Family, data []byte) {
 }
 
 // benchZip is a zip of 200 deflated text members of 4 KiB (mail-sized).
-func benchZip(b *testing.B) []byte {
+func benchZip(b testing.TB) []byte {
 	var ms []zipMember
 	for i := 0; i < 200; i++ {
 		ms = append(ms, zipMember{name: fmt.Sprintf("dir/file%03d.txt", i), data: bytes.Repeat([]byte(fmt.Sprintf("line %d of a report\n", i)), 200), method: 8})

@@ -7,6 +7,19 @@
 // and hands every member's content to the engine through Scope.Child, so that
 // the engine sniffs and inspects it recursively under its limits.
 //
+// A zip is read twice (inspect/internal/zipx.ReadViews): by its central
+// directory, as archive/zip, unzip, 7-Zip and Explorer read it, and by
+// walking its local headers, as Java's ZipInputStream and streaming
+// extractors do. Every disagreement (counts, names, sizes, CRCs, methods,
+// entries in one view only, overlaps, data before the first entry, a
+// second end record, Zip64 records that contradict the plain ones, data
+// after a member's deflate stream) is an ambiguous finding, and the union
+// is inspected: members of the local view whose bytes differ from the
+// central view's, or that it lacks, are handed to the engine too. Data
+// before the first entry is inspected as a part of its own; it is
+// ambiguous unless it is an executable stub (a self-extractor), which
+// archivers write themselves.
+//
 // It owns the guards that keep a hostile archive cheap: member and ratio
 // limits, overlap detection for zip bombs, a 7z header pre-parser that bounds
 // every count before github.com/bodgit/sevenzip allocates from it, and

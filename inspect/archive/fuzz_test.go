@@ -32,6 +32,11 @@ func FuzzZip(f *testing.F) {
 	f.Add(truncatedZip(f))
 	f.Add(overlapZip(f, 3))
 	f.Add(makeZip(f, zipMember{name: "META-INF/MANIFEST.MF", data: []byte("M")}))
+	f.Add(dropCentral(f, makeZip(f, stored("a.txt", "alpha"), stored("evil.exe", "MZ evil")), "evil.exe"))
+	f.Add(read(f, "deflate64.zip")[:2000])
+	f.Add(read(f, "infozip-stdin.zip"))
+	f.Add(makeZip(f, zipMember{name: "i.doc", raw: true, method: 6, usize: 5,
+		data: []byte{0x03, 0xF5, 0xF5, 0xF5, 0xF5, 0x03, 0xF5, 0xF5, 0xF5, 0xF5, 0xC3, 0x00, 0xFF, 0x0B}}))
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzInspect(t, inspect.FamilyZip, b) })
 }
 

@@ -3,17 +3,21 @@ package archive
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"compress/flate"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
-	"sort"
 	"strings"
+	"sync"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // APPNOTE.TXT (PKWARE .ZIP File Format Specification 6.3.10) 4.4.4 general
@@ -26,10 +30,12 @@ const (
 
 // APPNOTE.TXT 4.4.5 compression methods.
 const (
-	zipStore   = 0
-	zipDeflate = 8
-	zipBzip2   = 12
-	zipAES     = 99 // WinZip AE-x, see the 0x9901 extra field
+	zipStore     = 0
+	zipImplode   = 6 // APPNOTE 5.3, decoded by zipx
+	zipDeflate   = 8
+	zipDeflate64 = 9 // "enhanced deflate", decoded by zipx
+	zipBzip2     = 12
+	zipAES       = 99 // WinZip AE-x, see the 0x9901 extra field
 )
 
 var zipMethodNames = map[uint16]string{
@@ -50,61 +56,221 @@ func zipMethodName(m uint16) string {
 const zipLocalHeaderLen = 30
 
 func inspectZip(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	zr, err := p.Zip, error(nil)
-	if zr == nil { // not through the engine's sniffing
-		zr, err = zip.NewReader(p.R, p.Size)
-	}
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+	// The central directory and the local headers are read separately
+	// (ARCHITECTURE "The attacker writes the bytes"): Sniff's archive/zip
+	// reading in p.Zip is the central view only.
+	v, err := zipx.ReadViews(ctx, p.R, p.Size, zipx.Options{MaxEntries: p.Limits.MaxParts, MaxDecode: p.Limits.MaxPartSize})
+	switch {
+	case errors.Is(err, zipx.ErrTooManyEntries):
+		return tooManyMembers(p)
+	case v == nil && ctx.Err() != nil:
+		return ctx.Err()
+	case v == nil:
 		// No usable central directory (truncated, damaged): the local
-		// headers still say what is inside.
+		// headers still say what is inside, and unzip or Explorer would
+		// not open it at all.
 		if lerr := walkLocalHeaders(ctx, p, s); lerr != nil {
 			return fmt.Errorf("cannot open zip archive: %v; %w", err, lerr)
 		}
+		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: "no central directory: read by its local headers only"})
 		return nil
 	}
-	if len(zr.File) > p.Limits.MaxParts {
-		return tooManyMembers(p)
+	names := make([]string, 0, len(v.Central))
+	for i := range v.Central {
+		names = append(names, v.Central[i].Name)
 	}
-	zr.RegisterDecompressor(zipBzip2, func(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) })
-	classifyZip(zr.File, s)
-	if err := checkOverlap(ctx, zr.File, p.Size); err != nil {
+	for i := range v.Local {
+		if v.Local[i].Central < 0 {
+			names = append(names, v.Local[i].Name)
+		}
+	}
+	classifyZip(names, s)
+	for _, a := range v.Ambiguities {
+		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Where: cleanName(a.Where), Detail: a.Detail})
+	}
+	if err != nil { // the walk stopped: time
 		return err
 	}
-	for _, f := range zr.File {
+	if v.Overlapping(p.Size) {
+		// No archiver writes that, but non-recursive zip bombs do (one
+		// compressed kernel referenced by thousands of entries).
+		return errors.New("overlapping zip entries (zip bomb)")
+	}
+	if v.Prefix > 0 {
+		if err := zipPrefix(p, s, v.Prefix); err != nil {
+			return err
+		}
+	}
+	// The central directory view: what archive/zip, unzip, 7-Zip and
+	// Explorer extract.
+	for i := range v.Central {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := cleanName(f.Name)
-		if strings.HasSuffix(f.Name, "/") || f.Mode().IsDir() {
+		h := &v.Central[i]
+		if strings.HasSuffix(h.Name, "/") {
 			continue
 		}
-		if d := zipEncryption(f.Flags, f.Method, f.Extra); d != "" {
-			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: name, Detail: "encrypted zip entry (" + d + ")"})
+		if err := inspectMember(p, s, cleanName(h.Name), h, v.CentralData[i], true); err != nil {
+			return err
+		}
+	}
+	// The local header view: only what differs from the central view
+	// (other bytes, or an entry the directory does not list) is inspected
+	// again; the same bytes under another name were inspected above.
+	for i := range v.Local {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l := &v.Local[i]
+		if l.Central >= 0 {
+			c := &v.Central[l.Central]
+			if l.Data == v.CentralData[l.Central] && l.Method == c.Method && l.Encrypted() == c.Encrypted() &&
+				l.CSize == c.CSize && (l.Method != zipImplode || l.USize == c.USize) {
+				continue
+			}
+		}
+		if strings.HasSuffix(l.Name, "/") && l.CSize == 0 {
 			continue
 		}
-		switch f.Method {
-		case zipStore, zipDeflate, zipBzip2:
-		default:
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: name,
-				Detail: "unsupported zip compression method " + zipMethodName(f.Method)})
-			continue
-		}
-		if memberTooLarge(p, s, name, int64(min(f.UncompressedSize64, 1<<62))) ||
-			ratioTooHigh(p, s, name, int64(min(f.CompressedSize64, 1<<62)), int64(min(f.UncompressedSize64, 1<<62))) {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: name, Detail: "zip entry: " + err.Error()})
-			continue
-		}
-		err = s.Child(name, inspect.RatioReader(rc, int64(min(f.CompressedSize64, 1<<62)), p.Limits.MaxRatio))
-		rc.Close()
-		if err != nil {
+		if err := inspectMember(p, s, cleanName(l.Name), &l.Header, l.Data, l.Sized); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// zipPrefix hands the bytes before the first entry to the engine: whatever
+// they are (another file, a second archive), some reader sees them. A
+// self-extractor's executable stub is the one prefix archivers write
+// themselves (zip -A, 7-Zip SFX): it is inspected (and found executable)
+// but not called ambiguous. Sniff calls such a file an executable, so this
+// path sees it only when the zip inspector is called directly.
+func zipPrefix(p inspect.Part, s inspect.Scope, n int64) error {
+	var head [4]byte
+	p.R.ReadAt(head[:], 0)
+	stub := string(head[:2]) == "MZ" || string(head[:4]) == "\x7fELF" || string(head[:2]) == "#!"
+	if !stub {
+		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: fmt.Sprintf("data before the first entry (%d bytes)", n)})
+	}
+	return s.ChildAt("[data before the first entry]", io.NewSectionReader(p.R, 0, n), n)
+}
+
+// inspectMember inspects one entry whose data starts at data (-1: no local
+// header). crc says whether h.CRC is known and checked.
+func inspectMember(p inspect.Part, s inspect.Scope, name string, h *zipx.Header, data int64, crc bool) error {
+	if d := zipEncryption(h.Flags, h.Method, h.Extra); d != "" {
+		s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: name, Detail: "encrypted zip entry (" + d + ")"})
+		return nil
+	}
+	switch h.Method {
+	case zipStore, zipDeflate, zipBzip2, zipImplode, zipDeflate64:
+	default:
+		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: name,
+			Detail: "unsupported zip compression method " + zipMethodName(h.Method)})
+		return nil
+	}
+	switch {
+	case data < 0:
+		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: name, Detail: "zip entry: " + zip.ErrFormat.Error()})
+		return nil
+	case h.CSize > p.Size-data:
+		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: name, Detail: "zip entry: data past the end of the archive"})
+		return nil
+	}
+	if memberTooLarge(p, s, name, h.USize) || ratioTooHigh(p, s, name, h.CSize, h.USize) {
+		return nil
+	}
+	sec := io.NewSectionReader(p.R, data, h.CSize)
+	var dec io.Reader = sec
+	cr := &countingReader{}
+	if h.Method != zipStore {
+		br := bufReaders.Get().(*bufio.Reader)
+		br.Reset(sec)
+		defer bufReaders.Put(br)
+		cr.br = br
+	}
+	switch h.Method {
+	case zipDeflate:
+		// archive/zip pools its flate readers too: each holds ~40 KiB.
+		fr := flateReaders.Get().(io.ReadCloser)
+		fr.(flate.Resetter).Reset(cr, nil)
+		defer flateReaders.Put(fr)
+		dec = fr
+	case zipBzip2:
+		dec = bzip2.NewReader(cr)
+	case zipImplode:
+		dec = zipx.NewImplodeReader(cr, h.Flags, h.USize)
+	case zipDeflate64:
+		dec = zipx.NewDeflate64Reader(cr)
+	}
+	chk := &checkReader{r: dec, size: h.USize, crc: h.CRC, checkCRC: crc, hash: crc32.NewIEEE()}
+	if err := s.Child(name, inspect.RatioReader(chk, h.CSize, p.Limits.MaxRatio)); err != nil {
+		return err
+	}
+	if chk.eof && (h.Method == zipDeflate || h.Method == zipDeflate64) && cr.n < h.CSize {
+		// The deflate data ends before the entry does: archive/zip stops
+		// there, a streaming reader goes on at the next byte to look for
+		// a data descriptor and the next header. Inspect the rest too.
+		rest := h.CSize - cr.n
+		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Where: name,
+			Detail: fmt.Sprintf("%d bytes after the end of the deflate data (local header view)", rest)})
+		off := data + cr.n
+		if h.Flags&zipFlagDescriptor != 0 {
+			off, rest = skipToHeader(p, off, rest)
+		}
+		return s.ChildAt(name+" [after deflate data]", io.NewSectionReader(p.R, off, rest), rest)
+	}
+	return nil
+}
+
+var (
+	bufReaders   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+)
+
+// skipToHeader skips a data descriptor (APPNOTE 4.3.9) at off when a local
+// header follows it.
+func skipToHeader(p inspect.Part, off, n int64) (int64, int64) {
+	var b [28]byte
+	k, _ := p.R.ReadAt(b[:min(int64(len(b)), n)], off)
+	for _, d := range []int{16, 12, 24, 20} {
+		if d+4 <= k && string(b[d:d+4]) == "PK\x03\x04" {
+			return off + int64(d), n - int64(d)
+		}
+	}
+	return off, n
+}
+
+// checkReader checks an entry's expanded size and CRC-32 as archive/zip
+// does (APPNOTE 4.4.7, 4.4.9) and remembers whether it reached the end.
+type checkReader struct {
+	r        io.Reader
+	size     int64
+	n        int64
+	crc      uint32
+	checkCRC bool
+	hash     hash.Hash32
+	eof      bool
+}
+
+func (c *checkReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.hash.Write(p[:n])
+	if c.n > c.size {
+		return n, zip.ErrFormat
+	}
+	if err == io.EOF {
+		c.eof = true
+		switch {
+		case c.n != c.size:
+			err = io.ErrUnexpectedEOF
+		case c.checkCRC && c.hash.Sum32() != c.crc:
+			err = zip.ErrChecksum
+		}
+	}
+	return n, err
 }
 
 // zipEncryption returns how a member is encrypted ("" when it is not).
@@ -150,10 +316,9 @@ func aesStrength(extra []byte) string {
 
 // classifyZip recognises packages that run code when opened: Java archives,
 // Android packages and Windows app packages (MSIX/APPX).
-func classifyZip(files []*zip.File, s inspect.Scope) {
+func classifyZip(names []string, s inspect.Scope) {
 	var manifest, class, android, dex, appx bool
-	for _, f := range files {
-		n := f.Name
+	for _, n := range names {
 		switch {
 		case n == "META-INF/MANIFEST.MF":
 			manifest = true
@@ -177,32 +342,6 @@ func classifyZip(files []*zip.File, s inspect.Scope) {
 	if appx {
 		s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: "app package"})
 	}
-}
-
-// checkOverlap refuses an archive whose members share bytes: no archiver
-// writes that, but non-recursive zip bombs do (one compressed kernel
-// referenced by thousands of central directory entries).
-func checkOverlap(ctx context.Context, files []*zip.File, size int64) error {
-	type span struct{ start, end int64 }
-	spans := make([]span, 0, len(files))
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		off, err := f.DataOffset()
-		if err != nil {
-			continue // Open reports it for this member
-		}
-		spans = append(spans, span{off, off + int64(min(f.CompressedSize64, uint64(size)))})
-	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
-	for i := 1; i < len(spans); i++ {
-		// Each member's data follows its own local header.
-		if spans[i].start < spans[i-1].end+zipLocalHeaderLen {
-			return errors.New("overlapping zip entries (zip bomb)")
-		}
-	}
-	return nil
 }
 
 // walkLocalHeaders inspects a zip by its local file headers (APPNOTE 4.3.7)
@@ -269,7 +408,8 @@ func walkLocalHeaders(ctx context.Context, p inspect.Part, s inspect.Scope) erro
 		}
 		isDir := strings.HasSuffix(name, "/")
 		switch {
-		case method != zipStore && method != zipDeflate && method != zipBzip2:
+		case method != zipStore && method != zipDeflate && method != zipBzip2 &&
+			(!sized || (method != zipImplode && method != zipDeflate64)):
 			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: name,
 				Detail: "unsupported zip compression method " + zipMethodName(method)})
 			if !sized {
@@ -279,7 +419,7 @@ func walkLocalHeaders(ctx context.Context, p inspect.Part, s inspect.Scope) erro
 			continue
 		case sized:
 			if !isDir && !memberTooLarge(p, s, name, usize) && !ratioTooHigh(p, s, name, csize, usize) {
-				if err := s.Child(name, inspect.RatioReader(zipDecompressor(method, io.NewSectionReader(p.R, dataStart, csize)), csize, p.Limits.MaxRatio)); err != nil {
+				if err := s.Child(name, inspect.RatioReader(zipDecompressor(method, flags, usize, io.NewSectionReader(p.R, dataStart, csize)), csize, p.Limits.MaxRatio)); err != nil {
 					return err
 				}
 			}
@@ -338,8 +478,12 @@ func findStoredEnd(ctx context.Context, p inspect.Part, start int64) (int64, boo
 	return 0, false
 }
 
-func zipDecompressor(method uint16, r io.Reader) io.Reader {
+func zipDecompressor(method, flags uint16, usize int64, r io.Reader) io.Reader {
 	switch method {
+	case zipImplode:
+		return zipx.NewImplodeReader(r, flags, usize)
+	case zipDeflate64:
+		return zipx.NewDeflate64Reader(r)
 	case zipDeflate:
 		return flate.NewReader(r)
 	case zipBzip2:

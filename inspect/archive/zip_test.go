@@ -70,11 +70,11 @@ func TestZip(t *testing.T) {
 			findings: []inspect.Finding{{Kind: inspect.KindEncrypted, Where: "a.txt", Detail: "encrypted zip entry (strong encryption)"}},
 		},
 		{
-			name: "deflate64 unsupported",
-			zip: makeZip(t, zipMember{name: "big.bin", raw: true, method: 9, data: make([]byte, 10)},
+			name: "DCL implode unsupported",
+			zip: makeZip(t, zipMember{name: "big.bin", raw: true, method: 10, data: make([]byte, 10)},
 				zipMember{name: "ok.txt", data: []byte("fine"), method: zip.Deflate}),
 			children: []string{"ok.txt"},
-			findings: []inspect.Finding{{Kind: inspect.KindUnscannable, Where: "big.bin", Detail: "unsupported zip compression method deflate64"}},
+			findings: []inspect.Finding{{Kind: inspect.KindUnscannable, Where: "big.bin", Detail: "unsupported zip compression method PKWARE DCL implode"}},
 		},
 		{
 			name:     "jar by manifest",
@@ -109,6 +109,7 @@ func TestZip(t *testing.T) {
 			zip:       truncatedZip(t),
 			children:  []string{"a.txt", "b.txt"},
 			childData: map[string]string{"a.txt": "hello", "b.txt": "world"},
+			findings:  []inspect.Finding{{Kind: inspect.KindAmbiguous, Detail: "no central directory: read by its local headers only"}},
 		},
 		{
 			name:    "overlapping entries",
