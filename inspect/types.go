@@ -68,8 +68,14 @@ const (
 	TypeScript = "script"
 	TypeLNK    = "lnk"
 	TypeMSI    = "msi"
-	TypeOLE    = "ole"
-	TypeOther  = "other"
+	// TypeMSIX is a Windows app package or bundle (.msix .appx .msixbundle
+	// .appxbundle): an installer in a zip with [Content_Types].xml.
+	TypeMSIX = "msix"
+	// TypeAppInstaller is an App Installer file (.appinstaller): XML that
+	// makes Windows download and install an MSIX package.
+	TypeAppInstaller = "appinstaller"
+	TypeOLE          = "ole"
+	TypeOther        = "other"
 )
 
 // TypeNames lists every type name, in the order of ARCHITECTURE.md.
@@ -81,7 +87,7 @@ var TypeNames = []string{
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
-	TypeScript, TypeLNK, TypeMSI, TypeOLE, TypeOther,
+	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeOther,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -150,6 +156,8 @@ var extTypes = map[string]string{
 	"dylib": TypeMachO,
 	"lnk":   TypeLNK,
 	"msi":   TypeMSI, "msp": TypeMSI,
+	"msix": TypeMSIX, "appx": TypeMSIX, "msixbundle": TypeMSIX, "appxbundle": TypeMSIX,
+	"appinstaller": TypeAppInstaller,
 }
 
 // ScriptExts are the extensions Windows or a shell runs as code when the file
