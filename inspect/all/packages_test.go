@@ -132,3 +132,16 @@ func TestCorpusPackagesReferenced(t *testing.T) {
 		t.Error("no OOXML or ODF rows in the corpus manifest")
 	}
 }
+
+// TestAppInstallerFile checks that an App Installer file reaches the text
+// inspector and is reported as the installer it is, under any name.
+func TestAppInstallerFile(t *testing.T) {
+	ai := []byte(`<?xml version="1.0" encoding="utf-8"?><AppInstaller xmlns="http://schemas.microsoft.com/appx/appinstaller/2018" Version="1.0.0.0" Uri="https://example.invalid/a.appinstaller"><MainBundle Name="A" Publisher="CN=A" Version="1.0.0.0" Uri="https://example.invalid/a.msixbundle"/></AppInstaller>`)
+	e := NewEngine(inspect.Limits{})
+	for _, name := range []string{"update.appinstaller", "Rechnung.txt"} {
+		res := e.Inspect(context.Background(), name, "", bytes.NewReader(ai), int64(len(ai)))
+		if res.Type != "appinstaller" || !res.HasAt(inspect.KindExecutable, "") {
+			t.Errorf("%s: type %q, findings %+v", name, res.Type, res.Findings)
+		}
+	}
+}
