@@ -284,21 +284,30 @@ func isFlatODF(text []byte) bool {
 
 // sniffZip tells OOXML and ODF packages from other zip files by the names in
 // the central directory. A zip that archive/zip cannot open stays "zip": the
-// archive inspector reports why.
+// archive inspector reports why. A [Content_Types].xml does not make a Java
+// or Android package an Office document: it stays "zip", and the archive
+// inspector says what it runs. (The OOXML inspector types a package
+// without a main part "zip" and looks at every member; it knows MSIX.)
 func sniffZip(r io.ReaderAt, size int64) (Family, *zip.Reader) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return FamilyZip, nil
 	}
+	fam, java := FamilyZip, false
 	for _, f := range zr.File {
 		switch {
-		case f.Name == "[Content_Types].xml":
-			return FamilyOOXML, zr
-		case f.Name == "mimetype", f.Name == "META-INF/manifest.xml":
-			return FamilyODF, zr
+		case fam == FamilyZip && f.Name == "[Content_Types].xml":
+			fam = FamilyOOXML
+		case fam == FamilyZip && (f.Name == "mimetype" || f.Name == "META-INF/manifest.xml"):
+			fam = FamilyODF
+		case f.Name == "META-INF/MANIFEST.MF", f.Name == "AndroidManifest.xml", f.Name == "classes.dex":
+			java = true
 		}
 	}
-	return FamilyZip, zr
+	if fam == FamilyOOXML && java {
+		return FamilyZip, zr
+	}
+	return fam, zr
 }
 
 // IsText reports whether b (the start of a file) looks like text in some

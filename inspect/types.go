@@ -68,10 +68,16 @@ const (
 	TypeScript = "script"
 	TypeLNK    = "lnk"
 	TypeMSI    = "msi"
-	TypeOLE    = "ole"
-	TypeP7M    = "p7m" // CMS SignedData with content or EnvelopedData (RFC 5652 5.1, 6.1): what it carries is a child
-	TypeP7S    = "p7s" // a detached CMS signature (no content)
-	TypeOther  = "other"
+	// TypeMSIX is a Windows app package or bundle (.msix .appx .msixbundle
+	// .appxbundle): an installer in a zip with [Content_Types].xml.
+	TypeMSIX = "msix"
+	// TypeAppInstaller is an App Installer file (.appinstaller): XML that
+	// makes Windows download and install an MSIX package.
+	TypeAppInstaller = "appinstaller"
+	TypeOLE          = "ole"
+	TypeP7M          = "p7m" // CMS SignedData with content or EnvelopedData (RFC 5652 5.1, 6.1): what it carries is a child
+	TypeP7S          = "p7s" // a detached CMS signature (no content)
+	TypeOther        = "other"
 )
 
 // TypeNames lists every type name, in the order of ARCHITECTURE.md.
@@ -83,7 +89,7 @@ var TypeNames = []string{
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
-	TypeScript, TypeLNK, TypeMSI, TypeOLE, TypeP7M, TypeP7S, TypeOther,
+	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOther,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -153,6 +159,8 @@ var extTypes = map[string]string{
 	"lnk":   TypeLNK,
 	"msi":   TypeMSI, "msp": TypeMSI,
 	"p7m": TypeP7M, "p7s": TypeP7S,
+	"msix": TypeMSIX, "appx": TypeMSIX, "msixbundle": TypeMSIX, "appxbundle": TypeMSIX,
+	"appinstaller": TypeAppInstaller,
 }
 
 // ScriptExts are the extensions Windows or a shell runs as code when the file

@@ -21,10 +21,17 @@
 //     engine with Scope.Child. Embedded ODF sub-documents such as charts are
 //     ordinary content and not reported.
 //
-// Only the manifest, the mimetype, Basic module sources and the document
-// XML parts are read, and the XML parts only when a cheap byte search says
-// they can hold something to report. Pictures, thumbnails and
-// configuration are never read.
+// The manifest, the mimetype, Basic module sources and the document XML
+// parts are read for their findings, the XML parts only when a cheap byte
+// search says they can hold something to report. Every other member
+// (pictures, thumbnails, configuration, anything added) is sniffed from its
+// first bytes (inspect.SniffLen): unzip shows it. One that is content with
+// an inspector of its own (an executable, archive, compound file, PDF,
+// script ...) is handed to the engine like an embedded object. In an
+// OpenDocument package, a member that the manifest does not list ([ODF
+// 1.2] Part 3, 3.2: every file but mimetype and META-INF/) is reported as
+// ambiguous: LibreOffice calls such a package broken, unzip shows the
+// member.
 //
 // It must not know about other inspectors (it never imports them), the
 // milter, policy, configuration or logging.

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +124,28 @@ func BenchmarkFlatODF(b *testing.B) {
 	files := seedFlat()
 	files["big-image.fodt"] = []byte(flatDoc(mtODT, `<office:body><office:text>`+flatImage(30000)+`</office:text></office:body>`))
 	benchFiles(b, files, NewFlat())
+}
+
+// FuzzScanFullPaths checks the byte scanner of manifest entries against
+// the XML decoder: every entry the decoder reads from a manifest the
+// scanner accepts, the scanner finds too (it may find more, in comments).
+func FuzzScanFullPaths(f *testing.F) {
+	f.Add(odfPkg{mimetype: mtODT, files: plainFiles("")}.manifest())
+	f.Add(`<m:manifest xmlns:m="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><m:file-entry m:full-path = 'a b.xml'/><m:file-entry x=''m:full-path="c"/></m:manifest>`)
+	f.Add(`<m><file-entry full-path="a&amp;b"/><!-- full-path="c" --></m>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var scanned []string
+		if !scanFullPaths([]byte(s), func(v string) { scanned = append(scanned, v) }) {
+			return
+		}
+		// A zip member has a name: an entry without one matches none.
+		m, _ := parseManifest(context.Background(), strings.NewReader(s), func(p string) bool { return p != "" })
+		for p := range m.entries {
+			if !slices.ContainsFunc(scanned, func(v string) bool {
+				return strings.TrimPrefix(strings.TrimPrefix(v, "./"), "/") == p
+			}) {
+				t.Fatalf("decoder entry %q not found by the scanner (found %q)", p, scanned)
+			}
+		}
+	})
 }

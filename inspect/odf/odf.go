@@ -89,6 +89,9 @@ type pkg struct {
 	// packageEncrypted: the document itself is encrypted, not only the
 	// sources of password-protected Basic libraries.
 	packageEncrypted bool
+	// odf: the package is an OpenDocument package (not an EPUB or another
+	// zip with a mimetype), so that an unlisted member is worth a finding.
+	odf bool
 }
 
 func (pk *pkg) fail(err error) {
@@ -117,6 +120,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	if f := pk.byName["META-INF/manifest.xml"]; f != nil {
 		mf := pk.byName["mimetype"]
 		needRoot := mf == nil || mf.Flags&0x1 != 0 || mf.UncompressedSize64 == 0
+		var stop error
 		err := pk.read(f, func(r io.Reader) error {
 			if !needRoot && f.UncompressedSize64 < zipx.SmallPart {
 				// Most manifests only list the members: decode the XML
@@ -132,15 +136,29 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				case uint64(n) != f.UncompressedSize64:
 					return io.ErrUnexpectedEOF
 				}
-				if !zipx.ContainsFoldBytes((*bp)[:n], manifestNeedles) {
-					return nil
+				b := (*bp)[:n]
+				if !zipx.ContainsFoldBytes(b, manifestNeedles) {
+					// Nothing but the list of members: read it from the
+					// bytes. Whatever else the member is must still be
+					// seen.
+					if handOn(sniffHead(b[:min(n, inspect.SniffLen)], f.Name)) {
+						stop = pk.s.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
+						return nil
+					}
+					if scanFullPaths(b, pk.listed) {
+						return nil
+					}
+					pk.man.entries = map[string]*manifestEntry{}
 				}
-				r = bytes.NewReader((*bp)[:n])
+				r = bytes.NewReader(b)
 			}
 			m, err := parseManifest(pk.ctx, r, func(p string) bool { return pk.byName[p] != nil })
 			pk.man = m
 			return err
 		})
+		if stop != nil {
+			return stop
+		}
 		if pk.stop(err) {
 			return err
 		}
@@ -151,11 +169,18 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		// [ODF 1.2] Part 3, 3.3: the media type as the first, stored member.
 		if head, err := zipx.ReadHead(f, pk.lim, 256); err == nil && len(head) > 0 {
 			mt = string(head)
+			if handOn(sniffHead(head, f.Name)) {
+				if err := pk.child(f); err != nil {
+					return err
+				}
+			}
 		} else if err != nil {
 			pk.fail(zipx.MemberError(f.Name, err))
 		}
 	}
-	pk.s.SetType(packageType(mt))
+	typ := packageType(mt)
+	pk.odf = typ != inspect.TypeZIP
+	pk.s.SetType(typ)
 
 	// Encryption ([ODF 1.2] Part 3, manifest:encryption-data): password-protected Basic
 	// libraries encrypt only their module sources, which is macro, not
@@ -208,6 +233,12 @@ func (pk *pkg) member(f *zip.File) error {
 	emit := func(k inspect.Kind, detail string) {
 		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
 	}
+	if pk.unlisted(f) {
+		emit(inspect.KindAmbiguous, DetailUnlisted)
+	}
+	if f == pk.byName["mimetype"] || f == pk.byName["META-INF/manifest.xml"] {
+		return nil // read above
+	}
 	segs := strings.Split(name, "/")
 	base := segs[len(segs)-1]
 	switch {
@@ -227,7 +258,7 @@ func (pk *pkg) member(f *zip.File) error {
 	if pk.isOLECandidate(f, segs) {
 		return pk.embedded(f, emit)
 	}
-	return nil
+	return pk.sniffMember(f)
 }
 
 // basicMember handles Basic/<library>/<file>: module sources (.xml, with
@@ -237,12 +268,12 @@ func (pk *pkg) member(f *zip.File) error {
 func (pk *pkg) basicMember(f *zip.File, lib, base string, emit func(inspect.Kind, string)) error {
 	switch {
 	case base == "script-lb.xml" || base == "dialog-lb.xml":
-		return nil
+		return pk.sniffMember(f)
 	case strings.HasSuffix(base, ".bin"):
 		emit(inspect.KindMacro, DetailBasicModule+clip(lib+"/"+strings.TrimSuffix(base, ".bin"))+" (compiled)")
 		return nil
 	case !strings.HasSuffix(base, ".xml"):
-		return nil
+		return pk.sniffMember(f)
 	}
 	module := clip(lib + "/" + strings.TrimSuffix(base, ".xml"))
 	if pk.encrypted(f) {
@@ -275,13 +306,23 @@ func (pk *pkg) basicMember(f *zip.File, lib, base string, emit func(inspect.Kind
 // the package or of a sub-document).
 func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error {
 	var hit bool
+	var fam inspect.Family
 	err := pk.read(f, func(r io.Reader) error {
-		var err error
-		hit, err = zipx.ContainsAny(pk.ctx, r, docNeedles, true)
-		return err
+		return withHead(r, func(head []byte, all io.Reader) error {
+			fam = sniffHead(head, f.Name)
+			var err error
+			hit, err = zipx.ContainsAny(pk.ctx, all, docNeedles, true)
+			return err
+		})
 	})
 	if pk.stop(err) {
 		return err
+	}
+	if handOn(fam) {
+		// Not the XML LibreOffice reads: what unzip shows is inspected.
+		if err := pk.child(f); err != nil {
+			return err
+		}
 	}
 	if !hit || err != nil {
 		return nil
@@ -368,6 +409,11 @@ func (pk *pkg) embedded(f *zip.File, emit func(inspect.Kind, string)) error {
 	if bytes.Equal(head, oleMagic) {
 		emit(inspect.KindEmbeddedObject, DetailOLEObject)
 	}
+	return pk.child(f)
+}
+
+// child hands f whole to the engine, which sniffs and inspects it.
+func (pk *pkg) child(f *zip.File) error {
 	m, err := zipx.OpenMember(f, pk.lim)
 	if err != nil {
 		pk.fail(zipx.MemberError(f.Name, err))

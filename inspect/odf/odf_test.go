@@ -354,3 +354,95 @@ func TestCorpusFiles(t *testing.T) {
 		})
 	}
 }
+
+// peHead is enough of a Windows executable for sniffing: the MZ header
+// with e_lfanew pointing at a PE signature.
+func peHead() string {
+	b := make([]byte, 512)
+	copy(b, "MZ")
+	b[0x3C] = 0x80
+	copy(b[0x80:], "PE\x00\x00")
+	return string(b)
+}
+
+// TestMembers checks that every member is looked at: members the inspector
+// does not read are sniffed and handed on when they are content with an
+// inspector of their own, and members the manifest does not list are
+// reported.
+func TestMembers(t *testing.T) {
+	exe := peHead()
+	plain := plainFiles(`<text:p>Hello</text:p>`)
+	const unlisted = "ambiguous|part not referenced by the package|"
+	flat := `<?xml version="1.0"?><office:document ` + nsOffice + ` office:mimetype="` + mtODT + `"><office:body/></office:document>`
+	tests := []struct {
+		name     string
+		pkg      []byte
+		typ      string
+		want     []string
+		children []string
+	}{
+		{"unlisted executable", odfPkg{mimetype: mtODT, files: join(plain, []ofile{{name: "setup.exe", body: exe, noEntry: true}})}.build(t),
+			"odt", []string{unlisted + "setup.exe"}, []string{"setup.exe"}},
+		{"listed executable is handed on, not reported", odfPkg{mimetype: mtODT, files: join(plain, []ofile{{name: "Pictures/2.png", body: exe, mediaType: "image/png"}})}.build(t),
+			"odt", nil, []string{"Pictures/2.png"}},
+		{"unlisted picture", odfPkg{mimetype: mtODT, files: join(plain, []ofile{{name: "Pictures/3.png", body: "\x89PNG\r\n\x1a\n", noEntry: true}})}.build(t),
+			"odt", []string{unlisted + "Pictures/3.png"}, nil},
+		{"signatures and macOS debris are not reported", odfPkg{mimetype: mtODT, files: join(plain, []ofile{
+			{name: "META-INF/documentsignatures.xml", body: `<document-signatures/>`, noEntry: true},
+			{name: "__MACOSX/._content.xml", body: "\x00\x05\x16\x07", noEntry: true},
+		})}.build(t), "odt", nil, nil},
+		{"executable in a Basic library", odfPkg{mimetype: mtODT, files: join(plain, []ofile{{name: "Basic/Standard/run.exe", body: exe}})}.build(t),
+			"odt", nil, []string{"Basic/Standard/run.exe"}},
+		{"executable as content.xml", odfPkg{mimetype: mtODT, files: join([]ofile{{name: "content.xml", body: exe}}, plain[1:])}.build(t),
+			"odt", nil, []string{"content.xml"}},
+		{"executable as the manifest", odfPkg{mimetype: mtODT, noManifest: true, files: join(plain, []ofile{{name: "META-INF/manifest.xml", body: exe}})}.build(t),
+			"odt", []string{unlisted + "content.xml", unlisted + "styles.xml", unlisted + "meta.xml", unlisted + "settings.xml",
+				unlisted + "Thumbnails/thumbnail.png", unlisted + "Pictures/1.png"}, []string{"META-INF/manifest.xml"}},
+		{"executable as mimetype", odfPkg{mimetype: exe, rootType: mtODT, files: plain}.build(t), "zip", nil, []string{"mimetype"}},
+		{"flat document inside a package", odfPkg{mimetype: mtODT, files: join(plain, []ofile{{name: "doc.fodt", body: flat}})}.build(t),
+			"odt", nil, []string{"doc.fodt"}},
+		{"encrypted member is not sniffed", odfPkg{mimetype: mtODT, files: join(plain, []ofile{{name: "Pictures/e.png", body: exe, encrypted: true}})}.build(t),
+			"odt", []string{"encrypted|ODF package encryption|"}, nil},
+		{"EPUB: every member looked at, none reported", odfPkg{mimetype: "application/epub+zip", noManifest: true, files: []ofile{
+			{name: "OEBPS/a.xhtml", body: "<html/>"}, {name: "OEBPS/x.exe", body: exe}}}.build(t),
+			"zip", nil, []string{"OEBPS/x.exe"}},
+		{"manifest with character references is decoded", odfPkg{mimetype: mtODT, noManifest: true, files: []ofile{
+			{name: "a&b.xml", body: "<a/>"},
+			{name: "META-INF/manifest.xml", body: `<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">` +
+				`<manifest:file-entry manifest:full-path="/" manifest:media-type="` + mtODT + `"/>` +
+				`<manifest:file-entry manifest:full-path="a&amp;b.xml" manifest:media-type="text/xml"/></manifest:manifest>`},
+		}}.build(t), "odt", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := inspectPkg(t, tt.pkg, inspect.Limits{})
+			if err != nil {
+				t.Fatalf("Inspect: %v", err)
+			}
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
+			}
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
+				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
+			}
+			if !slices.Equal(rec.Names(), tt.children) {
+				t.Errorf("children %q, want %q", rec.Names(), tt.children)
+			}
+		})
+	}
+}
+
+func TestScanFullPaths(t *testing.T) {
+	var got []string
+	ok := scanFullPaths([]byte(`<manifest:manifest><manifest:file-entry manifest:full-path="/" manifest:media-type="x"/>`+
+		`<manifest:file-entry manifest:media-type='' manifest:full-path = 'Object 1/content.xml'/><full-path>u</full-path></manifest:manifest>`),
+		func(v string) { got = append(got, v) })
+	if !ok || !slices.Equal(got, []string{"/", "Object 1/content.xml"}) {
+		t.Errorf("scanFullPaths: %v %q", ok, got)
+	}
+	for _, s := range []string{`<e full-path="a&amp;b"/>`, `<e full-path="unterminated/>`, `<e full-path=x/>`} {
+		if scanFullPaths([]byte(s), func(string) {}) {
+			t.Errorf("scanFullPaths(%q) accepted what it cannot read", s)
+		}
+	}
+}

@@ -18,13 +18,26 @@
 //     oleObject/package relationship;
 //   - encrypted zip entries.
 //
-// It inflates only what a verdict needs: [Content_Types].xml, the
-// relationship parts, WordprocessingML text parts that hold field
-// instructions, and external link parts. vbaProject.bin, embedded objects
-// and altChunk imports are handed to the engine with Scope.Child, which
-// sniffs them and calls the inspector of their own family (the OLE
-// inspector looks inside a vbaProject.bin). Images, media and fonts are
-// never read.
+// It inflates what a verdict needs: [Content_Types].xml, the relationship
+// parts, WordprocessingML text parts that hold field instructions, and
+// external link parts. vbaProject.bin, embedded objects and altChunk
+// imports are handed to the engine with Scope.Child, which sniffs them and
+// calls the inspector of their own family (the OLE inspector looks inside
+// a vbaProject.bin).
+//
+// Every other member is sniffed from its first bytes (inspect.SniffLen),
+// referenced or not: unzip shows them all. One that is content with an
+// inspector of its own (an executable, archive, compound file, PDF,
+// script ...) is handed on like an embedded object; images, media, fonts
+// and XML are left alone after their head. In an Office package, a member
+// that no relationship reaches from the package relationships and no
+// Override names ([ECMA-376] Part 2, 9.3 and 10.1.2) is reported as
+// ambiguous: Office ignores it, an unzip tool shows it. A zip with a
+// [Content_Types].xml but no main part is no Office package: its type is
+// "zip", and every member is looked at the same way. One with the
+// footprint files of a Windows app package (AppxManifest.xml,
+// AppxBlockMap.xml, AppxSignature.p7x, or a bundle manifest) is an MSIX
+// installer, type "msix".
 //
 // It must not know about other inspectors (it never imports them), the
 // milter, policy, configuration or logging. An encrypted OOXML document is

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,3 +107,39 @@ func (discard) Child(_ string, r io.Reader) error {
 	return err
 }
 func (discard) ChildAt(string, io.ReaderAt, int64) error { return nil }
+
+// FuzzScanTargets checks the byte scanner of relationship targets against
+// the XML decoder: every internal target the decoder reads from a part the
+// scanner accepts, the scanner finds too (it may find more, in comments).
+func FuzzScanTargets(f *testing.F) {
+	f.Add(relsXML(rel{typ: "image", target: "media/a.png"}, rel{typ: "slideLayout", target: "../slideLayouts/slideLayout1.xml"}))
+	f.Add(`<Relationships><Relationship Id='r' Target = 'x y.xml' TargetMode="Internal"/><Relationship Target=
+"b"/></Relationships>`)
+	f.Add(`<R><Relationship Target="a&amp;b"/><!-- Target="c" --></R>`)
+	f.Add(`<R><x:Relationship x:Target="a" xmlns:x="urn:x"/><Relationship NotTarget="z" Target="t"/></R>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var scanned []string
+		if !scanTargets([]byte(s), func(v string) { scanned = append(scanned, v) }) {
+			return
+		}
+		_ = parseRels(context.Background(), strings.NewReader(s), func(r relationship) {
+			if !r.external && r.target != "" && !slices.Contains(scanned, r.target) {
+				t.Fatalf("decoder target %q not found by the scanner (found %q)", r.target, scanned)
+			}
+		})
+	})
+}
+
+func TestScanTargets(t *testing.T) {
+	var got []string
+	ok := scanTargets([]byte(`<Relationships><Relationship Id='r' Target = 'x y.xml' TargetMode="Internal"/>`+
+		`<Relationship NotTarget="z" Target="t"/><Target>u</Target></Relationships>`), func(v string) { got = append(got, v) })
+	if !ok || !slices.Equal(got, []string{"x y.xml", "t"}) {
+		t.Errorf("scanTargets: %v %q", ok, got)
+	}
+	for _, s := range []string{`<R Target="a&amp;b"/>`, `<R Target="unterminated/>`, `<R Target=x/>`} {
+		if scanTargets([]byte(s), func(string) {}) {
+			t.Errorf("scanTargets(%q) accepted what it cannot read", s)
+		}
+	}
+}

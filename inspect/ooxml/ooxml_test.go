@@ -46,7 +46,8 @@ func TestFindings(t *testing.T) {
 			"docm", []string{"macro|vbaProject.bin|word/media/image9.bin"}, []string{"word/media/image9.bin"}},
 		{"vba project by name in any case anywhere", docx{
 			extra: []zfile{{name: "customXml/VBAPROJECT.BIN", body: vba}}}.build(t),
-			"docx", []string{"macro|vbaProject.bin|customXml/VBAPROJECT.BIN"}, []string{"customXml/VBAPROJECT.BIN"}},
+			"docx", []string{"ambiguous|part not referenced by the package|customXml/VBAPROJECT.BIN", "macro|vbaProject.bin|customXml/VBAPROJECT.BIN"},
+			[]string{"customXml/VBAPROJECT.BIN"}},
 		{"vba project by override content type", docx{
 			overrides: map[string]string{"/word/stuff.dat": "application/vnd.ms-office.vbaProject"},
 			extra:     []zfile{{name: "word/stuff.dat", body: vba}}}.build(t),
@@ -54,7 +55,10 @@ func TestFindings(t *testing.T) {
 		{"macro-enabled type alone is no macro", docx{mainCT: ctDocm}.build(t), "docm", nil, nil},
 		{"vbaData.xml and signature alone are no macro", docx{mainCT: ctDocm, extra: []zfile{
 			{name: "word/vbaData.xml", body: `<wne:vbaSuppData xmlns:wne="http://schemas.microsoft.com/office/word/2006/wordml"/>`},
-			{name: "word/vbaProjectSignature.bin", body: "sig"}}}.build(t), "docm", nil, nil},
+			{name: "word/vbaProjectSignature.bin", body: "sig"}}}.build(t), "docm", []string{
+			// Without a VBA project, nothing references them.
+			"ambiguous|part not referenced by the package|word/vbaData.xml",
+			"ambiguous|part not referenced by the package|word/vbaProjectSignature.bin"}, nil},
 		{"XLM macro sheet", seedPackages(t)["xlm.xlsm"], "xlsm",
 			[]string{"macro|XLM macro sheet|xl/macrosheets/sheet1.xml"}, nil},
 		{"XLM macro sheet in xlsb", xlsx{mainCT: ctXlsb, mainName: "xl/workbook.bin",
@@ -65,7 +69,8 @@ func TestFindings(t *testing.T) {
 			wbRels: []rel{{typ: msRel + "xlIntlMacrosheet", target: "sheets/m.xml"}},
 			extra:  []zfile{{name: "xl/sheets/m.xml", body: `<x/>`}}}.build(t),
 			"xlsm", []string{"macro|XLM macro sheet|xl/sheets/m.xml"}, nil},
-		{"dialog sheet is no macro", xlsx{extra: []zfile{{name: "xl/dialogsheets/sheet1.xml", body: `<x/>`}}}.build(t), "xlsx", nil, nil},
+		{"dialog sheet is no macro", xlsx{wbRels: []rel{{typ: "dialogsheet", target: "dialogsheets/sheet1.xml"}},
+			extra: []zfile{{name: "xl/dialogsheets/sheet1.xml", body: `<x/>`}}}.build(t), "xlsx", nil, nil},
 		{"remote template", seedPackages(t)["template.docx"], "docx",
 			[]string{"external-reference|attachedTemplate https://evil.example|word/_rels/settings.xml.rels"}, nil},
 		{"external links of every flagged type", docx{docRels: []rel{
@@ -114,6 +119,7 @@ func TestFindings(t *testing.T) {
 			defaults:  map[string]string{"bin": "application/vnd.ms-office.activeX"},
 			extra: []zfile{
 				{name: "word/activeX/activeX1.xml", body: `<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" ax:classid="{8BD21D40-EC42-11CE-9E0D-00AA006002F3}"/>`},
+				{name: "word/activeX/_rels/activeX1.xml.rels", body: relsXML(rel{typ: msRel + "activeXControlBinary", target: "activeX1.bin"})},
 				{name: "word/activeX/activeX1.bin", body: oleMagic},
 			}}.build(t), "docx", []string{"active-content|ActiveX control|word/activeX/activeX1.xml"}, nil},
 		{"embedded OLE object and package", docx{
@@ -136,7 +142,8 @@ func TestFindings(t *testing.T) {
 				{name: "word/charts/_rels/chart1.xml.rels", body: relsXML(rel{typ: "package", target: "../embeddings/Microsoft_Excel_Worksheet.xlsx"})},
 				{name: "word/embeddings/Microsoft_Excel_Worksheet.xlsx", body: "PK\x03\x04"},
 			}}.build(t), "docx", nil, []string{"word/embeddings/Microsoft_Excel_Worksheet.xlsx"}},
-		{"encrypted zip entry", docx{extra: []zfile{{name: "word/media/secret.bin", body: "xx", encrypted: true}}}.build(t),
+		{"encrypted zip entry", docx{docRels: []rel{{typ: "image", target: "media/secret.bin"}},
+			extra: []zfile{{name: "word/media/secret.bin", body: "xx", encrypted: true}}}.build(t),
 			"docx", []string{"encrypted|encrypted zip entry|word/media/secret.bin"}, nil},
 		{"case and percent-encoding of part names", buildZip(t, []zfile{
 			{name: "[Content_Types].xml", body: ctXML(nil, map[string]string{"/WORD/My%20Document.XML": ctDocx})},
@@ -239,8 +246,9 @@ func TestErrors(t *testing.T) {
 		{"not a zip", []byte("PK\x03\x04 truncated"), inspect.Limits{}, "malformed OOXML package", nil},
 		{"too many members", docx{}.build(t), inspect.Limits{MaxParts: 2}, "limit parts=2", nil},
 		{"malformed document.xml, other findings kept", docx{
-			body:  `<w:p><w:fldChar w:fldCharType="begin"/><w:instrText>PAGE</w:instrText></w:p><w:p a=></w:p>`,
-			extra: []zfile{{name: "word/vbaProject.bin", body: oleMagic}},
+			docRels: []rel{{typ: msRel + "vbaProject", target: "vbaProject.bin"}},
+			body:    `<w:p><w:fldChar w:fldCharType="begin"/><w:instrText>PAGE</w:instrText></w:p><w:p a=></w:p>`,
+			extra:   []zfile{{name: "word/vbaProject.bin", body: oleMagic}},
 		}.build(t), inspect.Limits{}, "word/document.xml: malformed XML", []string{"macro|vbaProject.bin|word/vbaProject.bin"}},
 		{"unsupported compression", docx{extra: []zfile{
 			{name: "word/_rels/document.xml.rels", body: "xxxx", method: 99},
@@ -343,5 +351,153 @@ func TestCorpusFiles(t *testing.T) {
 				t.Errorf("findings %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// peHead is enough of a Windows executable for sniffing: the MZ header
+// with e_lfanew pointing at a PE signature.
+func peHead() string {
+	b := make([]byte, 512)
+	copy(b, "MZ")
+	b[0x3C] = 0x80
+	copy(b[0x80:], "PE\x00\x00")
+	return string(b)
+}
+
+// TestMembers checks that every member is looked at: members the inspector
+// does not read are sniffed and handed on when they are content with an
+// inspector of their own, and members the package does not reference are
+// reported.
+func TestMembers(t *testing.T) {
+	exe := peHead()
+	const unref = "ambiguous|part not referenced by the package|"
+	tests := []struct {
+		name     string
+		pkg      []byte
+		typ      string
+		want     []string
+		children []string
+	}{
+		{"docx with an extra executable", docx{extra: []zfile{{name: "setup.exe", body: exe}}}.build(t),
+			"docx", []string{unref + "setup.exe"}, []string{"setup.exe"}},
+		{"referenced image is sniffed and left alone", docx{docRels: []rel{{typ: "image", target: "media/image1.png"}},
+			extra: []zfile{{name: "word/media/image1.png", body: "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"}}}.build(t),
+			"docx", nil, nil},
+		{"executable named as a referenced image", docx{docRels: []rel{{typ: "image", target: "media/image1.png"}},
+			extra: []zfile{{name: "word/media/image1.png", body: exe}}}.build(t),
+			"docx", nil, []string{"word/media/image1.png"}},
+		{"unreferenced XML is reported, not handed on", docx{extra: []zfile{{name: "word/extra.xml", body: "<x/>"}}}.build(t),
+			"docx", []string{unref + "word/extra.xml"}, nil},
+		{"Override names a part", docx{overrides: map[string]string{"/payload.exe": "application/octet-stream"},
+			extra: []zfile{{name: "payload.exe", body: exe}}}.build(t),
+			"docx", nil, []string{"payload.exe"}},
+		{"script by name", docx{extra: []zfile{{name: "word/run.vbs", body: `CreateObject("WScript.Shell").Run "calc"`}}}.build(t),
+			"docx", []string{unref + "word/run.vbs"}, []string{"word/run.vbs"}},
+		{"PDF and archives are handed on", docx{extra: []zfile{
+			{name: "a.pdf", body: "%PDF-1.7\n"}, {name: "b.zip", body: "PK\x03\x04xxxx"}, {name: "c.rar", body: "Rar!\x1a\x07\x00"}}}.build(t),
+			"docx", []string{unref + "a.pdf", unref + "b.zip", unref + "c.rar"}, []string{"a.pdf", "b.zip", "c.rar"}},
+		{"executable as a Word text part", docx{
+			docRels:   []rel{{typ: "header", target: "header1.xml"}},
+			overrides: map[string]string{"/word/header1.xml": ctPfx + "wordprocessingml.header+xml"},
+			extra:     []zfile{{name: "word/header1.xml", body: exe}}}.build(t),
+			"docx", nil, []string{"word/header1.xml"}},
+		{"executable as a relationships part", docx{extra: []zfile{{name: "word/_rels/document.xml.rels", body: exe}}}.build(t),
+			"docx", nil, []string{"word/_rels/document.xml.rels"}},
+		{"second [Content_Types].xml", buildZip(t, append(docx{}.files(), zfile{name: "[Content_Types].xml", body: exe})),
+			"docx", nil, []string{"[Content_Types].xml"}},
+		{"unreachable parts that reference each other", docx{extra: []zfile{
+			{name: "x/a.xml", body: "<a/>"},
+			{name: "x/_rels/a.xml.rels", body: relsXML(rel{typ: "image", target: "b.xml"})},
+			{name: "x/b.xml", body: "<b/>"},
+			{name: "x/_rels/b.xml.rels", body: relsXML(rel{typ: "image", target: "a.xml"})},
+		}}.build(t), "docx", []string{unref + "x/a.xml", unref + "x/b.xml"}, nil},
+		{"reached through a chain", docx{
+			docRels: []rel{{typ: "customXml", target: "../customXml/item1.xml"}},
+			extra: []zfile{
+				{name: "customXml/item1.xml", body: "<a/>"},
+				{name: "customXml/_rels/item1.xml.rels", body: relsXML(rel{typ: "customXmlProps", target: "itemProps1.xml"})},
+				{name: "customXml/itemProps1.xml", body: "<b/>"},
+			}}.build(t), "docx", nil, nil},
+		{"Office leftovers are not reported", docx{extra: []zfile{
+			{name: "[trash]/0000.dat", body: "\x00\x01"}, {name: "__MACOSX/word/._document.xml", body: "\x00\x05\x16\x07"}}}.build(t),
+			"docx", nil, nil},
+		{"leftovers are sniffed too", docx{extra: []zfile{{name: "[trash]/0001.dat", body: exe}}}.build(t),
+			"docx", nil, []string{"[trash]/0001.dat"}},
+		{"only [Content_Types].xml: a zip, every member looked at", buildZip(t, []zfile{
+			{name: "[Content_Types].xml", body: ctXML(nil, nil)},
+			{name: "clam.exe", body: exe},
+			{name: "readme.txt", body: "hello"},
+		}), "zip", nil, []string{"clam.exe"}},
+		{"package relationships without a main part: a zip", buildZip(t, []zfile{
+			{name: "[Content_Types].xml", body: ctXML(nil, nil)},
+			{name: "_rels/.rels", body: relsXML(rel{typ: "officeDocument", target: "word/document.xml"})},
+			{name: "clam.exe", body: exe},
+		}), "zip", nil, []string{"clam.exe"}},
+		{"MSIX package", buildZip(t, []zfile{
+			{name: "AppxManifest.xml", body: `<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10"/>`},
+			{name: "AppxBlockMap.xml", body: `<BlockMap/>`},
+			{name: "AppxSignature.p7x", body: "PKCX0\x82"},
+			{name: "[Content_Types].xml", body: ctXML(map[string]string{"exe": "application/x-msdownload"}, nil)},
+			{name: "App/app.exe", body: exe},
+		}), "msix", []string{"executable|MSIX/AppX installer package|"}, []string{"App/app.exe"}},
+		{"MSIX bundle", buildZip(t, []zfile{
+			{name: "[Content_Types].xml", body: ctXML(nil, nil)},
+			{name: "AppxMetadata/AppxBundleManifest.xml", body: `<Bundle/>`},
+			{name: "app_x64.msix", body: "PK\x03\x04"},
+		}), "msix", []string{"executable|MSIX/AppX installer package|"}, []string{"app_x64.msix"}},
+		{"Office package with an app manifest", docx{extra: []zfile{{name: "appxmanifest.xml", body: `<Package/>`}}}.build(t),
+			"msix", []string{"executable|MSIX/AppX installer package|"}, nil},
+		{"encrypted member is not read", docx{extra: []zfile{{name: "word/media/x.bin", body: exe, encrypted: true}}}.build(t),
+			"docx", []string{"encrypted|encrypted zip entry|word/media/x.bin", unref + "word/media/x.bin"}, nil},
+		{"ActiveX binary compound file is not handed on", docx{
+			docRels:   []rel{{typ: "control", target: "activeX/activeX1.bin"}},
+			overrides: map[string]string{"/word/activeX/activeX1.bin": "application/vnd.ms-office.activeX"},
+			extra:     []zfile{{name: "word/activeX/activeX1.bin", body: oleMagic + strings.Repeat("\x00", 504)}}}.build(t),
+			"docx", []string{"active-content|ActiveX control|word/activeX/activeX1.bin"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := inspectBytes(t, tt.pkg, inspect.Limits{})
+			if err != nil {
+				t.Fatalf("Inspect: %v", err)
+			}
+			if rec.Type != tt.typ {
+				t.Errorf("type %q, want %q", rec.Type, tt.typ)
+			}
+			if got := rec.Short(); !slices.Equal(got, tt.want) {
+				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
+			}
+			if !slices.Equal(rec.Names(), tt.children) {
+				t.Errorf("children %q, want %q", rec.Names(), tt.children)
+			}
+		})
+	}
+}
+
+// TestMemberContent checks that a sniffed member reaches the engine whole
+// (its head read once, then the rest), also past the sniffed length.
+func TestMemberContent(t *testing.T) {
+	exe := peHead() + strings.Repeat("x", 3*inspect.SniffLen+17)
+	rec, err := inspectBytes(t, docx{extra: []zfile{{name: "setup.exe", body: exe}}}.build(t), inspect.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(rec.Data("setup.exe")); got != exe {
+		t.Errorf("child content: %d bytes, want the %d bytes of the member", len(got), len(exe))
+	}
+}
+
+// TestLargeMemberSniffed checks that a member over the part-size limit is
+// still sniffed (its head is read) and, being nothing to inspect, left
+// alone without a finding.
+func TestLargeMemberSniffed(t *testing.T) {
+	rec, err := inspectBytes(t, docx{docRels: []rel{{typ: "video", target: "media/v.mp4"}},
+		extra: []zfile{{name: "word/media/v.mp4", body: "\x00\x00\x00\x18ftypmp42" + strings.Repeat("\x00", 10000)}}}.build(t),
+		inspect.Limits{MaxPartSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Findings) != 0 || len(rec.Children) != 0 {
+		t.Errorf("findings %q, children %q", rec.Short(), rec.Names())
 	}
 }

@@ -5,6 +5,12 @@
 // MESSAGE-----"): its content is encrypted and cannot be inspected, so it is
 // reported as encrypted ("pgp-encrypted") and policy decides.
 //
+// An App Installer file ("appinstaller": XML whose root is AppInstaller in
+// an http://schemas.microsoft.com/appx/appinstaller/ namespace) is text
+// too, but Windows hands it to App Installer, which downloads and installs
+// the MSIX package it names: it is reported as executable ("App Installer
+// file"), whatever its name.
+//
 // SYLK ("slk", a text spreadsheet format starting with "ID;P") can hold
 // Excel 4 (XLM) macro formulas that run code when the file is opened in
 // Excel: EXEC, CALL, REGISTER, RUN in a cell's expression, a sheet marked as

@@ -33,5 +33,6 @@ func FuzzPGP(f *testing.F) {
 	f.Add([]byte(armor))
 	f.Add(utf16le(armor))
 	f.Add([]byte(" \t-----BEGIN PGP MESSAGE-----"))
+	f.Add([]byte(`<?xml version="1.0"?><!-- x --><!DOCTYPE a><ai:AppInstaller xmlns:ai="http://schemas.microsoft.com/appx/appinstaller/2017"/>`))
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzText(t, inspect.FamilyText, b) })
 }

@@ -26,6 +26,15 @@ var Families = []inspect.Family{inspect.FamilyText, inspect.FamilySLK}
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	switch p.Family {
 	case inspect.FamilyText:
+		ai, err := isAppInstaller(p)
+		if err != nil {
+			return err
+		}
+		if ai {
+			s.SetType(inspect.TypeAppInstaller)
+			s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: DetailAppInstaller})
+			return nil
+		}
 		s.SetType(inspect.TypeTXT)
 		return scanPGP(ctx, p, s)
 	case inspect.FamilySLK:

@@ -194,3 +194,43 @@ func TestSLKFindingCap(t *testing.T) {
 		t.Fatalf("err %v, %d findings", err, len(r.findings))
 	}
 }
+
+func TestAppInstaller(t *testing.T) {
+	const ai = `<?xml version="1.0" encoding="utf-8"?>
+<!-- written by hand -->
+<AppInstaller xmlns="http://schemas.microsoft.com/appx/appinstaller/2021" Version="1.0.0.0" Uri="https://example.invalid/app.appinstaller">
+  <MainPackage Name="Contoso.App" Publisher="CN=Contoso" Version="1.0.0.0" Uri="https://example.invalid/app.msix"/>
+</AppInstaller>`
+	tests := []struct {
+		name string
+		text []byte
+		typ  string
+		want []want
+	}{
+		{"appinstaller", []byte(ai), "appinstaller", []want{{inspect.KindExecutable, "App Installer file"}}},
+		{"with a prefix and a BOM", []byte("\xEF\xBB\xBF<a:AppInstaller xmlns:a=\"http://schemas.microsoft.com/appx/appinstaller/2017/2\"/>"),
+			"appinstaller", []want{{inspect.KindExecutable, "App Installer file"}}},
+		{"UTF-16", utf16le(ai), "appinstaller", []want{{inspect.KindExecutable, "App Installer file"}}},
+		{"other root naming the namespace", []byte(`<Notes>see http://schemas.microsoft.com/appx/appinstaller/2021 and <AppInstaller/></Notes>`), "txt", nil},
+		{"root without the namespace", []byte(`<AppInstaller xmlns="urn:x"/>`), "txt", nil},
+		{"plain text", []byte("AppInstaller http://schemas.microsoft.com/appx/appinstaller/2021"), "txt", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := run(inspect.FamilyText, tt.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.typ != tt.typ {
+				t.Errorf("type %q, want %q", r.typ, tt.typ)
+			}
+			var got []want
+			for _, f := range r.findings {
+				got = append(got, want{f.Kind, f.Detail})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("findings %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

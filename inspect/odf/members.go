@@ -1,0 +1,197 @@
+package odf
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
+)
+
+// Every member of the zip is looked at, listed in the manifest or not:
+// unzip shows them all, and a recipient can run what LibreOffice never
+// opens. Members the inspector does not read for its own findings are
+// sniffed from their first bytes; those that are content with an
+// inspector of their own (executables, archives, compound files, PDF,
+// scripts ...) are handed to the engine as children.
+
+// DetailUnlisted: a member of an ODF package that its manifest does not
+// list. [ODF 1.2] Part 3, 3.2: the manifest lists every file of the
+// package but the mimetype member and META-INF/; LibreOffice treats a
+// package with an unlisted file as broken, unzip shows the file.
+const DetailUnlisted = "part not referenced by the package"
+
+// handOn reports whether content of family f has an inspector worth
+// running: anything but text (XML included) and unrecognised bytes
+// (images, media, fonts, binary data).
+func handOn(f inspect.Family) bool {
+	return f != "" && f != inspect.FamilyText && f != inspect.FamilyOther
+}
+
+// sniffHead sniffs the first bytes of a member named name. The package's
+// own XML parts (office:document-content, -styles, -meta, -settings) sniff
+// like a flat document, whose root is office:document: they are text here.
+func sniffHead(head []byte, name string) inspect.Family {
+	f := inspect.Sniff(inspect.BytesReaderAt(head), int64(len(head)), name)
+	if f == inspect.FamilyFlatODF && !flatRoot(head) {
+		return inspect.FamilyText
+	}
+	return f
+}
+
+// flatRoot reports whether head has an office:document element (not
+// office:document-content or another element whose name starts so).
+func flatRoot(head []byte) bool {
+	const el = "<office:document"
+	for b := head; ; {
+		i := bytes.Index(b, []byte(el))
+		if i < 0 {
+			return false
+		}
+		b = b[i+len(el):]
+		if len(b) == 0 || isSpace(b[0]) || b[0] == '>' || b[0] == '/' {
+			return true
+		}
+	}
+}
+
+// unlisted reports whether f is worth DetailUnlisted: an ODF package's
+// member that the manifest does not list, other than what Part 3 exempts
+// and what macOS adds when a document is zipped by hand.
+func (pk *pkg) unlisted(f *zip.File) bool {
+	name := f.Name
+	if !pk.odf || name == "mimetype" || strings.HasPrefix(name, "META-INF/") ||
+		strings.HasPrefix(name, "__MACOSX/") || path.Base(name) == ".DS_Store" {
+		return false
+	}
+	return pk.man.entries[name] == nil
+}
+
+// listed records the manifest entry of a member at full path p (as
+// parseManifest does, for a manifest without encryption data or OLE
+// objects).
+func (pk *pkg) listed(p string) {
+	p = strings.TrimPrefix(p, "./")
+	if p == "/" {
+		return
+	}
+	p = strings.TrimPrefix(p, "/")
+	if pk.byName[p] != nil && pk.man.entries[p] == nil {
+		pk.man.entries[p] = &manifestEntry{}
+	}
+}
+
+// scanFullPaths calls fn with the value of every full-path attribute in b,
+// a manifest without encryption data, OLE objects or character
+// references ([ODF 1.2] Part 3, 4.3 manifest:file-entry
+// manifest:full-path="..."), without decoding the XML: most manifests only
+// list the members. It returns false when b has something it does not
+// read (an ampersand, an unterminated value, white space to normalise):
+// the caller decodes the XML then. A full-path written in a comment
+// counts: that may cost a finding of an unlisted member, never the
+// sniffing of it.
+func scanFullPaths(b []byte, fn func(string)) bool {
+	const attr = "full-path"
+	if bytes.IndexByte(b, '&') >= 0 {
+		return false
+	}
+	for {
+		i := bytes.Index(b, []byte(attr))
+		if i < 0 {
+			return true
+		}
+		prev := byte(' ')
+		if i > 0 {
+			prev = b[i-1]
+		}
+		b = b[i+len(attr):]
+		if !isSpace(prev) && prev != ':' && prev != '"' && prev != '\'' {
+			continue // an attribute or element ending in "full-path"
+		}
+		j := 0
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+		if j == len(b) || b[j] != '=' {
+			continue // text
+		}
+		j++
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+		if j == len(b) || b[j] != '"' && b[j] != '\'' {
+			return false
+		}
+		q := b[j]
+		b = b[j+1:]
+		k := bytes.IndexByte(b, q)
+		if k < 0 || bytes.ContainsAny(b[:k], "\r\n\t<") {
+			// XML normalises white space in attribute values.
+			return false
+		}
+		fn(string(b[:k]))
+		b = b[k+1:]
+	}
+}
+
+// isSpace reports whether c is XML white space.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// withHead reads the first bytes of r and calls fn with them and with a
+// reader of all of r (the head followed by the rest), so that a member
+// read for its own findings is sniffed without a second inflation. The
+// head is valid only during fn.
+func withHead(r io.Reader, fn func(head []byte, all io.Reader) error) error {
+	bp := zipx.SmallBufs.Get().(*[]byte)
+	defer zipx.SmallBufs.Put(bp)
+	head := (*bp)[:inspect.SniffLen]
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return err
+	}
+	head = head[:n]
+	return fn(head, io.MultiReader(bytes.NewReader(head), r))
+}
+
+// sniffMember sniffs a member the inspector does not read otherwise and
+// hands it to the engine when it is content with an inspector of its own.
+// It returns an error only when the walk must stop.
+func (pk *pkg) sniffMember(f *zip.File) error {
+	if pk.encrypted(f) || f.UncompressedSize64 == 0 {
+		// Encrypted: its bytes are ciphertext. Empty: archive/zip reads
+		// no byte past the declared size.
+		return nil
+	}
+	// No part-size refusal up front: a large video is sniffed from its
+	// head and left alone, and the engine caps what is handed on. The
+	// ratio limit applies to what is read.
+	var stop error
+	rc, err := f.Open()
+	if err == nil {
+		defer rc.Close()
+		r := inspect.RatioReader(rc, int64(min(f.CompressedSize64, 1<<62)), pk.lim.MaxRatio)
+		err = withHead(r, func(head []byte, all io.Reader) error {
+			if handOn(sniffHead(head, f.Name)) {
+				stop = pk.s.Child(f.Name, all)
+			}
+			return nil
+		})
+	}
+	if stop != nil {
+		return stop
+	}
+	if err != nil {
+		err = zipx.MemberError(f.Name, err)
+		var le *inspect.LimitError
+		if errors.As(err, &le) {
+			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: f.Name, Detail: err.Error()})
+			return nil
+		}
+		pk.fail(err)
+	}
+	return nil
+}
