@@ -258,6 +258,13 @@ func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, dep
 		// Whichever is stricter wins: a name is enough for the policy.
 		sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: fmt.Sprintf("by name: .%s (content: %s)", Ext(name), typ)})
 	}
+	// Another reading of the same bytes (AlsoType) counts like the type:
+	// a Word 97 decoy beside an encrypted package is still legacy Office.
+	for _, t := range sc.also {
+		if t != typ && LegacyOffice(t) {
+			sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[t]})
+		}
+	}
 	for i := range sc.own {
 		if sc.own[i].Type == "" {
 			sc.own[i].Type = typ
@@ -301,8 +308,21 @@ type scope struct {
 	where string
 	depth int
 	typ   string
+	also  []string // types of the part's other readings (AlsoType)
 	own   []Finding
 	kids  int
+}
+
+// AlsoType tells the engine, through the scope s it gave an inspector,
+// that the part reads as type t as well as the type SetType gave it (a
+// compound file with the main streams of two documents: the inspector sets
+// the most dangerous reading's type and names the others). The engine
+// applies what it derives from a type, legacy-office, to every reading.
+// Scopes not made by the engine ignore it.
+func AlsoType(s Scope, t string) {
+	if a, ok := s.(*scope); ok && ValidType(t) {
+		a.also = append(a.also, t)
+	}
 }
 
 func (s *scope) SetType(t string) {
