@@ -233,8 +233,11 @@ func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, dep
 	if w.parts > w.e.limits.MaxParts {
 		return TypeOther, "", &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
 	}
-	fam, zr := sniffPart(r, size, name)
+	fam, zr, alts := sniffReadings(r, size, name)
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(fam)}
+	for _, a := range alts {
+		sc.emitOwn(Finding{Kind: KindAmbiguous, Detail: a.detail})
+	}
 	p := Part{Name: name, Declared: declared, Size: size, R: r, Depth: depth, Family: fam, Limits: w.e.limits, Zip: zr}
 	var err error
 	if ins := w.e.inspectors[fam]; ins != nil {
@@ -271,17 +274,62 @@ func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, dep
 		}
 		w.emit(sc.own[i])
 	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
-			return typ, decl, &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
-		}
-		var le *LimitError
-		if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+	if err := w.failed(err, typ, where); err != nil {
+		return typ, decl, err
+	}
+	// Every other reading of the same bytes (a polyglot) is inspected too.
+	for _, a := range alts {
+		if err := w.reading(where, name, declared, r, size, depth, a); err != nil {
 			return typ, decl, err
 		}
-		w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
 	}
 	return typ, decl, nil
+}
+
+// failed turns an inspector's error about the part at where (type typ)
+// into an unscannable finding, or returns it when the whole walk must stop.
+func (w *walk) failed(err error, typ, where string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
+		return &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+	}
+	var le *LimitError
+	if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+		return err
+	}
+	w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
+	return nil
+}
+
+// reading inspects another reading a of the part at where (the second
+// format of a polyglot: its bytes, or the prefix or suffix that forms the
+// second file) with the inspector of its family. Its findings carry its
+// type; the part keeps the type of its first reading. A reading is not
+// sniffed again, so it cannot lead back to itself.
+func (w *walk) reading(where, name, declared string, r io.ReaderAt, size int64, depth int, a reading) error {
+	ins := w.e.inspectors[a.fam]
+	if ins == nil {
+		return nil // nothing to inspect in it (an image): the ambiguity is reported
+	}
+	w.parts++
+	if w.parts > w.e.limits.MaxParts {
+		return &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+	}
+	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(a.fam)}
+	p := Part{Name: name, Declared: declared, Size: a.n, R: sectionOf(r, size, a.off, a.n), Depth: depth, Family: a.fam, Limits: w.e.limits, Zip: a.zr}
+	err := w.call(ins, p, sc)
+	if LegacyOffice(sc.typ) {
+		sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[sc.typ]})
+	}
+	for i := range sc.own {
+		if sc.own[i].Type == "" {
+			sc.own[i].Type = sc.typ
+		}
+		w.emit(sc.own[i])
+	}
+	return w.failed(err, sc.typ, where)
 }
 
 var legacyDetail = map[string]string{
