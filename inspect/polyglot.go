@@ -207,10 +207,28 @@ func zipInTail(r io.ReaderAt, size int64, t []byte, base int64, strict bool) (re
 // a MIME message (an MHT document Word opens, whatever the PDF says) or
 // HTML after the PDF's last "%%EOF". t is the tail, from offset base.
 func afterPDF(r io.ReaderAt, size int64, t []byte, base int64) (reading, bool) {
-	if i := lineFold(t, "mime-version:"); i >= 0 {
-		return reading{fam: FamilyEML, off: base + int64(i), n: size - base - int64(i), detail: "mht"}, true
+	// Field names end in a colon, rare in PDF syntax: step from colon to
+	// colon and look at the name before each.
+	mime, part := -1, false
+	for p := 0; p < len(t) && mime < 0; {
+		j := bytes.IndexByte(t[p:], ':')
+		if j < 0 {
+			break
+		}
+		p += j
+		switch {
+		case fieldBefore(t, p, "mime-version"):
+			mime = p - len("mime-version")
+		case fieldBefore(t, p, "content-location"),
+			fieldBefore(t, p, "content-type") && hasPrefixFold(bytes.TrimLeft(t[p+1:min(len(t), p+40)], " \t"), "multipart/"):
+			part = true
+		}
+		p++
 	}
-	if lineFold(t, "content-location:") >= 0 || lineFold(t, "content-type: multipart/") >= 0 {
+	if mime >= 0 {
+		return reading{fam: FamilyEML, off: base + int64(mime), n: size - base - int64(mime), detail: "mht"}, true
+	}
+	if part {
 		// The parts of an MHT whose header lies further back.
 		if off := findLineBack(r, base, "mime-version:"); off >= 0 {
 			return reading{fam: FamilyEML, off: off, n: size - off, detail: "mht"}, true
@@ -226,14 +244,23 @@ func afterPDF(r io.ReaderAt, size int64, t []byte, base int64) (reading, bool) {
 	return reading{}, false
 }
 
-// lineFold returns the offset in b of the first line that starts with
-// prefix (ASCII, lower case; compared case-insensitively), or -1. It steps
-// from line to line, so it costs one IndexByte per line.
-func lineFold(b []byte, prefix string) int { return lineFoldFrom(b, 0, prefix) }
+// fieldBefore reports whether the line holding the colon at t[colon]
+// starts with the field name name (ASCII, lower case).
+func fieldBefore(t []byte, colon int, name string) bool {
+	start := colon - len(name)
+	return start >= 0 && (start == 0 || t[start-1] == '\n') && bytes.EqualFold(t[start:colon], []byte(name))
+}
 
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+}
+
+// lineFoldFrom returns the offset in b, from from on, of the first line
+// that starts with prefix (ASCII, lower case; compared case-insensitively),
+// or -1. It steps from line to line, one IndexByte per line.
 func lineFoldFrom(b []byte, from int, prefix string) int {
 	for p := from; p < len(b); {
-		if (p == 0 || b[p-1] == '\n') && len(b)-p >= len(prefix) && bytes.EqualFold(b[p:p+len(prefix)], []byte(prefix)) {
+		if (p == 0 || b[p-1] == '\n') && hasPrefixFold(b[p:], prefix) {
 			return p
 		}
 		j := bytes.IndexByte(b[p:], '\n')
