@@ -79,6 +79,10 @@ func TestPolyglots(t *testing.T) {
 		{"plain.docx", docx, "", nil},
 		{"plain.doc", ole, "", nil},
 		{"plain.png", png, "", nil},
+		// Word takes RTF only with "{\rt" at offset 0: after junk it is
+		// text to every reader, not a second reading.
+		{"junk.rtf", []byte("junk {\\rtf1\\ansi {\\object}}"), "", nil},
+		{"pdf-in.rtf", cat([]byte("{\\rtf1 "), pdf, []byte("}")), "polyglot: rtf and pdf", nil},
 		{"a.pdf", cat(pdf, zipExe), "polyglot: pdf and zip", []string{fmt.Sprintf("zip size=%d head=%q", len(zipExe), zipExe[:8])}},
 		{"big.pdf", cat(bigPDF, zipComment(strings.Repeat("c", 30000), "evil.exe")), "polyglot: pdf and zip", nil},
 		{"docx.pdf", cat(pdf, docx), "polyglot: pdf and ooxml", []string{fmt.Sprintf("ooxml size=%d head=%q", len(docx), docx[:8])}},
