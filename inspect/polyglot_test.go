@@ -97,6 +97,7 @@ func TestPolyglots(t *testing.T) {
 		{"junk.pdf", cat([]byte("hello there\n"), pdf), "polyglot: text and pdf", []string{fmt.Sprintf("text size=%d head=%q", len(pdf)+12, "hello th")}},
 		{"run.vbs", cat([]byte("MsgBox 1 '"), pdf), "polyglot: script and pdf", []string{fmt.Sprintf("script size=%d head=%q", len(pdf)+10, "MsgBox 1")}},
 		{"jpeg.pdf", cat([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10}, pdf), "polyglot: jpeg and pdf", nil},
+		{"pdf-in.eml", cat([]byte("From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n"), pdf), "polyglot: eml and pdf", []string{fmt.Sprintf("pdf size=%d head=%q", len(pdf)+54, "From: a@")}},
 		{"blank.pdf", cat([]byte("\xef\xbb\xbf\r\n  \n"), pdf), "", nil},
 		{"maldoc.pdf", cat(pdf, mht), "polyglot: pdf and mht", []string{fmt.Sprintf("eml size=%d head=%q", len(mht), mht[:8])}},
 		{"far-mht.pdf", cat(pdf, farMHT), "polyglot: pdf and mht", []string{fmt.Sprintf("eml size=%d head=%q", len(farMHT), farMHT[:8])}},

@@ -150,7 +150,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 		return FamilyTar
 	}
 	// Readers accept junk before the header; Acrobat looks in the first KiB.
-	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 {
+	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 && (i == 0 || !isMessageHead(head)) {
+		// (A message is decided by its header block: a PDF in its
+		// first KiB is its second reading, see polyglot.go.)
 		return FamilyPDF
 	}
 	if size > 0x8006 {

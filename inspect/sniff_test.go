@@ -60,6 +60,7 @@ func TestSniff(t *testing.T) {
 		{"utf8-header-binary-body", append([]byte("From: J\xc3\xbcrgen <j@example.org>\nSubject: \xc3\x84nderung\nContent-Transfer-Encoding: binary\n\n"), bytes.Repeat([]byte{0, 0x1b, 3}, 3000)...), inspect.FamilyEML},
 		{"mbox-binary", append([]byte("From j@example.org Fri Nov 27 10:00:00 2026\nReceived: by x\nMessage-ID: <1@x>\n\n"), make([]byte, 100)...), inspect.FamilyEML},
 		{"bom-binary.eml", append([]byte("\xef\xbb\xbfDate: Fri, 27 Nov 2026 10:00:00 +0000\nFrom: a@example.org\n\n"), make([]byte, 100)...), inspect.FamilyEML},
+		{"pdf-quoted.eml", []byte("From: a@example.org\nTo: b@example.org\nSubject: %PDF-1.7 question\n\nbody\n"), inspect.FamilyEML},
 		{"header-like-binary", append([]byte("From: a@example.org\n\n"), make([]byte, 100)...), inspect.FamilyOther},
 		{"binary", append([]byte("Xyz\x00: a\nFrom: a\nTo: b\n\n"), make([]byte, 100)...), inspect.FamilyOther},
 		{"x.fodt", []byte(`<?xml version="1.0"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">`), inspect.FamilyFlatODF},
