@@ -95,9 +95,12 @@ func polyglots(r io.ReaderAt, size int64, head []byte, fam Family, name string) 
 	switch fam {
 	case FamilyZip, FamilyOOXML, FamilyODF:
 		// A PDF after a zip: PDF readers that start from the trailer
-		// ("startxref", "%%EOF" at the end) open it.
+		// ("startxref", "%%EOF" in the last KiB) open it. After the
+		// zip's end record, so that a PDF stored as the last member
+		// (inspected as that member) does not count.
 		if t := tailOf(r, size, head, pdfWindow, func(t []byte) bool {
-			return bytes.Contains(t, []byte("%%EOF")) && bytes.Contains(t, []byte("startxref"))
+			z := lastIndex(t, []byte("PK\x05\x06"))
+			return z < lastIndex(t, []byte("startxref")) && z < lastIndex(t, []byte("%%EOF"))
 		}); t {
 			add(reading{fam: FamilyPDF, n: size, detail: "polyglot: " + primary + " and pdf"})
 		}

@@ -53,6 +53,17 @@ func storedZip(name string, data []byte) []byte {
 	return b.Bytes()
 }
 
+func zipWithStored(kv ...any) []byte {
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for i := 0; i+1 < len(kv); i += 2 {
+		f, _ := w.CreateHeader(&zip.FileHeader{Name: kv[i].(string), Method: zip.Store})
+		f.Write(kv[i+1].([]byte))
+	}
+	w.Close()
+	return b.Bytes()
+}
+
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func TestPolyglots(t *testing.T) {
@@ -92,6 +103,7 @@ func TestPolyglots(t *testing.T) {
 		{"a.png", cat(png, zipExe), "polyglot: png and zip", nil},
 		{"sfx.exe", cat(pe, zipExe), "", nil},
 		{"pdf-inside.zip", storedZip("a.pdf", pdf), "polyglot: zip and pdf", nil},
+		{"pdf-last.zip", zipWithStored("a.txt", bytes.Repeat([]byte("hello "), 400), "b.pdf", pdf), "", nil},
 		{"pdf-after.zip", cat(zipExe, pdf), "polyglot: zip and pdf", nil},
 		{"pdf-in.doc", cat(ole[:600], pdf, ole[600+len(pdf):]), "polyglot: ole and pdf", []string{fmt.Sprintf("pdf size=%d head=%q", len(ole), ole[:8])}},
 		{"junk.pdf", cat([]byte("hello there\n"), pdf), "polyglot: text and pdf", []string{fmt.Sprintf("text size=%d head=%q", len(pdf)+12, "hello th")}},
