@@ -320,8 +320,10 @@ func (w *walk) reading(where, name, declared string, r io.ReaderAt, size int64, 
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(a.fam)}
 	p := Part{Name: name, Declared: declared, Size: a.n, R: sectionOf(r, size, a.off, a.n), Depth: depth, Family: a.fam, Limits: w.e.limits, Zip: a.zr}
 	err := w.call(ins, p, sc)
-	if LegacyOffice(sc.typ) {
-		sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[sc.typ]})
+	for _, t := range append([]string{sc.typ}, sc.also...) {
+		if LegacyOffice(t) {
+			sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[t]})
+		}
 	}
 	for i := range sc.own {
 		if sc.own[i].Type == "" {
