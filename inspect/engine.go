@@ -233,8 +233,11 @@ func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, dep
 	if w.parts > w.e.limits.MaxParts {
 		return TypeOther, "", &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
 	}
-	fam, zr := sniffPart(r, size, name)
+	fam, zr, alts := sniffReadings(r, size, name)
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(fam)}
+	for _, a := range alts {
+		sc.emitOwn(Finding{Kind: KindAmbiguous, Detail: a.detail})
+	}
 	p := Part{Name: name, Declared: declared, Size: size, R: r, Depth: depth, Family: fam, Limits: w.e.limits, Zip: zr}
 	var err error
 	if ins := w.e.inspectors[fam]; ins != nil {
@@ -258,23 +261,77 @@ func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, dep
 		// Whichever is stricter wins: a name is enough for the policy.
 		sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: fmt.Sprintf("by name: .%s (content: %s)", Ext(name), typ)})
 	}
+	// Another reading of the same bytes (AlsoType) counts like the type:
+	// a Word 97 decoy beside an encrypted package is still legacy Office.
+	for _, t := range sc.also {
+		if t != typ && LegacyOffice(t) {
+			sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[t]})
+		}
+	}
 	for i := range sc.own {
 		if sc.own[i].Type == "" {
 			sc.own[i].Type = typ
 		}
 		w.emit(sc.own[i])
 	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
-			return typ, decl, &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
-		}
-		var le *LimitError
-		if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+	if err := w.failed(err, typ, where); err != nil {
+		return typ, decl, err
+	}
+	// Every other reading of the same bytes (a polyglot) is inspected too.
+	for _, a := range alts {
+		if err := w.reading(where, name, declared, r, size, depth, a); err != nil {
 			return typ, decl, err
 		}
-		w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
 	}
 	return typ, decl, nil
+}
+
+// failed turns an inspector's error about the part at where (type typ)
+// into an unscannable finding, or returns it when the whole walk must stop.
+func (w *walk) failed(err error, typ, where string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
+		return &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+	}
+	var le *LimitError
+	if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+		return err
+	}
+	w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
+	return nil
+}
+
+// reading inspects another reading a of the part at where (the second
+// format of a polyglot: its bytes, or the prefix or suffix that forms the
+// second file) with the inspector of its family. Its findings carry its
+// type; the part keeps the type of its first reading. A reading is not
+// sniffed again, so it cannot lead back to itself.
+func (w *walk) reading(where, name, declared string, r io.ReaderAt, size int64, depth int, a reading) error {
+	ins := w.e.inspectors[a.fam]
+	if ins == nil {
+		return nil // nothing to inspect in it (an image): the ambiguity is reported
+	}
+	w.parts++
+	if w.parts > w.e.limits.MaxParts {
+		return &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+	}
+	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(a.fam)}
+	p := Part{Name: name, Declared: declared, Size: a.n, R: sectionOf(r, size, a.off, a.n), Depth: depth, Family: a.fam, Limits: w.e.limits, Zip: a.zr}
+	err := w.call(ins, p, sc)
+	for _, t := range append([]string{sc.typ}, sc.also...) {
+		if LegacyOffice(t) {
+			sc.emitOwn(Finding{Kind: KindLegacyOffice, Detail: legacyDetail[t]})
+		}
+	}
+	for i := range sc.own {
+		if sc.own[i].Type == "" {
+			sc.own[i].Type = sc.typ
+		}
+		w.emit(sc.own[i])
+	}
+	return w.failed(err, sc.typ, where)
 }
 
 var legacyDetail = map[string]string{
@@ -301,8 +358,21 @@ type scope struct {
 	where string
 	depth int
 	typ   string
+	also  []string // types of the part's other readings (AlsoType)
 	own   []Finding
 	kids  int
+}
+
+// AlsoType tells the engine, through the scope s it gave an inspector,
+// that the part reads as type t as well as the type SetType gave it (a
+// compound file with the main streams of two documents: the inspector sets
+// the most dangerous reading's type and names the others). The engine
+// applies what it derives from a type, legacy-office, to every reading.
+// Scopes not made by the engine ignore it.
+func AlsoType(s Scope, t string) {
+	if a, ok := s.(*scope); ok && ValidType(t) {
+		a.also = append(a.also, t)
+	}
 }
 
 func (s *scope) SetType(t string) {

@@ -154,7 +154,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 		return FamilyCMS
 	}
 	// Readers accept junk before the header; Acrobat looks in the first KiB.
-	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 {
+	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 && (i == 0 || !isMessageHead(head)) {
+		// (A message is decided by its header block: a PDF in its
+		// first KiB is its second reading, see polyglot.go.)
 		return FamilyPDF
 	}
 	if size > 0x8006 {
@@ -164,6 +166,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 		}
 	}
 	if !IsText(head) {
+		if isMessageHead(head) {
+			return FamilyEML
+		}
 		return FamilyOther
 	}
 	text := head
@@ -385,6 +390,17 @@ func LooksLikeMessage(text []byte) bool {
 		}
 	}
 	return known >= 2
+}
+
+// isMessageHead reports whether head, which is not text as a whole, starts
+// with a message's header block. A message is decided by its header (RFC
+// 5322 2.1; RFC 6532 3.2 allows UTF-8 in field bodies): a first line that
+// is a field and well-known fields, which binary formats do not start with.
+// Its body may be 8-bit or binary (RFC 6152, RFC 3030), NUL bytes and
+// control characters included, and the mime inspector reads it as such: so
+// must sniffing, or inspect and scan disagree about the same file.
+func isMessageHead(head []byte) bool {
+	return LooksLikeMessage(bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF}))
 }
 
 func validFieldName(s []byte) bool {

@@ -54,6 +54,15 @@ func TestSniff(t *testing.T) {
 		{"mail.eml", []byte("From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nbody\r\n"), inspect.FamilyEML},
 		{"mbox", []byte("From a@example.org Fri Nov 27 10:00:00 2026\nFrom: a@example.org\nDate: x\n\nbody\n"), inspect.FamilyEML},
 		{"notes.txt", []byte("Subject: only one field\n\ntext"), inspect.FamilyText},
+		// A message is decided by its header block; the body may be
+		// binary (RFC 3030) and headers may carry UTF-8 (RFC 6532).
+		{"nul-body.eml", append([]byte("From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n"), bytes.Repeat([]byte{0, 1, 2, 0x80, 0xff}, 400)...), inspect.FamilyEML},
+		{"utf8-header-binary-body", append([]byte("From: J\xc3\xbcrgen <j@example.org>\nSubject: \xc3\x84nderung\nContent-Transfer-Encoding: binary\n\n"), bytes.Repeat([]byte{0, 0x1b, 3}, 3000)...), inspect.FamilyEML},
+		{"mbox-binary", append([]byte("From j@example.org Fri Nov 27 10:00:00 2026\nReceived: by x\nMessage-ID: <1@x>\n\n"), make([]byte, 100)...), inspect.FamilyEML},
+		{"bom-binary.eml", append([]byte("\xef\xbb\xbfDate: Fri, 27 Nov 2026 10:00:00 +0000\nFrom: a@example.org\n\n"), make([]byte, 100)...), inspect.FamilyEML},
+		{"pdf-quoted.eml", []byte("From: a@example.org\nTo: b@example.org\nSubject: %PDF-1.7 question\n\nbody\n"), inspect.FamilyEML},
+		{"header-like-binary", append([]byte("From: a@example.org\n\n"), make([]byte, 100)...), inspect.FamilyOther},
+		{"binary", append([]byte("Xyz\x00: a\nFrom: a\nTo: b\n\n"), make([]byte, 100)...), inspect.FamilyOther},
 		{"x.fodt", []byte(`<?xml version="1.0"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">`), inspect.FamilyFlatODF},
 		{"image.png", []byte("\x89PNG\r\n\x1a\n\x00\x00"), inspect.FamilyOther},
 		{"empty", nil, inspect.FamilyOther},

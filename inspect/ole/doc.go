@@ -18,6 +18,12 @@
 //     CryptSession10Container, OOXML EncryptionInfo), embedded OLE objects
 //     (ObjectPool, MBD*, ExOleObjStg), ActiveX controls among them
 //     (active-content), linked objects (external-reference), installers;
+//   - the readings of a storage with the main streams of more than one
+//     document (readings.go: EncryptedPackage, \x09DRMContent, installer
+//     tables, WordDocument, Workbook/Book, PowerPoint Document, Outlook
+//     message properties, \x01Ole10Native, Package): each is inspected, the
+//     storage is reported ambiguous, the most dangerous reading sets the
+//     type and the others are named to the engine (inspect.AlsoType);
 //   - handing nested content to the engine: OLE Package payloads
 //     (\x01Ole10Native, via inspect/internal/olenative), "Package" and
 //     "CONTENTS" streams, PowerPoint ExOleObjStg storages, Outlook
@@ -27,7 +33,7 @@
 // It must not know: other formats (a decrypted OOXML package, an exe in a
 // Package object or a PDF in a CONTENTS stream is the engine's business, it
 // dispatches them), policy, logging, configuration files. The engine emits
-// legacy-office from the type set here; this package never does. It does not
+// legacy-office from the types set and named here; this package never does. It does not
 // decompress VBA source ([MS-OVBA]): the presence of a project is the
 // verdict.
 package ole

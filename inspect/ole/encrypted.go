@@ -31,6 +31,17 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 	es := n.stream("EncryptionInfo")
 	ps := n.stream("EncryptedPackage")
 	pwhere := join(where, ps.name)
+	if es == nil {
+		// [MS-OFFCRYPTO] 2.2: a rights-managed (IRM) package keeps its
+		// keys in the \x06DataSpaces licenses, not in EncryptionInfo;
+		// either way nobody without the license or password reads it.
+		detail := "EncryptedPackage (no EncryptionInfo)"
+		if n.storage("\x06DataSpaces") != nil {
+			detail = "EncryptedPackage (rights-managed)"
+		}
+		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
+		return info, nil
+	}
 	if es.size > maxEncryptionInfo {
 		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: "EncryptedPackage"})
 		return info, w.problem(join(where, es.name), malformed("EncryptionInfo of %d bytes", es.size))

@@ -191,15 +191,31 @@ func isAutoOpen(data []byte, biff5 bool) bool {
 	return len(name) >= 9 && strings.EqualFold(name[:9], "auto_open")
 }
 
-// excel inspects a workbook: the Workbook (BIFF8) or Book (BIFF5) stream's
-// globals substream for macro sheets, a FILEPASS record and the template
-// flag.
+// excel inspects a workbook: the Workbook (BIFF8) and Book (BIFF5)
+// streams' globals substreams for macro sheets, a FILEPASS record and the
+// template flag. A dual-format workbook ("Excel 97-2003 & 5.0/95") holds
+// both; Excel reads Workbook, older readers Book: both are inspected.
 func (w *walker) excel(n *node, where string) (docInfo, error) {
 	info := docInfo{typ: inspect.TypeXLS}
-	ws := n.stream("Workbook")
-	if ws == nil {
-		ws = n.stream("Book")
+	for _, name := range []string{"Workbook", "Book"} {
+		ws := n.stream(name)
+		if ws == nil {
+			continue
+		}
+		i, err := w.workbook(ws, where)
+		if i.typ == inspect.TypeXLT {
+			info.typ = i.typ
+		}
+		if err != nil {
+			return info, err
+		}
 	}
+	return info, nil
+}
+
+// workbook inspects one Workbook or Book stream ws of the storage at where.
+func (w *walker) workbook(ws *node, where string) (docInfo, error) {
+	info := docInfo{typ: inspect.TypeXLS}
 	wwhere := join(where, ws.name)
 	sr, ok, err := w.open(ws, wwhere)
 	if !ok {

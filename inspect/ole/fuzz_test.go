@@ -23,6 +23,11 @@ func fuzzSeeds() [][]byte {
 		cfb(storage("", stream("WordDocument", fib(0)), storage("ObjectPool", storage("_1", stream("\x01CompObj", compObj("Package", "Package")), stream("\x01Ole10Native", ole10Native("a.exe", peFile)))))),
 		cfb(storage("", stream("__properties_version1.0", make([]byte, 32)), storage("__attach_version1.0_#00000000", stream("__substg1.0_3707001F", utf16z("a.exe")), stream("__substg1.0_37010102", peFile)))),
 		cfbWithCLSID(clsidMSI, stream("x", make([]byte, 10))),
+		// Two main streams: an encrypted package beside a decoy, a
+		// rights-managed document, a workbook in both BIFF versions.
+		cfb(storage("", stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", make([]byte, 300)), stream("WordDocument", fib(0)), stream("Workbook", workbook()))),
+		cfb(storage("", stream("\x09DRMContent", make([]byte, 100)), storage("\x06DataSpaces"), stream("PowerPoint Document", vbaInfoDocument(0, 0)))),
+		cfb(storage("", stream("Workbook", workbook()), stream("Book", workbook(boundSheet(0, dtMacroSheet, "M"))))),
 		func() []byte {
 			b, _ := buildCFB(storage("", stream("big", fill(9000, 1)), stream("s", fill(100, 2))), 12)
 			return b

@@ -27,20 +27,6 @@ var msgNameStreams = []string{
 // maxMsgName bounds what is read of a name property.
 const maxMsgName = 2048
 
-// isMSG reports whether storage n is an Outlook message (the root of a
-// .msg file, or an embedded message: [MS-OXMSG] 2.2.2.1).
-func isMSG(n *node) bool {
-	if n.stream(msgProperties) != nil {
-		return true
-	}
-	for _, k := range n.kids {
-		if len(k.name) > len(msgSubstg) && strings.EqualFold(k.name[:len(msgSubstg)], msgSubstg) {
-			return true
-		}
-	}
-	return false
-}
-
 // msg hands every by-value attachment of a message to the engine
 // ([MS-OXMSG] 2.2.2: one __attach_version1.0_#XXXXXXXX storage each).
 // Embedded messages and OLE attachments are storages

@@ -149,26 +149,23 @@ func isObjectStorage(parent, k *node) bool {
 	return k.stream("\x01CompObj") != nil || k.stream("\x01Ole") != nil || k.stream("\x01Ole10Native") != nil
 }
 
-// document recognises the document a storage holds and inspects its main
-// streams. root says whether n is the root of the inspected file.
+// document recognises the documents a storage holds and inspects their
+// main streams. root says whether n is the root of the inspected file.
+//
+// A storage normally holds one document. One that holds the main streams
+// of two (an EncryptedPackage beside a decoy WordDocument) is read
+// differently by different readers, or by the same reader depending on the
+// file name: every reading is inspected, the ambiguity is reported, and the
+// most dangerous reading decides the type (readings.go).
 func (w *walker) document(n *node, where string, root bool) (docInfo, error) {
-	switch {
-	case n.stream("WordDocument") != nil:
-		return w.word(n, where)
-	case n.stream("Workbook") != nil || n.stream("Book") != nil:
-		return w.excel(n, where)
-	case n.stream("PowerPoint Document") != nil:
-		return w.ppt(n, where)
-	case n.stream("EncryptedPackage") != nil && n.stream("EncryptionInfo") != nil:
-		return w.encryptedPackage(n, where, root)
-	case isMSG(n):
-		return docInfo{typ: inspect.TypeMSG}, w.msg(n, where)
-	case root && isMSI(n):
-		// An installer runs code by design.
-		w.s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: "msi installer"})
-		return docInfo{typ: inspect.TypeMSI}, nil
+	rs := mainStreams(n, root)
+	switch len(rs) {
+	case 0:
+		return docInfo{}, nil
+	case 1:
+		return rs[0].read(w, n, where, root)
 	}
-	return docInfo{}, nil
+	return w.readings(n, where, root, rs)
 }
 
 // open returns a view of stream n at where, turning a broken stream into
