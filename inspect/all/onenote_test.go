@@ -27,7 +27,7 @@ func findingAt(res *inspect.Result, k inspect.Kind, where, typ string) bool {
 // The 2023 wave: a OneNote section carrying an executable and an HTA.
 func TestOneNoteEngine(t *testing.T) {
 	hta := []byte("<html><HTA:APPLICATION/><script>new ActiveXObject('WScript.Shell').Run('calc')</script></html>\n")
-	one := onenotetest.One(onenotetest.File{Ext: ".exe", Data: inspecttest.PE()}, onenotetest.File{Ext: ".hta", Data: hta})
+	one := onenotetest.One(onenotetest.File{Ext: ".exe", Data: inspecttest.PE()}, onenotetest.File{Name: "Open Document.hta", Data: hta})
 	res := engineResult(t, "Invoice.one", one)
 	if res.Type != inspect.TypeOne {
 		t.Errorf("type %q", res.Type)
@@ -38,8 +38,8 @@ func TestOneNoteEngine(t *testing.T) {
 	}{
 		{inspect.KindEmbeddedObject, "embedded-1.exe", inspect.TypeOne},
 		{inspect.KindExecutable, "embedded-1.exe", inspect.TypePE},
-		{inspect.KindEmbeddedObject, "embedded-2.hta", inspect.TypeOne},
-		{inspect.KindExecutable, "embedded-2.hta", inspect.TypeScript},
+		{inspect.KindEmbeddedObject, "Open Document.hta", inspect.TypeOne},
+		{inspect.KindExecutable, "Open Document.hta", inspect.TypeScript},
 	} {
 		if !findingAt(res, want.k, want.where, want.typ) {
 			t.Errorf("no %s at %s (%s) in %+v", want.k, want.where, want.typ, res.Findings)

@@ -31,22 +31,34 @@
 //
 // Names are best effort. The file node lists (2.4) are walked from the
 // header's root, breadth first, each fragment once, with a node budget of a
-// quarter of the file size: ObjectDeclarationFileData3RefCountFND (2.5.27)
-// gives each file data object's Extension and its "<ifndf>{GUID}"
-// reference, FileDataStoreObjectReferenceFND gives that GUID's offset. A
-// child is named "embedded-N" plus that extension (".hta", ".exe"), or
-// "embedded-N.bin" when the walk did not find one. The engine sniffs
-// binaries by content whatever the name, but text is a script only by its
-// name or a shebang: so an embedded text file whose name is not a script's
-// is checked here for script markers (an HTA application tag, <script>,
-// WScript, CreateObject, "@echo off", cmd /c, powershell, mshta, ...) and
-// reported executable ("OneNote embedded script (by content: ...)").
+// quarter of the file size. Three kinds of node name a file:
+// FileDataStoreObjectReferenceFND (2.5.22) ties a FileDataStoreObject's
+// offset to a GUID; ObjectDeclarationFileData3RefCountFND (2.5.27) ties
+// that "<ifndf>{GUID}" to a file data object and gives its Extension; and
+// the property set of a jcidEmbeddedFileNode ([MS-ONE] 2.2.32, read from
+// an ObjectDeclaration2RefCountFND, 2.5.25) ties its EmbeddedFileContainer
+// (an ObjectID, resolved through the object group's global identification
+// table, 2.1.3) to that file data object and gives the EmbeddedFileName,
+// the name OneNote writes the file under when it is opened. A child is
+// named by its EmbeddedFileName (last path element); a file with several
+// (renamed in a later revision, or forged) is handed on once per distinct
+// name, up to 4; else "embedded-N" plus the Extension (".hta"); else
+// "embedded-N.bin".
 //
-// Not read: the EmbeddedFileName property ([MS-ONE] 2.3.x, in the object
-// space's property sets, resolved through global ID tables), which is the
-// name OneNote writes the file under; password-protected sections (their
-// detection would need the [MS-ONE] encrypted object space); the
-// transaction log (nodes beyond the committed count are read too).
+// The engine sniffs binaries by content whatever the name, but text is a
+// script only by its name or a shebang, and a name this walk reads may not
+// be the one OneNote uses (a forged old revision, a node format it skips:
+// ObjectDeclarationWithRefCountFNDX, GlobalIdTableEntry2/3). So every
+// embedded text file whose name is not already a script's is checked for
+// script markers (an HTA application tag, <script>, WScript, CreateObject,
+// "@echo off", cmd /c, powershell, mshta, ...) and reported executable
+// ("OneNote embedded script (by content: ...)"). That may call a note that
+// quotes a command line code; for a mail attachment that is the safe side.
+//
+// Not read: password-protected sections (detecting them would need the
+// [MS-ONE] encrypted object space; their embedded files are not in the
+// clear, so the scan finds none); the transaction log (nodes beyond the
+// committed count are read too, a superset).
 //
 // # CHM
 //

@@ -29,6 +29,7 @@ func fuzzFamily(t *testing.T, fam inspect.Family, b []byte) {
 
 func FuzzOneNote(f *testing.F) {
 	f.Add(onenotetest.One(onenotetest.File{Ext: ".exe", Data: inspecttest.PE()}, onenotetest.File{Data: hta}))
+	f.Add(onenotetest.One(onenotetest.File{Name: "a.hta", Ext: ".txt", Data: hta}, onenotetest.File{Name: "b.exe", Data: inspecttest.PE()}))
 	f.Add(onenotetest.One())
 	f.Add(append(onenotetest.One(), onenotetest.FileDataStoreObject(onenotetest.FileDataStoreObject([]byte("x")))...))
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzFamily(t, inspect.FamilyOneNote, b) })

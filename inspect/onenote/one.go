@@ -37,17 +37,11 @@ const (
 	fragFooter     = 0x8BC215C38233BA4B
 	fcrNil         = 0xFFFFFFFFFFFFFFFF
 
-	// [MS-ONESTORE] 2.4.3 FileNode IDs this package reads.
-	fndChunkTerminator        = 0x0FF // 2.4.3 ChunkTerminatorFND: the rest of the fragment is padding
-	fndFileDataStoreObjectRef = 0x094 // 2.5.22 FileDataStoreObjectReferenceFND
-	fndFileData3RefCount      = 0x072 // 2.5.27 ObjectDeclarationFileData3RefCountFND
-	fndFileData3LargeRefCount = 0x073 // 2.5.28 ObjectDeclarationFileData3LargeRefCountFND
-	baseTypeRefToFileNodeList = 2
-	scanWindow                = 1 << 20
-	scriptSniffLen            = 64 << 10
-	maxExtLen                 = 16
-	embeddedDetail            = "OneNote embedded file"
-	ifndfPrefix               = "<ifndf>"
+	scanWindow     = 1 << 20
+	scriptSniffLen = 64 << 10
+	maxExtLen      = 16
+	embeddedDetail = "OneNote embedded file"
+	ifndfPrefix    = "<ifndf>"
 )
 
 // inspectOneNote reports a OneNote file and hands every embedded file to the
@@ -56,7 +50,7 @@ const (
 func inspectOneNote(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypeOne)
 	var problems []string
-	exts, walkErr := walkNames(ctx, p)
+	nm, walkErr := walkNames(ctx, p)
 	if walkErr != nil {
 		problems = append(problems, walkErr.Error())
 	}
@@ -84,14 +78,22 @@ func inspectOneNote(ctx context.Context, p inspect.Part, s inspect.Scope) error 
 		} else {
 			problems = append(problems, fmt.Sprintf("FileDataStoreObject at %d: cbLength %d beyond the end of the file", off, cb))
 		}
-		name := fmt.Sprintf("embedded-%d%s", i+1, extOr(exts[off], ".bin"))
-		s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Where: name, Detail: embeddedDetail})
-		data := io.NewSectionReader(p.R, start, n)
-		if err := scriptByContent(data, n, name, s); err != nil {
-			return err
+		// The names OneNote shows for this file (a file renamed in a later
+		// revision has more than one: each reading is inspected), else one
+		// made from the file data's extension.
+		fileNames := nm.file[off]
+		if len(fileNames) == 0 {
+			fileNames = []string{fmt.Sprintf("embedded-%d%s", i+1, extOr(nm.ext[off], ".bin"))}
 		}
-		if err := s.ChildAt(name, data, n); err != nil {
-			return err
+		for _, name := range fileNames {
+			s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Where: name, Detail: embeddedDetail})
+			data := io.NewSectionReader(p.R, start, n)
+			if err := scriptByContent(data, n, name, s); err != nil {
+				return err
+			}
+			if err := s.ChildAt(name, data, n); err != nil {
+				return err
+			}
 		}
 	}
 	if !bytes.Equal(headerGUID(p, 48), guidRevisionStore[:]) {
@@ -187,155 +189,6 @@ func scriptByContent(r io.ReaderAt, n int64, name string, s inspect.Scope) error
 		}
 	}
 	return nil
-}
-
-// walkNames walks the file node lists from the root ([MS-ONESTORE] 2.4)
-// and returns the extension of each file data object, keyed by the offset
-// of its FileDataStoreObject: FileDataStoreObjectReferenceFND gives the
-// offset and a GUID, ObjectDeclarationFileData3(Large)RefCountFND names that
-// GUID ("<ifndf>{GUID}") and the extension. The walk is best effort: what
-// it cannot read only costs names, never content (the scan finds that).
-func walkNames(ctx context.Context, p inspect.Part) (map[int64]string, error) {
-	w := &walker{p: p, ctx: ctx, refs: map[int64]string{}, exts: map[string]string{},
-		seen: map[int64]bool{}, budget: min(p.Size/4+1024, 1<<22)}
-	root, _ := readAt(p, oneRootListOff, 12)
-	if len(root) < 12 {
-		return nil, fmt.Errorf("header truncated")
-	}
-	err := w.lists(int64(le.Uint64(root)), int64(le.Uint32(root[8:])))
-	out := map[int64]string{}
-	for off, g := range w.refs {
-		if ext := w.exts[g]; ext != "" {
-			out[off] = ext
-		}
-	}
-	return out, err
-}
-
-type walker struct {
-	p      inspect.Part
-	ctx    context.Context
-	refs   map[int64]string  // FileDataStoreObject offset -> guidReference
-	exts   map[string]string // guidReference -> extension
-	seen   map[int64]bool    // fragments visited (cycles, shared lists)
-	budget int64             // nodes and fragments left to read
-}
-
-type chunkRef struct{ stp, cb int64 }
-
-// lists walks the file node list at (stp, cb) and every list it
-// references, breadth first, each fragment once.
-func (w *walker) lists(stp, cb int64) error {
-	queue := []chunkRef{{stp, cb}}
-	for len(queue) > 0 {
-		ref := queue[0]
-		queue = queue[1:]
-		more, err := w.list(ref)
-		if err != nil {
-			return err
-		}
-		queue = append(queue, more...)
-	}
-	return nil
-}
-
-// list reads the fragments of one file node list and returns the lists its
-// nodes reference.
-func (w *walker) list(ref chunkRef) ([]chunkRef, error) {
-	var more []chunkRef
-	for ref.stp >= 0 && uint64(ref.stp) != fcrNil && !w.seen[ref.stp] {
-		if err := w.ctx.Err(); err != nil {
-			return nil, err
-		}
-		w.seen[ref.stp] = true
-		if w.budget--; w.budget < 0 {
-			return nil, fmt.Errorf("too many file nodes")
-		}
-		if ref.cb < fragHeaderLen+fragTrailerLen || ref.stp > w.p.Size-ref.cb {
-			return more, nil // [MS-ONESTORE] 2.4.1: not a fragment; OneNote would not read it either
-		}
-		h, err := readAt(w.p, ref.stp, fragHeaderLen)
-		if err != nil {
-			return nil, err
-		}
-		if len(h) < fragHeaderLen || le.Uint64(h) != fragMagic {
-			return more, nil
-		}
-		end := ref.stp + ref.cb - fragTrailerLen
-		for pos := ref.stp + fragHeaderLen; end-pos >= 4; {
-			hb, err := readAt(w.p, pos, 4)
-			if err != nil {
-				return nil, err
-			}
-			fh := le.Uint32(hb)
-			id, size := fh&0x3FF, int64(fh>>10&0x1FFF)
-			if id == fndChunkTerminator || id == 0 || size < 4 || size > end-pos {
-				break
-			}
-			if w.budget--; w.budget < 0 {
-				return nil, fmt.Errorf("too many file nodes")
-			}
-			node, err := readAt(w.p, pos, int(size))
-			if err != nil {
-				return nil, err
-			}
-			if r, ok := w.node(fh, node); ok {
-				more = append(more, r)
-			}
-			pos += size
-		}
-		t, err := readAt(w.p, end, fragTrailerLen)
-		if err != nil {
-			return nil, err
-		}
-		if len(t) < fragTrailerLen || le.Uint64(t[12:]) != fragFooter {
-			return more, nil
-		}
-		ref = chunkRef{int64(le.Uint64(t)), int64(le.Uint32(t[8:]))}
-	}
-	return more, nil
-}
-
-// node records what one FileNode ([MS-ONESTORE] 2.4.3) says about file
-// data and returns the file node list it references, if any.
-func (w *walker) node(fh uint32, b []byte) (chunkRef, bool) {
-	id := fh & 0x3FF
-	stpFormat, cbFormat, baseType := fh>>23&3, fh>>25&3, fh>>27&0xF
-	fnd := b[4:]
-	var ref chunkRef
-	if baseType == 1 || baseType == 2 {
-		r, n, ok := chunkReference(fnd, stpFormat, cbFormat)
-		if !ok {
-			return chunkRef{}, false
-		}
-		ref, fnd = r, fnd[n:]
-	}
-	switch id {
-	case fndFileDataStoreObjectRef:
-		// 2.5.22: ref, then guidReference.
-		if len(fnd) >= 16 && baseType == 1 {
-			w.refs[ref.stp] = guidString(fnd[:16])
-		}
-	case fndFileData3RefCount, fndFileData3LargeRefCount:
-		// 2.5.27/2.5.28: oid (CompactID, 4), jcid (4), cRef (1 or 4),
-		// FileDataReference and Extension (StringInStorageBuffer, 2.2.3).
-		at := 9
-		if id == fndFileData3LargeRefCount {
-			at = 12
-		}
-		if len(fnd) < at {
-			break
-		}
-		ref, rest, ok := storageString(fnd[at:])
-		if !ok {
-			break
-		}
-		ext, _, ok := storageString(rest)
-		if g, found := strings.CutPrefix(ref, ifndfPrefix); found && ok {
-			w.exts[strings.ToUpper(g)] = cleanExt(ext)
-		}
-	}
-	return ref, baseType == baseTypeRefToFileNodeList
 }
 
 // chunkReference decodes a FileNodeChunkReference ([MS-ONESTORE] 2.2.4.2)

@@ -203,3 +203,26 @@ func TestGUIDString(t *testing.T) {
 		t.Error("GUID layouts differ")
 	}
 }
+
+// The name OneNote opens an embedded file under is its EmbeddedFileName
+// ([MS-ONE] property set of the jcidEmbeddedFileNode), whatever the file
+// data's Extension says.
+func TestOneEmbeddedFileName(t *testing.T) {
+	pe := inspecttest.PE()
+	one := onenotetest.One(
+		onenotetest.File{Name: "Invoice.hta", Ext: ".txt", Data: hta},
+		onenotetest.File{Name: `C:\Users\x\Desktop\Open.exe`, Data: pe},
+		onenotetest.File{Name: "..", Ext: ".cmd", Data: []byte("@echo off\r\n")},
+		onenotetest.File{Data: pe},
+	)
+	r, err := run(t, inspect.FamilyOneNote, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Names(), []string{"Invoice.hta", "Open.exe", "embedded-3.cmd", "embedded-4.bin"}; !slices.Equal(got, want) {
+		t.Fatalf("children %v, want %v", got, want)
+	}
+	if !bytes.Equal(r.Data("Open.exe"), pe) || !bytes.Equal(r.Data("Invoice.hta"), hta) {
+		t.Error("child content differs")
+	}
+}

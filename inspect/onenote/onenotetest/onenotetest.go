@@ -21,8 +21,11 @@ var le = binary.LittleEndian
 
 // File is one embedded file of a OneNote file.
 type File struct {
-	// Ext is the Extension of its file data object (".hta"); empty leaves
-	// the declaration out, so the file has no name.
+	// Name is the EmbeddedFileName OneNote shows and opens it under;
+	// empty leaves the embedded file node out.
+	Name string
+	// Ext is the Extension of its file data object (".hta"). With neither
+	// a name nor an extension, no declaration names the file.
 	Ext  string
 	Data []byte
 }
@@ -103,36 +106,34 @@ func FileDataStoreObject(data []byte) []byte {
 // One returns a .one section file embedding files.
 func One(files ...File) []byte {
 	const headerLen = 1024
-	guid := func(i int) string { return fmt.Sprintf("{00000000-0000-0000-0000-%012X}", i+1) }
-	// Object group list: one file data declaration per named file.
-	var decls [][]byte
-	for i, f := range files {
-		if f.Ext == "" {
-			continue
-		}
-		fnd := le.AppendUint32(nil, uint32(i+1)) // oid (CompactID)
-		fnd = le.AppendUint32(fnd, 0x00080036)   // jcidEmbeddedFileContainer
-		fnd = append(fnd, 1)                     // cRef
-		fnd = append(fnd, storageString("<ifndf>"+guid(i))...)
-		fnd = append(fnd, storageString(f.Ext)...)
-		decls = append(decls, fileNode(0x072, 0, fnd))
-	}
-	og := fragment(2, decls...)
-	// Sizes first: root fragment (two reference nodes), object group
-	// fragment, data store fragment, then the objects.
+	// Sizes first: header, root fragment (two reference nodes), object
+	// group fragment, data store fragment, property sets, then the objects.
 	rootLen := len(fragment(1, fileNode(0x090, 2, ref(0, 0)), fileNode(0x0B0, 2, append(ref(0, 0), make([]byte, 20)...))))
+	ogLen := len(objectGroup(files, nil))
 	fdsLen := 16 + 20 + 32*len(files)
 	rootOff := headerLen
 	ogOff := rootOff + rootLen
-	fdsOff := ogOff + len(og)
+	fdsOff := ogOff + ogLen
 	off := fdsOff + fdsLen
+	var props []byte
+	propRefs := make([][]byte, len(files))
+	for i, f := range files {
+		if f.Name == "" {
+			continue
+		}
+		ps := propSet(i, f.Name)
+		propRefs[i] = ref(uint64(off+len(props)), uint32(len(ps)))
+		props = append(props, ps...)
+	}
+	off += len(props)
 	var objs, refs []byte
 	for i, f := range files {
 		o := FileDataStoreObject(f.Data)
-		refs = append(refs, fileNode(0x094, 1, append(ref(uint64(off), uint32(len(o))), GUID(guid(i))...))...)
+		refs = append(refs, fileNode(0x094, 1, append(ref(uint64(off), uint32(len(o))), GUID(fileGUID(i))...))...)
 		objs = append(objs, o...)
 		off += len(o)
 	}
+	og := objectGroup(files, propRefs)
 	fds := fragment(3, refs)
 	root := fragment(1,
 		fileNode(0x090, 2, ref(uint64(fdsOff), uint32(len(fds)))),
@@ -144,7 +145,69 @@ func One(files ...File) []byte {
 	out := append(h, root...)
 	out = append(out, og...)
 	out = append(out, fds...)
+	out = append(out, props...)
 	return append(out, objs...)
+}
+
+func fileGUID(i int) string { return fmt.Sprintf("{00000000-0000-0000-0000-%012X}", i+1) }
+
+// objectGroupGUID is the one entry of the object group's global
+// identification table (index 0).
+const objectGroupGUID = "{0B1EC7ED-0000-4000-8000-0000000000AA}"
+
+// compactID returns the CompactID ([MS-ONESTORE] 2.2.2) of object n in
+// the object group's table entry 0.
+func compactID(n int) uint32 { return uint32(n & 0xFF) }
+
+// objectGroup lists, after a global identification table, one
+// ObjectDeclarationFileData3RefCountFND per file that has an extension and
+// one ObjectDeclaration2RefCountFND (jcidEmbeddedFileNode) per file that
+// has a name, its property set at propRefs[i].
+func objectGroup(files []File, propRefs [][]byte) []byte {
+	nodes := [][]byte{
+		fileNode(0x022, 0, nil),
+		fileNode(0x024, 0, append(le.AppendUint32(nil, 0), GUID(objectGroupGUID)...)),
+	}
+	for i, f := range files {
+		if f.Ext != "" || f.Name != "" {
+			fnd := le.AppendUint32(nil, compactID(2*i+1)) // oid
+			fnd = le.AppendUint32(fnd, 0x00080036)        // jcidEmbeddedFileContainer
+			fnd = append(fnd, 1)                          // cRef
+			fnd = append(fnd, storageString("<ifndf>"+fileGUID(i))...)
+			fnd = append(fnd, storageString(f.Ext)...)
+			nodes = append(nodes, fileNode(0x072, 0, fnd))
+		}
+		if f.Name != "" {
+			r := ref(0, 0)
+			if propRefs != nil {
+				r = propRefs[i]
+			}
+			fnd := le.AppendUint32(r, compactID(2*i+2)) // oid
+			fnd = le.AppendUint32(fnd, 0x00060035)      // jcidEmbeddedFileNode
+			fnd = append(fnd, 1, 1)                     // fHasOidReferences, cRef
+			nodes = append(nodes, fileNode(0x0A4, 1, fnd))
+		}
+	}
+	return fragment(2, nodes...)
+}
+
+// propSet returns the ObjectSpaceObjectPropSet ([MS-ONESTORE] 2.6.1) of a
+// jcidEmbeddedFileNode: LanguageID, EmbeddedFileContainer (an ObjectID, so
+// one CompactID in the OIDs stream) and EmbeddedFileName.
+func propSet(i int, name string) []byte {
+	b := le.AppendUint32(nil, 1|1<<31) // OIDs: 1 entry, no OSIDs stream
+	b = le.AppendUint32(b, compactID(2*i+1))
+	b = le.AppendUint16(b, 3)
+	b = le.AppendUint32(b, 0x14001C3B) // LanguageID, FourBytesOfData
+	b = le.AppendUint32(b, 0x20001D9B) // EmbeddedFileContainer, ObjectID
+	b = le.AppendUint32(b, 0x1C001D9C) // EmbeddedFileName, FourBytesOfLengthFollowedByData
+	b = le.AppendUint32(b, 0x0409)
+	u := utf16.Encode([]rune(name + "\x00"))
+	b = le.AppendUint32(b, uint32(2*len(u)))
+	for _, c := range u {
+		b = le.AppendUint16(b, c)
+	}
+	return b
 }
 
 // CHMFile is one file in a CHM directory.
