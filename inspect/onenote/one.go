@@ -16,9 +16,9 @@ var le = binary.LittleEndian
 
 // GUIDs in the [MS-DTYP] 2.3.4.2 byte layout.
 var (
-	// [MS-ONESTORE] 2.6.13 FileDataStoreObject.guidHeader and guidFooter.
+	// [MS-ONESTORE] 2.6.13 FileDataStoreObject.guidHeader (the footer is not
+	// checked: a missing one does not stop the data being inspected).
 	guidFDSOHeader = mustGUID("{BDE316E7-2665-4511-A4C4-8D4D0B7A9EAC}")
-	guidFDSOFooter = mustGUID("{71FBA722-0F79-4A0B-BB13-899256426B24}")
 	// [MS-ONESTORE] 2.3.1 Header.guidFileFormat of a revision store file.
 	guidRevisionStore = mustGUID("{109ADD3F-911B-49F5-A5D0-1791EDC8AED8}")
 )

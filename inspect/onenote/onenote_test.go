@@ -226,3 +226,20 @@ func TestOneEmbeddedFileName(t *testing.T) {
 		t.Error("child content differs")
 	}
 }
+
+// A FileDataStoreObject across the scan's window edge is found once.
+func TestOneScanWindowEdge(t *testing.T) {
+	pe := inspecttest.PE()
+	for _, at := range []int{scanWindow - 8, scanWindow - 16, scanWindow, scanWindow + 1} {
+		b := make([]byte, scanWindow+2048)
+		copy(b, onenotetest.One())
+		copy(b[at:], onenotetest.FileDataStoreObject(pe))
+		r, err := run(t, inspect.FamilyOneNote, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Children) != 1 || !bytes.Equal(r.Children[0].Data, pe) {
+			t.Errorf("object at %d: children %v", at, r.Names())
+		}
+	}
+}
