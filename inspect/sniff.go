@@ -148,6 +148,8 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 		return FamilyCAB
 	case bytes.HasPrefix(head, magicTNEF):
 		return FamilyTNEF
+	case sniffOneNoteCHM(head) != "":
+		return sniffOneNoteCHM(head)
 	case len(head) > 262 && bytes.Equal(head[257:262], []byte("ustar")):
 		return FamilyTar
 	case isCMS(head):

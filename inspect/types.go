@@ -77,6 +77,8 @@ const (
 	TypeOLE          = "ole"
 	TypeP7M          = "p7m" // CMS SignedData with content or EnvelopedData (RFC 5652 5.1, 6.1): what it carries is a child
 	TypeP7S          = "p7s" // a detached CMS signature (no content)
+	TypeOne          = "one" // a OneNote revision store file (.one section, .onetoc2 table of contents)
+	TypeCHM          = "chm" // Microsoft compiled HTML help ("ITSF"): runs script, launches programs
 	TypeOther        = "other"
 )
 
@@ -89,7 +91,7 @@ var TypeNames = []string{
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
-	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOther,
+	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOne, TypeCHM, TypeOther,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -161,6 +163,7 @@ var extTypes = map[string]string{
 	"p7m": TypeP7M, "p7s": TypeP7S,
 	"msix": TypeMSIX, "appx": TypeMSIX, "msixbundle": TypeMSIX, "appxbundle": TypeMSIX,
 	"appinstaller": TypeAppInstaller,
+	"one":          TypeOne, "onetoc2": TypeOne, "chm": TypeCHM,
 }
 
 // ScriptExts are the extensions Windows or a shell runs as code when the file
