@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/mime"
 )
 
 // Action is what happens to a message (or an attachment) under a policy.
@@ -166,9 +167,30 @@ type Config struct {
 	// Header is the name of the header that records what officemilter did
 	// (default X-Officemilter).
 	Header string `yaml:"header"`
+	// SMIME holds the organisation's keys that decrypt S/MIME mail
+	// addressed to it, so that the inner message is inspected.
+	SMIME SMIMEConfig `yaml:"smime"`
 	// Policies are matched in order on each recipient; the first match
 	// applies.
 	Policies []Policy `yaml:"policies"`
+
+	// smimeKeys are the keys of SMIME, loaded by Validate.
+	smimeKeys []mime.Key
+}
+
+// SMIMEConfig lists decryption keys. A message encrypted to one of them is
+// decrypted and its inner message inspected like any other; without a
+// matching key it stays an encrypted finding (smime-enveloped).
+type SMIMEConfig struct {
+	Keys []SMIMEKey `yaml:"keys"`
+}
+
+// SMIMEKey is one certificate and its private key, PEM files (the key file
+// may hold both). The key file must be readable by officemilter only
+// (chmod 600): check-config and serve refuse it otherwise.
+type SMIMEKey struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // LogConfig chooses how officemilter logs.
@@ -248,12 +270,28 @@ type Policy struct {
 	// Advice overrides, per finding kind, the sentence that tells the
 	// sender what to send instead (in replies and notices).
 	Advice map[inspect.Kind]string `yaml:"advice"`
+	// EncryptedStrip is what a strip does to an S/MIME message that was
+	// decrypted with one of the smime keys: reject (default; the reply names
+	// the attachment) or decrypt (deliver the decrypted message with the
+	// attachment removed and the notice, for sites whose gateway decrypts
+	// anyway). Re-encrypting is not possible without the sender's key.
+	EncryptedStrip EncryptedStrip `yaml:"encrypted_strip"`
 	// AmbiguousStrip is what a strip does to a message that mail programs
 	// read in more than one way (an ambiguous finding): rebuild (default: a
 	// new message made only of the parts that were inspected and kept, so
 	// that no reading can show a removed part), reject or tempfail.
 	AmbiguousStrip AmbiguousStrip `yaml:"ambiguous_strip"`
 }
+
+// EncryptedStrip says how a strip applies to a decrypted S/MIME message.
+type EncryptedStrip string
+
+const (
+	// EncryptedReject refuses the message (550 5.7.1 naming the file).
+	EncryptedReject EncryptedStrip = "reject"
+	// EncryptedDecrypt delivers the decrypted message, stripped.
+	EncryptedDecrypt EncryptedStrip = "decrypt"
+)
 
 // AmbiguousStrip says how a strip applies to an ambiguous message.
 type AmbiguousStrip string
@@ -364,6 +402,9 @@ func (c *Config) fillDefaults() {
 		if p.AmbiguousStrip == "" {
 			p.AmbiguousStrip = AmbiguousRebuild
 		}
+		if p.EncryptedStrip == "" {
+			p.EncryptedStrip = EncryptedReject
+		}
 	}
 }
 
@@ -395,6 +436,17 @@ func (c *Config) Validate() error {
 		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
 			return fmt.Errorf("notify.from %q: %v (needed when notify.smtp is set)", c.Notify.From, err)
 		}
+	}
+	c.smimeKeys = nil
+	for i, k := range c.SMIME.Keys {
+		if k.Cert == "" || k.Key == "" {
+			return fmt.Errorf("smime.keys[%d]: both cert and key are needed", i)
+		}
+		key, err := mime.LoadKey(k.Cert, k.Key)
+		if err != nil {
+			return fmt.Errorf("smime.keys[%d]: %v", i, err)
+		}
+		c.smimeKeys = append(c.smimeKeys, key)
 	}
 	if len(c.Policies) == 0 {
 		return errors.New("no policies: add at least one (recipients: [\"*\"] matches everybody)")
@@ -431,6 +483,11 @@ func (c *Config) Validate() error {
 			if !inspect.ValidKind(k) {
 				return fmt.Errorf("policy %q: advice: unknown finding kind %q", p.Name, k)
 			}
+		}
+		switch p.EncryptedStrip {
+		case EncryptedReject, EncryptedDecrypt:
+		default:
+			return fmt.Errorf("policy %q: encrypted_strip %q: want reject or decrypt", p.Name, p.EncryptedStrip)
 		}
 		switch p.AmbiguousStrip {
 		case AmbiguousRebuild, AmbiguousReject, AmbiguousTempfail:

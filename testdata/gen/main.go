@@ -301,7 +301,7 @@ func emls() {
 	add("r2-08-zip-not-allowed.eml", message(strict, "Archiv", nil, mixed(attach("Unterlagen.zip", "application/zip", f("docs.zip")))))
 	add("r2-09-password-docx.eml", message(strict, "Geschützt", nil, mixed(attach("Vertrag.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", f("letter-Passw0rd.docx")))))
 	add("r2-10-password-pdf.eml", message(strict, "Geschützt", nil, mixed(attach("Bescheid.pdf", "application/pdf", f("letter-userpw.pdf")))))
-	add("r2-11-owner-only-pdf-accepted.eml", message(strict, "Nur Rechte", nil, mixed(attach("Bescheid.pdf", "application/pdf", f("letter-owneronly.pdf")))))
+	add("r2-11-owner-only-pdf-protected.eml", message(strict, "Nur Rechte", nil, mixed(attach("Bescheid.pdf", "application/pdf", f("letter-owneronly.pdf")))))
 	add("r2-12-javascript-pdf.eml", message(strict, "Formular", nil, mixed(attach("Formular.pdf", "application/pdf", f("javascript.pdf")))))
 	add("r2-13-exe-named-pdf.eml", message(strict, "Rechnung", nil, mixed(attach("Rechnung.pdf", "application/pdf", f("setup.exe")))))
 	add("r2-14-vbs-script.eml", message(strict, "Skript", nil, mixed(attach("start.vbs", "text/plain", f("run.vbs")))))
