@@ -163,6 +163,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 			return FamilyISO
 		}
 	}
+	if f := sniffOfficeXML(head, name); f != "" {
+		return f
+	}
 	if !IsText(head) {
 		return FamilyOther
 	}

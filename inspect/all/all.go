@@ -21,6 +21,7 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addExe(m)
 	addMime(m)
 	addCMS(m)
+	addOfficeXML(m)
 	addText(m)
 	return m
 }
