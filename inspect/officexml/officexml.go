@@ -328,6 +328,9 @@ func (d *doc) child(name string, b64 io.Reader) error {
 type xmlSpaceFilter struct{ r io.Reader }
 
 func (f *xmlSpaceFilter) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
 		n, err := f.r.Read(p)
 		k := 0
