@@ -25,10 +25,10 @@ var (
 	// PowerPoint key on the root element's namespace; Windows hands a .xml
 	// file to the application its <?mso-application progid?> names.
 	officeXMLMarkers = [][]byte{
-		[]byte("http://schemas.microsoft.com/office/word/2003/wordml"), // Word 2003 XML root w:wordDocument
-		[]byte("urn:schemas-microsoft-com:office:spreadsheet"),         // Excel 2003 XML root ss:Workbook
-		[]byte("http://schemas.microsoft.com/office/2006/xmlPackage"),  // Flat OPC root pkg:package
-		[]byte("mso-application"),                                      // <?mso-application progid="Word.Document"?>
+		[]byte("http://schemas.microsoft.com/office/word/2003/"),      // Word 2003 XML root w:wordDocument (wordml, 2/wordml)
+		[]byte("urn:schemas-microsoft-com:office:spreadsheet"),        // Excel 2003 XML root ss:Workbook
+		[]byte("http://schemas.microsoft.com/office/2006/xmlPackage"), // Flat OPC root pkg:package
+		[]byte("mso-application"),                                     // <?mso-application progid="Word.Document"?>
 	}
 )
 

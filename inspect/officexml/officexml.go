@@ -20,6 +20,8 @@ import (
 const (
 	// WordprocessingML 2003 ("Word 2003 XML Reference"): root w:wordDocument.
 	nsWordML = "http://schemas.microsoft.com/office/word/2003/wordml"
+	// The namespace of Word 2003's beta, which Word 2003 still opens.
+	nsWordMLBeta = "http://schemas.microsoft.com/office/word/2003/2/wordml"
 	// SpreadsheetML 2003 ("XML Spreadsheet Reference"): root ss:Workbook.
 	nsSpreadsheet = "urn:schemas-microsoft-com:office:spreadsheet"
 	// Flat OPC: root pkg:package, one pkg:part per OPC part ([ECMA-376]
@@ -221,7 +223,7 @@ func (d *doc) root(t xml.StartElement) bool {
 	}
 	uri := strings.TrimSpace(ns[t.Name.Space])
 	switch {
-	case t.Name.Local == "wordDocument" && uri == nsWordML:
+	case t.Name.Local == "wordDocument" && (uri == nsWordML || uri == nsWordMLBeta):
 		d.shell = shellWord
 	case t.Name.Local == "Workbook" && uri == nsSpreadsheet:
 		d.shell = shellExcel

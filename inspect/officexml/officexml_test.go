@@ -62,6 +62,8 @@ func TestShells(t *testing.T) {
 		// The namespace decides, not the prefix; a default namespace too.
 		{"x.xml", []byte(`<wordDocument xmlns="http://schemas.microsoft.com/office/word/2003/wordml"><binData name="">` +
 			base64.StdEncoding.EncodeToString(am) + `</binData><binData name="e"/><binData name="f">  </binData></wordDocument>`), inspect.TypeWordXML, []string{"binary-1"}, nil},
+		// Word 2003 beta's namespace.
+		{"x.xml", []byte(`<w:wordDocument xmlns:w="http://schemas.microsoft.com/office/word/2003/2/wordml"/>`), inspect.TypeWordXML, nil, nil},
 		// Another root: plain XML text.
 		{"x.xml", []byte(`<?xml version="1.0"?><w:wordDocument xmlns:w="urn:other"><w:binData w:name="a">QUJD</w:binData></w:wordDocument>`), inspect.TypeTXT, nil, nil},
 		{"x.xml", []byte(`<?mso-application progid="Word.Document"?><html/>`), inspect.TypeTXT, nil, nil},
