@@ -167,6 +167,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 			return FamilyISO
 		}
 	}
+	if f := sniffOfficeXML(head, name); f != "" {
+		return f
+	}
 	if !IsText(head) {
 		if isMessageHead(head) {
 			return FamilyEML

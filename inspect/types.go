@@ -82,6 +82,16 @@ const (
 	TypeOther        = "other"
 )
 
+// Office's XML and MIME shells: text files Word and Excel open as
+// documents, and the ActiveMime blob they carry macros in (inspect/officexml).
+const (
+	TypeWordXML    = "wordxml"    // Word 2003 XML (WordprocessingML 2003)
+	TypeXLSXML     = "xlsxml"     // Excel 2003 XML (SpreadsheetML 2003)
+	TypeFlatOPC    = "flatopc"    // an OOXML package as one XML file (pkg:package)
+	TypeMHT        = "mht"        // a "single file web page" (MIME multipart/related) Office opens
+	TypeActiveMime = "activemime" // an ActiveMime blob ("editdata.mso"): zlib of a compound file
+)
+
 // TypeNames lists every type name, in the order of ARCHITECTURE.md.
 var TypeNames = []string{
 	TypeDoc, TypeDot, TypeXLS, TypeXLT, TypePPT, TypePOT, TypePPS,
@@ -91,7 +101,8 @@ var TypeNames = []string{
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
-	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOne, TypeCHM, TypeOther,
+	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOne, TypeCHM,
+	TypeWordXML, TypeXLSXML, TypeFlatOPC, TypeMHT, TypeActiveMime, TypeOther,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -164,6 +175,19 @@ var extTypes = map[string]string{
 	"msix": TypeMSIX, "appx": TypeMSIX, "msixbundle": TypeMSIX, "appxbundle": TypeMSIX,
 	"appinstaller": TypeAppInstaller,
 	"one":          TypeOne, "onetoc2": TypeOne, "chm": TypeCHM,
+	"mht": TypeMHT, "mhtml": TypeMHT, "mso": TypeActiveMime,
+}
+
+// MessageType is the type of a message (FamilyEML content) named name.
+// Word, Excel and PowerPoint open a MIME multipart/related "single file web
+// page" saved as .mht/.mhtml or under a legacy Office name (.doc, .xls ...)
+// as a document: such a file is an "mht" (the engine adds the legacy-office
+// finding a legacy name calls for); any other message is an "eml".
+func MessageType(name string) string {
+	if t := TypeFromName(name); t == TypeMHT || LegacyOffice(t) {
+		return TypeMHT
+	}
+	return TypeEML
 }
 
 // ScriptExts are the extensions Windows or a shell runs as code when the file

@@ -22,6 +22,7 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addMime(m)
 	addCMS(m)
 	addOneNote(m)
+	addOfficeXML(m)
 	addText(m)
 	return m
 }

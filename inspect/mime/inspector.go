@@ -23,7 +23,8 @@ func New(lim Limits) *Inspector { return &Inspector{lim: lim} }
 
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	s.SetType(inspect.TypeEML)
+	// An MHT document Office opens by its name is an "mht" (inspect.MessageType).
+	s.SetType(inspect.MessageType(p.Name))
 	lim := in.lim
 	if lim.MemSpool <= 0 {
 		lim.MemSpool = p.Limits.MemSpool

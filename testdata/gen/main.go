@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect/inspecttest"
+	ox "github.com/officemilter/officemilter/inspect/officexml/officexmltest"
 )
 
 func main() {
@@ -103,6 +104,23 @@ End Sub
 	// A PDF that runs JavaScript when opened (ISO 32000-1 12.6.3, 12.6.4.16).
 	write(filepath.Join(dir, "javascript.pdf"), jsPDF())
 	write(filepath.Join(dir, "run.vbs"), []byte("Set sh = CreateObject(\"WScript.Shell\")\r\nsh.Run \"calc.exe\"\r\n"))
+	officeShells(dir)
+}
+
+// officeShells writes the XML and MIME shells Word and Excel open as
+// documents, with the VBA project of inspecttest in them: Word 2003 XML
+// (editdata.mso as ActiveMime in w:binData), Excel 2003 XML, Flat OPC
+// (vbaProject.bin in pkg:binaryData) for Word, Excel and PowerPoint, an MHT
+// with an ActiveMime part saved as .doc, and a bare ActiveMime blob.
+func officeShells(dir string) {
+	write(filepath.Join(dir, "word2003-macro.xml"), ox.WordXML(true))
+	write(filepath.Join(dir, "word2003-macro.doc"), ox.WordXML(true))
+	write(filepath.Join(dir, "excel2003.xml"), ox.ExcelXML())
+	write(filepath.Join(dir, "flatopc-word-macro.xml"), ox.FlatOPC(ox.Word, true))
+	write(filepath.Join(dir, "flatopc-excel-macro.xml"), ox.FlatOPC(ox.Excel, true))
+	write(filepath.Join(dir, "flatopc-powerpoint-macro.xml"), ox.FlatOPC(ox.PowerPoint, true))
+	write(filepath.Join(dir, "mht-macro.doc"), ox.MHT(true))
+	write(filepath.Join(dir, "editdata.mso"), ox.ActiveMime(ox.VBAProject()))
 }
 
 func jsPDF() []byte {
