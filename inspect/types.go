@@ -72,6 +72,10 @@ const (
 	TypeP7M    = "p7m" // CMS SignedData with content or EnvelopedData (RFC 5652 5.1, 6.1): what it carries is a child
 	TypeP7S    = "p7s" // a detached CMS signature (no content)
 	TypeOther  = "other"
+
+	TypeHTML         = "html"         // HTML a browser renders (and runs)
+	TypeSVG          = "svg"          // SVG: XML a browser renders, scripts included
+	TypeAppInstaller = "appinstaller" // App Installer XML (ms-appinstaller), installs an app from a URI
 )
 
 // TypeNames lists every type name, in the order of ARCHITECTURE.md.
@@ -84,6 +88,7 @@ var TypeNames = []string{
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
 	TypeScript, TypeLNK, TypeMSI, TypeOLE, TypeP7M, TypeP7S, TypeOther,
+	TypeHTML, TypeSVG, TypeAppInstaller,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -153,6 +158,9 @@ var extTypes = map[string]string{
 	"lnk":   TypeLNK,
 	"msi":   TypeMSI, "msp": TypeMSI,
 	"p7m": TypeP7M, "p7s": TypeP7S,
+	"html": TypeHTML, "htm": TypeHTML, "shtml": TypeHTML, "shtm": TypeHTML,
+	"xhtml": TypeHTML, "xht": TypeHTML, "svg": TypeSVG,
+	"appinstaller": TypeAppInstaller,
 }
 
 // ScriptExts are the extensions Windows or a shell runs as code when the file

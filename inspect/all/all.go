@@ -22,6 +22,7 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addMime(m)
 	addCMS(m)
 	addText(m)
+	addHTML(m)
 	return m
 }
 
