@@ -44,8 +44,9 @@ const (
 	minB64Literal = 200
 	// largeB64 is a base64 literal that counts as a smuggled payload.
 	largeB64 = 1024
-	// minDataPayload is the shortest data: URI payload handed on.
-	minDataPayload = 1
+	// maxFileLiterals caps the file-name-like literals kept as download
+	// names of last resort.
+	maxFileLiterals = 16
 	// maxName caps a download name.
 	maxName = 128
 )
@@ -89,6 +90,7 @@ type scan struct {
 	dataDownload                     bool // markup: <a download href=data:...> or a non-displayable data: navigation
 
 	names        []string // download names the script sets, in order
+	fileLits     []string // literals that look like file names (a.download = fileName)
 	pending      []payload
 	pendingBytes int
 }
@@ -244,21 +246,26 @@ func (st *scan) child(name, ext string, data []byte) {
 	if name == "" {
 		name = "payload-" + strconv.Itoa(st.nPay) + ext
 	}
-	if err := st.s.ChildAt(name, bytes.NewReader(data), int64(len(data))); err != nil && st.err == nil {
+	if err := st.s.ChildAt(name, inspect.BytesReaderAt(data), int64(len(data))); err != nil && st.err == nil {
 		st.err = err
 	}
 }
 
 // flush hands on the held script payloads, the first ones named by the
-// download names the script set, in order.
+// download names the script set, in order; failing those, by the literals
+// that look like file names (the name is often a variable set earlier).
 func (st *scan) flush() error {
+	names := st.names
+	if len(names) == 0 {
+		names = st.fileLits
+	}
 	for i, p := range st.pending {
 		if st.err != nil {
 			break
 		}
 		name := p.name
-		if name == "" && i < len(st.names) {
-			name = st.names[i]
+		if name == "" && i < len(names) {
+			name = names[i]
 		}
 		if name == "" {
 			name = "script-payload-" + strconv.Itoa(i+1) + p.ext

@@ -58,9 +58,9 @@ func dataURIs(v []byte, whole bool) []dataURI {
 		} else {
 			data = percentDecode(body)
 		}
-		if len(data) >= minDataPayload {
-			out = append(out, dataURI{mime: strings.TrimSpace(mime), data: data})
-		}
+		// An empty payload still tells what the script builds
+		// ("data:application/octet-stream;base64," + data).
+		out = append(out, dataURI{mime: strings.TrimSpace(mime), data: data})
 	}
 	return out
 }

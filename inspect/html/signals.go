@@ -3,6 +3,8 @@ package html
 import (
 	"bytes"
 	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // What the tokenizers report to the scan: tags with their attributes, style
@@ -50,11 +52,16 @@ func (st *scan) literal(b []byte, over bool) {
 			return
 		}
 	}
-	if st.js.nameWant > 0 && len(b) > 0 && len(b) <= 255 && bytes.IndexByte(b, '/') < 0 && bytes.IndexByte(b, ':') < 0 && bytes.IndexByte(b, '.') > 0 {
+	if len(b) > 0 && len(b) <= maxName && bytes.IndexByte(b, '/') < 0 && bytes.IndexByte(b, ':') < 0 && bytes.IndexByte(b, '.') > 0 {
 		if n := cleanName(b); n != "" {
-			st.names = append(st.names, n)
-			st.js.nameWant = 0
-			return
+			switch {
+			case st.js.nameWant > 0:
+				st.names = append(st.names, n)
+				st.js.nameWant = 0
+				return
+			case len(st.fileLits) < maxFileLiterals && inspect.TypeFromName(n) != "":
+				st.fileLits = append(st.fileLits, n)
+			}
 		}
 	}
 	if uris := dataURIs(b, false); len(uris) > 0 {
