@@ -33,6 +33,7 @@ const (
 
 type jsLexer struct {
 	st    *scan
+	runs  bool // browsers run it (not a data block)
 	state jstate
 	quote byte
 
@@ -67,18 +68,22 @@ func (j *jsLexer) init(st *scan) {
 }
 
 // start begins a script (an element's content, an event handler, a
-// javascript: URL).
-func (j *jsLexer) start() {
+// javascript: URL). A data block (a script element of a type browsers do
+// not run, such as JSON-LD) is lexed for payloads all the same, since a
+// script elsewhere may read it, but is no script itself.
+func (j *jsLexer) start(runs bool) {
 	run := j.run[:0]
 	if cap(run) > 1<<20 {
 		run = nil
 	}
-	*j = jsLexer{st: j.st, ident: j.ident[:0], run: run, brackets: j.brackets[:0]}
+	*j = jsLexer{st: j.st, ident: j.ident[:0], run: run, brackets: j.brackets[:0], runs: runs}
 }
 
 // end finishes a script.
 func (j *jsLexer) end() {
-	j.st.script = true
+	if j.runs {
+		j.st.script = true
+	}
 	switch j.state {
 	case jStr:
 		j.endLiteral()
@@ -90,7 +95,7 @@ func (j *jsLexer) end() {
 
 // runScript lexes one complete script.
 func (j *jsLexer) runScript(b []byte) {
-	j.start()
+	j.start(true)
 	j.feed(b)
 	j.end()
 }

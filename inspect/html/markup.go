@@ -350,7 +350,8 @@ func (m *markup) endTag() {
 	if i := strings.IndexByte(name, ':'); i >= 0 {
 		name = name[i+1:] // svg:script
 	}
-	m.st.tag(name, m.attrs, m.self)
+	m.st.tag(name, m.attrs)
+	runs := name == "script" && scriptRuns(m.attrs)
 	for i := range m.attrs {
 		m.attrs[i].value = nil
 	}
@@ -362,7 +363,7 @@ func (m *markup) endTag() {
 	m.state = mRaw
 	switch name {
 	case "script":
-		m.st.js.start()
+		m.st.js.start(runs)
 	case "style":
 		m.style, m.styleOv = m.style[:0], false
 	}
@@ -435,6 +436,6 @@ func (m *markup) end() {
 	}
 	if m.state == mValDQ || m.state == mValSQ || m.state == mValUnq {
 		m.endAttr()
-		m.st.tag(string(m.name), m.attrs, false)
+		m.st.tag(string(m.name), m.attrs)
 	}
 }

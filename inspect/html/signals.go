@@ -138,9 +138,32 @@ func scriptURL(v []byte) ([]byte, bool) {
 	return nil, false
 }
 
+// scriptRuns reports whether a browser runs a script element of these
+// attributes: no type, a JavaScript MIME type or "module" (WHATWG HTML
+// 4.12.1.1); VBScript for Internet Explorer. Other types (JSON-LD,
+// templates) are data blocks.
+func scriptRuns(attrs []attr) bool {
+	for _, a := range attrs {
+		if a.name != "type" {
+			continue
+		}
+		t := strings.ToLower(strings.TrimSpace(string(a.value)))
+		if t == "" || t == "module" {
+			return true
+		}
+		for _, k := range []string{"javascript", "ecmascript", "jscript", "livescript", "vbscript"} {
+			if strings.Contains(t, k) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
 // tag handles a start tag and its attributes.
-func (st *scan) tag(name string, attrs []attr, self bool) {
-	if name == "script" {
+func (st *scan) tag(name string, attrs []attr) {
+	if name == "script" && scriptRuns(attrs) {
 		st.script = true
 	}
 	download, hasDownload := "", false
