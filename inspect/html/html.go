@@ -29,11 +29,6 @@ var Families = []inspect.Family{inspect.FamilyHTML, inspect.FamilyAppInstaller}
 // unscannable finding, never silently cut.
 const (
 	chunk = 64 << 10
-	// maxLiteral caps one attribute value, one run of script string
-	// literals or one style sheet kept for decoding.
-	maxLiteral = 32 << 20
-	// maxTagBytes caps the attribute values of one tag together.
-	maxTagBytes = maxLiteral
 	// maxPayloads caps the distinct payloads one file hands on.
 	maxPayloads = 256
 	// maxPending caps the decoded script payloads held until the end of
@@ -42,6 +37,8 @@ const (
 	// minB64Literal is the shortest script literal decoded as base64 (a
 	// hash or a token is shorter; a file is longer).
 	minB64Literal = 200
+	// minNumbers is the shortest list of byte values decoded as a payload.
+	minNumbers = 256
 	// largeB64 is a base64 literal that counts as a smuggled payload.
 	largeB64 = 1024
 	// maxFileLiterals caps the file-name-like literals kept as download
@@ -50,6 +47,12 @@ const (
 	// maxName caps a download name.
 	maxName = 128
 )
+
+// maxLiteral caps one attribute value, one run of script string literals,
+// one list of byte values or one style sheet kept for decoding, and the
+// attribute values of one tag together. A variable only so that tests can
+// lower it.
+var maxLiteral = 32 << 20
 
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -132,6 +134,11 @@ func TestScriptForms(t *testing.T) {
 			[]string{"script", "HTML smuggling: Blob download"}, "Angebot.iso"},
 		{"data uri built from a variable", `<html><script>var p = btoa(x); location.href = "data:application/octet-stream;base64," + p;</script></html>`,
 			[]string{"script", "HTML smuggling: data: URI download from script"}, ""},
+		{"numeric array", `<html><script>var u = new Uint8Array([` + numbers(pe, false) + `]); var b = new Blob([u]);</script></html>`,
+			[]string{"script", "HTML smuggling: Blob download"}, "script-payload-1.bin"},
+		{"fromCharCode hex", `<html><script>var s = String.fromCharCode(` + numbers(pe, true) + `); saveAs(new Blob([s]), "x.bin");</script></html>`,
+			[]string{"script", "HTML smuggling: Blob download"}, "x.bin"},
+		{"short numeric array", `<html><script>var t = [1, 2, 3, 255, 0x10];</script></html>`, []string{"script"}, ""},
 		{"iframe data uri", `<html><iframe src="data:application/octet-stream;base64,` + b + `"></iframe></html>`,
 			[]string{"HTML smuggling: data: URI download"}, "payload-1.bin"},
 		{"embed data uri", `<html><embed type="application/x-msdownload" src="data:application/x-msdownload;base64,` + b + `"></html>`,
@@ -183,14 +190,67 @@ func TestSrcdocIsChild(t *testing.T) {
 	}
 }
 
-// TestLimits: a payload-sized literal over the bound is unscannable, and
-// repeated payloads are handed on once.
+// TestLimits: a literal, attribute or list of bytes over the bound that
+// could hold a payload is unscannable; prose over the bound is not.
+func TestLimits(t *testing.T) {
+	defer html.SetMaxLiteral(1000)()
+	long := strings.Repeat("QUJD", 300)
+	tests := []struct {
+		name, html string
+		limited    bool
+	}{
+		{"literal", `<script>var x = "` + long + `";</script>`, true},
+		{"concatenation", `<script>var x = "` + long[:800] + `" + "` + long[:800] + `";</script>`, true},
+		{"attribute", `<a href="data:application/zip;base64,` + long + `">`, true},
+		{"numbers", `<script>var x = [` + strings.Repeat("1, ", 1200) + `1];</script>`, true},
+		{"style", `<style>b { background: url(data:image/png;base64,` + long + `) }</style>`, true},
+		{"prose literal", `<script>var x = "` + strings.Repeat("Hallo Welt. ", 200) + `";</script>`, false},
+		{"prose attribute", `<img alt="` + strings.Repeat("Hallo Welt. ", 200) + `">`, false},
+	}
+	for _, tc := range tests {
+		r := run(t, inspect.FamilyHTML, "x.html", []byte(tc.html))
+		got := false
+		for _, f := range r.Findings {
+			if f.Kind == inspect.KindUnscannable && strings.HasPrefix(f.Detail, "limit html-") {
+				got = true
+			}
+		}
+		if got != tc.limited {
+			t.Errorf("%s: findings %q", tc.name, details(r))
+		}
+	}
+}
+
+// TestLimitKeepsHead: a payload cut at the bound is still handed on, cut:
+// its head says what it is.
+func TestLimitKeepsHead(t *testing.T) {
+	defer html.SetMaxLiteral(1000)()
+	pe := inspecttest.PE()
+	r := run(t, inspect.FamilyHTML, "x.html", []byte(`<script>var x = atob("`+base64.StdEncoding.EncodeToString(pe)+`");</script>`))
+	if len(r.Children) != 1 || len(r.Children[0].Data) < 700 || !bytes.HasPrefix(pe, r.Children[0].Data) {
+		t.Errorf("children %q", r.Names())
+	}
+}
+
+// TestPayloadDedup: repeated payloads are handed on once.
 func TestPayloadDedup(t *testing.T) {
 	img := `<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(htmltest.PNG) + `">`
 	r := run(t, inspect.FamilyHTML, "x.html", []byte("<html>"+strings.Repeat(img, 500)+"</html>"))
 	if len(r.Children) != 1 || len(r.Findings) != 0 {
 		t.Errorf("children %q findings %q", r.Names(), details(r))
 	}
+}
+
+func numbers(b []byte, hex bool) string {
+	var out []string
+	for _, c := range b {
+		if hex {
+			out = append(out, fmt.Sprintf("0x%02x", c))
+		} else {
+			out = append(out, strconv.Itoa(int(c)))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func hexBytes(s string) []string {

@@ -28,7 +28,7 @@ const (
 	maxBrackets = 64
 	// nameTokens is how many tokens after "download" or msSaveOrOpenBlob
 	// the download name may follow.
-	nameTokens = 6
+	nameTokens = 16
 )
 
 type jsLexer struct {
@@ -60,6 +60,11 @@ type jsLexer struct {
 	runSep   bool // a '+' or (inside brackets) ',' follows the run's last literal
 	brackets []byte
 	nameWant int
+
+	// A list of numbers 0-255 ([77, 90, 0x90, ...] or fromCharCode(...)):
+	// the bytes of a payload.
+	num     []byte
+	numOver bool
 }
 
 func (j *jsLexer) init(st *scan) {
@@ -76,7 +81,11 @@ func (j *jsLexer) start(runs bool) {
 	if cap(run) > 1<<20 {
 		run = nil
 	}
-	*j = jsLexer{st: j.st, ident: j.ident[:0], run: run, brackets: j.brackets[:0], runs: runs}
+	num := j.num[:0]
+	if cap(num) > 1<<20 {
+		num = nil
+	}
+	*j = jsLexer{st: j.st, ident: j.ident[:0], run: run, brackets: j.brackets[:0], runs: runs, num: num}
 }
 
 // end finishes a script.
@@ -91,6 +100,7 @@ func (j *jsLexer) end() {
 		j.endIdent()
 	}
 	j.endRun()
+	j.endNum()
 }
 
 // runScript lexes one complete script.
@@ -186,6 +196,7 @@ func (j *jsLexer) codeByte(c byte) {
 			return
 		}
 		j.endRun()
+		j.endNum()
 		j.token()
 		if j.lastSig == 0 || bytes.IndexByte([]byte("(,=:[!&|?{};+-*%<>~^"), j.lastSig) >= 0 ||
 			(j.lastSig == 'a' && regexKeywords[j.lastIdent]) {
@@ -207,6 +218,9 @@ func (j *jsLexer) codeByte(c byte) {
 		return
 	}
 	j.endIdent()
+	if c != ',' && c != '/' && !isSpace(c) && c != '\v' {
+		j.endNum()
+	}
 	switch c {
 	case ' ', '\t', '\n', '\r', '\f', '\v':
 		return
@@ -267,6 +281,12 @@ func (j *jsLexer) endIdent() {
 	}
 	j.ident, j.identOver = j.ident[:0], false
 	j.token()
+	if v, ok := byteNumber(id); ok && (j.lastSig == '[' || j.lastSig == '(' || j.lastSig == ',') &&
+		len(j.brackets) > 0 && (j.brackets[len(j.brackets)-1] == '[' || j.brackets[len(j.brackets)-1] == '(') {
+		j.appendNum(v)
+	} else {
+		j.endNum()
+	}
 	j.lastSig, j.lastIdent = 'a', id
 	j.st.word(id)
 }
@@ -363,9 +383,8 @@ func (j *jsLexer) appendRun(b []byte) {
 	if j.runOver || len(b) == 0 {
 		return
 	}
-	if len(j.run)+len(b) > maxLiteral {
-		j.runOver = true
-		return
+	if room := maxLiteral - len(j.run); len(b) > room {
+		b, j.runOver = b[:room], true
 	}
 	j.run = append(j.run, b...)
 }
@@ -380,5 +399,54 @@ func (j *jsLexer) endRun() {
 	j.run, j.runOver = j.run[:0], false
 	if cap(j.run) > 1<<20 {
 		j.run = nil
+	}
+}
+
+// byteNumber reads a decimal or hexadecimal numeric literal of 0-255.
+func byteNumber(id string) (byte, bool) {
+	if len(id) > 2 && id[0] == '0' && (id[1] == 'x' || id[1] == 'X') && len(id) <= 4 {
+		v := 0
+		for i := 2; i < len(id); i++ {
+			d, ok := hexVal(id[i])
+			if !ok {
+				return 0, false
+			}
+			v = v<<4 | int(d)
+		}
+		return byte(v), true
+	}
+	if len(id) == 0 || len(id) > 3 {
+		return 0, false
+	}
+	v := 0
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + int(id[i]-'0')
+	}
+	return byte(v), v <= 255
+}
+
+func (j *jsLexer) appendNum(v byte) {
+	if j.numOver {
+		return
+	}
+	if len(j.num) >= maxLiteral {
+		j.numOver = true
+		return
+	}
+	j.num = append(j.num, v)
+}
+
+// endNum hands a finished list of byte values to the scan.
+func (j *jsLexer) endNum() {
+	if len(j.num) == 0 && !j.numOver {
+		return
+	}
+	j.st.numbers(j.num, j.numOver)
+	j.num, j.numOver = j.num[:0], false
+	if cap(j.num) > 1<<20 {
+		j.num = nil
 	}
 }

@@ -316,9 +316,10 @@ func (m *markup) value(b []byte) {
 	if m.valOver {
 		return
 	}
-	if len(m.val)+len(b) > maxLiteral || m.tagLen+len(b) > maxTagBytes {
-		m.valOver = true
-		return
+	room := maxLiteral - max(len(m.val), m.tagLen)
+	if len(b) > room {
+		// Keep what fits: its head tells whether a payload was cut.
+		b, m.valOver = b[:max(room, 0)], true
 	}
 	m.val = append(m.val, b...)
 	m.tagLen += len(b)
@@ -408,9 +409,8 @@ func (m *markup) rawText(b []byte) {
 		if m.styleOv {
 			return
 		}
-		if len(m.style)+len(b) > maxLiteral {
-			m.styleOv = true
-			return
+		if room := maxLiteral - len(m.style); len(b) > room {
+			b, m.styleOv = b[:room], true
 		}
 		m.style = append(m.style, b...)
 	}

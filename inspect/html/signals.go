@@ -34,10 +34,11 @@ func (st *scan) word(w string) {
 func (st *scan) literal(b []byte, over bool) {
 	if over {
 		head := b[:min(len(b), 4096)]
-		if b64Len(head) >= 0 || indexFold(head, "data:") >= 0 {
-			st.limit("html-literal", maxLiteral)
+		if b64Len(head) > 0 || indexFold(head, "data:") >= 0 {
+			st.limit("html-literal", int64(maxLiteral))
 		}
-		return
+		// What was kept is still decoded: the head of a file tells what
+		// it is.
 	}
 	if len(b) <= maxIdent {
 		switch w := string(b); w {
@@ -83,11 +84,23 @@ func (st *scan) literal(b []byte, over bool) {
 	}
 }
 
+// numbers handles a finished list of byte values in a script: long enough,
+// it is a payload ([77, 90, 144, 0, ...] into a Uint8Array).
+func (st *scan) numbers(b []byte, over bool) {
+	if over {
+		st.limit("html-literal", int64(maxLiteral))
+	}
+	if len(b) >= minNumbers {
+		st.scriptPayload = true
+		st.hand("", ".bin", bytes.Clone(b), true)
+	}
+}
+
 // style handles a style sheet's text: its data: URIs (url(data:...)).
 func (st *scan) style(b []byte, over bool) {
 	if over {
 		if indexFold(b, "data:") >= 0 {
-			st.limit("html-style", maxLiteral)
+			st.limit("html-style", int64(maxLiteral))
 		}
 	}
 	for _, d := range dataURIs(b, false) {
@@ -179,10 +192,9 @@ func (st *scan) tag(name string, attrs []attr) {
 		}
 		if a.over {
 			head := a.value[:min(len(a.value), 4096)]
-			if b64Len(head) >= 0 || indexFold(head, "data:") >= 0 || strings.HasPrefix(a.name, "on") || a.name == "srcdoc" {
-				st.limit("html-attribute", maxLiteral)
+			if b64Len(head) > 0 || indexFold(head, "data:") >= 0 || strings.HasPrefix(a.name, "on") || a.name == "srcdoc" {
+				st.limit("html-attribute", int64(maxLiteral))
 			}
-			continue
 		}
 		if len(a.value) == 0 {
 			continue
