@@ -31,6 +31,7 @@ func FuzzHTML(f *testing.F) {
 		[]byte(`<iframe srcdoc="&lt;script&gt;" src='data:text/html;base64,PHNjcmlwdD4='></iframe><style>a{b:url(data:x/y;base64,QUJD)}</style>`),
 		[]byte(`<svg><![CDATA[<script>]]><script><![CDATA[ var r = /"[/]/g; ]]></script></svg>`),
 		utf16le(`<html><script>atob("QUJD")</script>`),
+		[]byte(`<script><&<</scrip</script <svg><script>&amp;&#x41;&bogus <![CDATA[ ]] ]]]> &quot;`),
 		[]byte(`<script>var a = ["` + b + `", "` + b + `"].join(""); /* "*/ // '` + "\n" + `</script`),
 	} {
 		f.Add(s)

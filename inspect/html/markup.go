@@ -67,8 +67,11 @@ type markup struct {
 	tagLen  int // attribute bytes kept for this tag
 
 	raw      string // raw text element whose end tag is awaited
-	rawMatch int    // bytes of "</"+raw matched
-	rawHeld  []byte // matched bytes not yet handed on
+	rawHeld  []byte // bytes of "</"+raw or "<![CDATA[" matched, not yet handed on
+	xml      bool   // the raw element is in an SVG (XML) document
+	cdata    bool   // in a CDATA section of an XML raw element
+	brackets int    // "]" held in a CDATA section
+	ent      []byte // an entity reference being read in XML raw text
 	style    []byte
 	styleOv  bool
 }
@@ -93,9 +96,29 @@ func (m *markup) feed(b []byte) {
 			i += j
 			m.state = mLt
 		case mRaw:
+			if m.cdata {
+				j := bytes.IndexByte(b[i:], ']')
+				if m.brackets == 0 && j < 0 {
+					m.rawText(b[i:])
+					return
+				}
+				if m.brackets == 0 {
+					m.rawText(b[i : i+j])
+					i += j
+				}
+				m.cdataByte(b[i])
+				continue
+			}
 			// Hand on everything up to a possible end tag at once.
-			if m.rawMatch == 0 {
+			if len(m.rawHeld) == 0 && m.ent == nil {
 				j := bytes.IndexByte(b[i:], '<')
+				k := -1
+				if m.xml {
+					k = bytes.IndexByte(b[i:], '&')
+				}
+				if k >= 0 && (j < 0 || k < j) {
+					j = k
+				}
 				if j < 0 {
 					m.rawText(b[i:])
 					return
@@ -360,7 +383,7 @@ func (m *markup) endTag() {
 	if !rawElements[name] || (svg && name != "script" && name != "style") || (svg && m.self) {
 		return
 	}
-	m.raw, m.rawMatch, m.rawHeld = name, 0, m.rawHeld[:0]
+	m.raw, m.rawHeld, m.xml, m.cdata, m.brackets, m.ent = name, m.rawHeld[:0], svg, false, 0, nil
 	m.state = mRaw
 	switch name {
 	case "script":
@@ -370,32 +393,98 @@ func (m *markup) endTag() {
 	}
 }
 
-// rawByte matches "</name" followed by a tag end, case-insensitively.
+// rawByte matches "</name" followed by a tag end, case-insensitively, and
+// in XML a CDATA section's start and entity references.
 func (m *markup) rawByte(c byte) {
+	if m.ent != nil {
+		m.entByte(c)
+		return
+	}
+	if len(m.rawHeld) == 0 && c == '&' && m.xml {
+		m.ent = append(m.ent, '&')
+		return
+	}
 	end := "</" + m.raw
-	if m.rawMatch < len(end) {
-		if lower(c) == end[m.rawMatch] || (m.rawMatch == 0 && c == '<') {
-			m.rawMatch++
-			m.rawHeld = append(m.rawHeld, c)
+	h := append(m.rawHeld, c)
+	switch n := len(h); {
+	case n == len(end)+1 && foldPrefix(h, end):
+		if isSpace(c) || c == '/' || c == '>' {
+			m.endRaw()
+			m.state = mEndTag
+			if c == '>' {
+				m.state = mText
+			}
 			return
 		}
-	} else if isSpace(c) || c == '/' || c == '>' {
-		m.endRaw()
-		m.state = mEndTag
-		if c == '>' {
-			m.state = mText
+	case n <= len(end) && foldPrefix(end, string(h)):
+		m.rawHeld = h
+		return
+	case m.xml && n <= len(cdataOpen) && cdataOpen[:n] == string(h):
+		m.rawHeld = h
+		if n == len(cdataOpen) {
+			m.rawHeld, m.cdata, m.brackets = h[:0], true, 0
 		}
 		return
 	}
-	held := m.rawHeld
-	m.rawMatch, m.rawHeld = 0, m.rawHeld[:0]
-	m.rawText(held)
-	if c == '<' {
-		m.rawMatch = 1
-		m.rawHeld = append(m.rawHeld, c)
+	// No match: hand the bytes on; a '<' may start a match again.
+	m.rawHeld = h[:0]
+	if c == '<' || (c == '&' && m.xml) {
+		m.rawText(h[:len(h)-1])
+		m.rawByte(c)
 		return
 	}
-	m.rawText([]byte{c})
+	m.rawText(h)
+}
+
+const cdataOpen = "<![CDATA["
+
+// foldPrefix reports whether h starts with p, ignoring ASCII case.
+func foldPrefix[T string | []byte](h T, p string) bool {
+	if len(h) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if lower(h[i]) != lower(p[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// cdataByte ends a CDATA section at "]]>".
+func (m *markup) cdataByte(c byte) {
+	switch {
+	case c == ']':
+		m.brackets++
+	case c == '>' && m.brackets >= 2:
+		m.rawText(bytes.Repeat([]byte{']'}, m.brackets-2))
+		m.cdata, m.brackets = false, 0
+	default:
+		m.rawText(bytes.Repeat([]byte{']'}, m.brackets))
+		m.brackets = 0
+		m.rawText([]byte{c})
+	}
+}
+
+// entByte reads an entity reference in XML raw text (an SVG script outside
+// CDATA: the XML parser decodes &quot; before the script engine sees it).
+func (m *markup) entByte(c byte) {
+	if c == ';' || len(m.ent) >= 12 || !(isNameByte(c) || c == '#') {
+		ent := m.ent
+		m.ent = nil
+		if c == ';' {
+			m.rawText(entities(append(ent, ';')))
+			return
+		}
+		m.rawText(ent)
+		m.rawByte(c)
+		return
+	}
+	m.ent = append(m.ent, c)
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func (m *markup) rawText(b []byte) {
@@ -424,7 +513,7 @@ func (m *markup) endRaw() {
 		m.st.style(m.style, m.styleOv)
 		m.style = nil
 	}
-	m.raw, m.rawMatch, m.rawHeld = "", 0, m.rawHeld[:0]
+	m.raw, m.rawHeld, m.cdata, m.brackets, m.ent = "", m.rawHeld[:0], false, 0, nil
 }
 
 // end finishes the file: an unterminated script or style is still
@@ -432,6 +521,7 @@ func (m *markup) endRaw() {
 func (m *markup) end() {
 	if m.state == mRaw {
 		m.rawText(m.rawHeld)
+		m.rawText(m.ent)
 		m.endRaw()
 	}
 	if m.state == mValDQ || m.state == mValSQ || m.state == mValUnq {
