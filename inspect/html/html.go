@@ -112,18 +112,20 @@ func inspectMarkup(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	if err == nil {
 		st.m.end()
 	}
+	if st.root == "svg" {
+		s.SetType(inspect.TypeSVG)
+	} else {
+		s.SetType(inspect.TypeHTML)
+	}
+	// What was seen is reported even when the walk must stop or the file
+	// could not be read to its end: findings only add strictness.
+	st.findings()
 	if st.err != nil {
 		return st.err
 	}
 	if err != nil {
 		return err
 	}
-	if st.root == "svg" {
-		s.SetType(inspect.TypeSVG)
-	} else {
-		s.SetType(inspect.TypeHTML)
-	}
-	st.findings()
 	return st.flush()
 }
 

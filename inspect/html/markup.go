@@ -520,6 +520,7 @@ func (m *markup) endRaw() {
 // inspected (browsers run a script cut off at the end of the file).
 func (m *markup) end() {
 	if m.state == mRaw {
+		m.rawText(bytes.Repeat([]byte{']'}, m.brackets))
 		m.rawText(m.rawHeld)
 		m.rawText(m.ent)
 		m.endRaw()
