@@ -16,17 +16,25 @@
 //   - decodes what can be decoded statically — data: URIs (base64 or
 //     percent-encoded) in attributes, style sheets and script string
 //     literals, base64 string literals (also concatenations of literals and
-//     arrays of literals), iframe srcdoc documents — and hands the bytes to
-//     the engine as children, named by the download attribute or the
-//     download name the script sets where it can tell, so that an
-//     executable or a Word 97 document inside is found as if it had been
-//     attached.
+//     arrays of literals), lists of 256 or more byte values
+//     ([77, 90, ...], fromCharCode(0x4d, ...)), iframe srcdoc documents —
+//     and hands the bytes to the engine as children, named by the download
+//     attribute or the download name the script sets where it can tell
+//     (else "payload-N.<ext by MIME type>" or "script-payload-N.bin"), so
+//     that an executable or a Word 97 document inside is found as if it had
+//     been attached.
 //
-// It is a bounded byte-level tokenizer for markup and a small lexer for
-// script (strings, comments, regular expressions, identifiers): it runs no
-// script, builds no DOM and follows no variable. A payload the script
-// computes (XOR, reversed strings, numeric arrays, fetched at run time)
-// is not decoded; the download assembly is still reported.
+// It is a bounded byte-level tokenizer for markup (WHATWG HTML tokenizer
+// states for comments, tags, attributes and raw text; XML rules for CDATA
+// and entities in SVG scripts) and a small lexer for script (strings,
+// comments, regular expressions, identifiers, numbers): it runs no script,
+// builds no DOM and follows no variable. A payload the script computes
+// (XOR, reversed or shuffled strings, fetched at run time) is not decoded;
+// the download assembly is still reported. Every kept literal, attribute
+// and style sheet is bounded (maxLiteral), as are the payloads per file and
+// the payloads held until the end of the file; a bound hit where a payload
+// may have been cut is an unscannable finding, and the kept head is still
+// inspected.
 //
 // An App Installer file is reported as executable ("App Installer file
 // (ms-appinstaller)"): opening it installs an app from the URI it names.
