@@ -146,6 +146,8 @@ func TestScriptForms(t *testing.T) {
 		{"object image data", `<html><object data="data:image/png;base64,` + b + `"></object></html>`, nil, "payload-1.png"},
 		{"scheme in capitals", `<html><a href="DATA:Application/Zip;BASE64,` + b + `">x</a></html>`,
 			[]string{"HTML smuggling: data: URI download"}, "payload-1.zip"},
+		{"percent-encoded base64", `<html><a href="data:application/zip;base64,` + strings.NewReplacer("+", "%2B", "/", "%2f", "A", "%41").Replace(b) + `">x</a></html>`,
+			[]string{"HTML smuggling: data: URI download"}, "payload-1.zip"},
 		{"meta refresh", `<html><head><meta http-equiv="refresh" content="0;url=data:application/zip;base64,` + b + `"></head></html>`,
 			[]string{"HTML smuggling: data: URI download"}, "payload-1.zip"},
 		{"srcdoc", `<html><iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe></html>`, nil, ""},

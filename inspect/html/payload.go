@@ -54,6 +54,11 @@ func dataURIs(v []byte, whole bool) []dataURI {
 		mime, params, _ := strings.Cut(meta, ";")
 		var data []byte
 		if strings.HasSuffix(params, "base64") || strings.HasSuffix(meta, ";base64") {
+			// The URL is percent-decoded before the base64 (WHATWG
+			// Fetch, data: URL processor): %2B is a '+'.
+			if bytes.IndexByte(body, '%') >= 0 {
+				body = percentDecode(body)
+			}
 			data = decodeB64(body)
 		} else {
 			data = percentDecode(body)
