@@ -2,8 +2,10 @@ package all
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
@@ -68,8 +70,8 @@ func TestHTMLSmuggling(t *testing.T) {
 	}
 }
 
-// TestHTMLNested: an HTML file in a zip in a message keeps its findings,
-// and a data:text/html document inside an HTML file is inspected as HTML.
+// TestHTMLNested: a data:text/html document inside an HTML file is
+// inspected as HTML, with what it smuggles.
 func TestHTMLNested(t *testing.T) {
 	pe := inspecttest.PE()
 	inner := htmltest.BlobDownload(pe, "a.exe")
@@ -80,5 +82,33 @@ func TestHTMLNested(t *testing.T) {
 		if !hasFinding(res.Findings, w) {
 			t.Errorf("no %s in %q", w, short(res.Findings))
 		}
+	}
+}
+
+// TestHTMLInMessage: an HTML attachment of a message (base64, the way it
+// arrives) carries the findings of what it smuggles.
+func TestHTMLInMessage(t *testing.T) {
+	page := htmltest.BlobDownload(inspecttest.PE(), "Rechnung.exe")
+	var b strings.Builder
+	b.WriteString("From: a@example.org\r\nTo: b@example.org\r\nSubject: Rechnung\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
+		"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Anbei die Rechnung.</p></body></html>\r\n" +
+		"--b1\r\nContent-Type: text/html; name=\"Rechnung.html\"\r\nContent-Disposition: attachment; filename=\"Rechnung.html\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(page)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--b1--\r\n")
+	msg := []byte(b.String())
+	res := NewEngine(inspect.Limits{}).Inspect(context.Background(), "mail.eml", "", inspect.BytesReaderAt(msg), int64(len(msg)))
+	var exe, smuggling bool
+	for _, f := range res.Findings {
+		exe = exe || (f.Kind == inspect.KindExecutable && strings.HasSuffix(f.Where, "Rechnung.html/Rechnung.exe"))
+		smuggling = smuggling || (f.Kind == inspect.KindActiveContent && f.Type == "html" && strings.HasPrefix(f.Detail, "HTML smuggling"))
+	}
+	if !exe || !smuggling {
+		t.Errorf("findings %q", short(res.Findings))
 	}
 }
