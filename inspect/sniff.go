@@ -197,6 +197,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 	if isCMSText(text, name) {
 		return FamilyCMS
 	}
+	if f := sniffMarkup(text, name); f != "" {
+		return f
+	}
 	return FamilyText
 }
 

@@ -90,6 +90,9 @@ const (
 	TypeFlatOPC    = "flatopc"    // an OOXML package as one XML file (pkg:package)
 	TypeMHT        = "mht"        // a "single file web page" (MIME multipart/related) Office opens
 	TypeActiveMime = "activemime" // an ActiveMime blob ("editdata.mso"): zlib of a compound file
+
+	TypeHTML = "html" // HTML a browser renders (and runs)
+	TypeSVG  = "svg"  // SVG: XML a browser renders, scripts included
 )
 
 // TypeNames lists every type name, in the order of ARCHITECTURE.md.
@@ -102,7 +105,7 @@ var TypeNames = []string{
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
 	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
 	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOne, TypeCHM,
-	TypeWordXML, TypeXLSXML, TypeFlatOPC, TypeMHT, TypeActiveMime, TypeOther,
+	TypeWordXML, TypeXLSXML, TypeFlatOPC, TypeMHT, TypeActiveMime, TypeHTML, TypeSVG, TypeOther,
 }
 
 // ValidType reports whether t is one of TypeNames.
@@ -176,6 +179,8 @@ var extTypes = map[string]string{
 	"appinstaller": TypeAppInstaller,
 	"one":          TypeOne, "onetoc2": TypeOne, "chm": TypeCHM,
 	"mht": TypeMHT, "mhtml": TypeMHT, "mso": TypeActiveMime,
+	"html": TypeHTML, "htm": TypeHTML, "shtml": TypeHTML, "shtm": TypeHTML,
+	"xhtml": TypeHTML, "xht": TypeHTML, "svg": TypeSVG,
 }
 
 // MessageType is the type of a message (FamilyEML content) named name.

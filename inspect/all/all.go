@@ -24,6 +24,7 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addOneNote(m)
 	addOfficeXML(m)
 	addText(m)
+	addHTML(m)
 	return m
 }
 
