@@ -62,11 +62,13 @@ func TestInspector(t *testing.T) {
 			{Kind: inspect.KindEncrypted, Detail: "pgp-inline", Where: "part-2"},
 			{Kind: inspect.KindUnscannable, Detail: `multipart/encrypted with protocol "application/x-unknown"`, Where: "part-4"},
 		}},
-		{"defects.eml", []string{"trunc.bin", "part-7"}, []inspect.Finding{
+		{"defects.eml", []string{"trunc.bin", "part-7", "two.exe"}, []inspect.Finding{
 			{Kind: inspect.KindUnscannable, Detail: DefectNoBoundary, Where: "part-1"},
+			{Kind: inspect.KindAmbiguous, Detail: AmbiguityPrefixMatch, Where: "part-2"},
 			{Kind: inspect.KindUnscannable, Detail: DefectBoundaryNotFound, Where: "part-2"},
 			{Kind: inspect.KindUnscannable, Detail: "message/partial fragment", Where: "part-3"},
-			{Kind: inspect.KindUnscannable, Detail: DefectConflictingType, Where: "part-4"},
+			{Kind: inspect.KindAmbiguous, Detail: AmbiguityTwoTypes, Where: "part-4"},
+			{Kind: inspect.KindAmbiguous, Detail: AmbiguityUnknownEncoding, Where: "part-6"},
 		}},
 	}
 	for _, tt := range tests {

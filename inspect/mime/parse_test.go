@@ -319,6 +319,25 @@ func TestLineEndingsAgree(t *testing.T) {
 	want, wantContent, _ := walkAll(t, lf)
 	for name, msg := range map[string][]byte{"crlf": crlfMsg, "mixed": mixed} {
 		got, content, _ := walkAll(t, msg)
+		if name == "mixed" {
+			// The primary reading is the same; mixed line ends are an
+			// ambiguity (Go's mime/multipart stays in CRLF mode and
+			// misses the LF delimiters: the crlf-delimiters reading).
+			var primary []string
+			amb := false
+			for _, l := range got {
+				switch {
+				case strings.HasPrefix(l, "ambiguous "):
+					amb = amb || strings.Contains(l, AmbiguityMixedDelimEnds)
+				case !strings.Contains(l, " @"):
+					primary = append(primary, l)
+				}
+			}
+			if !amb {
+				t.Errorf("mixed: no %q in %q", AmbiguityMixedDelimEnds, got)
+			}
+			got = primary
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: leaves %q, want %q", name, got, want)
 		}

@@ -3,6 +3,7 @@ package mime
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -28,9 +29,14 @@ const (
 	RoleEncrypted
 	// RoleUnscannable is content the walk cannot see into; Detail says why.
 	RoleUnscannable
+	// RoleAmbiguous is a place where mainstream readers read the message
+	// differently (draft-chen-email-mime-ambiguity-defense-00); Detail
+	// names it ("two boundary parameters"). It carries no content of its
+	// own: the leaves of every reading follow as leaves with a View.
+	RoleAmbiguous
 )
 
-var roleNames = [...]string{"text", "attachment", "signature", "encrypted", "unscannable"}
+var roleNames = [...]string{"text", "attachment", "signature", "encrypted", "unscannable", "ambiguous"}
 
 func (r Role) String() string {
 	if int(r) < len(roleNames) && r >= 0 {
@@ -56,8 +62,14 @@ type Leaf struct {
 	Role Role
 	// Detail is, for RoleEncrypted, "smime-enveloped", "pgp-encrypted" or
 	// "pgp-inline"; for RoleSignature "smime-signature" or "pgp-signature";
-	// for RoleUnscannable why ("message/partial fragment", ...).
+	// for RoleUnscannable why ("message/partial fragment", ...); for
+	// RoleAmbiguous what readers read differently (Entity.Ambiguities).
 	Detail string
+	// View is "" for a leaf of the primary reading, else the name of the
+	// alternative reading that exposed it ("last-parameter",
+	// "lenient-delimiters", ...). Its Entity then belongs to that
+	// reading's own parse tree (offsets in the same reader).
+	View string
 	// Open returns the decoded content. It may be called more than once,
 	// but only while the walk's callback runs: content unwrapped from an
 	// S/MIME body is spooled for the duration of the callback only.
@@ -82,18 +94,133 @@ const maxCMSNesting = 8
 // content of opaque-signed S/MIME is unwrapped and walked, text parts are
 // searched for uuencoded blocks and inline PGP messages. fn's error stops
 // the walk and is returned; so is ctx's.
+//
+// Where the message is ambiguous (Entity.Ambiguities), Walk emits one
+// RoleAmbiguous leaf per ambiguity, then re-parses the message under each
+// alternative reading and emits the leaves of those readings whose
+// decoded content (by SHA-256) was not emitted already in the same role,
+// with Leaf.View naming the reading. A message without ambiguity is
+// walked once, as before.
 func Walk(ctx context.Context, r io.ReaderAt, root *Entity, lim Limits, fn func(Leaf) error) error {
 	if root == nil {
 		return nil
 	}
 	w := &walker{ctx: ctx, lim: lim.withDefaults(), fn: fn}
-	return w.root(r, root, "", nil, 0)
+	return w.message(r, root, "", nil, 0)
 }
 
 type walker struct {
 	ctx context.Context
 	lim Limits
 	fn  func(Leaf) error
+	// view is the reading being walked ("" primary).
+	view string
+	// seen holds the content hashes of the leaves emitted so far, once
+	// some message of the walk turned out ambiguous (nil before).
+	seen map[seenKey]bool
+}
+
+// seenKey is emitted content: its hash, its role and, for leaves that are
+// no content to inspect, the detail; for attachments the file name
+// extension (a policy judges names too: a.pdf and a.doc of the same bytes
+// are two attachments).
+type seenKey struct {
+	sum    [sha256.Size]byte
+	role   Role
+	detail string
+	ext    string
+}
+
+// emit hands l to the callback. While alternative readings are being
+// walked, leaves whose content was emitted before in a role that covers
+// them are dropped: an attachment covers any role of the same bytes,
+// text covers text, others cover the same role and detail.
+func (w *walker) emit(l Leaf) error {
+	if l.Role == RoleAmbiguous {
+		if w.view != "" {
+			return nil // reported by the primary reading
+		}
+		return w.fn(l)
+	}
+	if w.seen == nil {
+		return w.fn(l)
+	}
+	l.View = w.view
+	sum, err := contentSum(w.ctx, l.Open())
+	if err != nil {
+		return err
+	}
+	key := seenKey{sum: sum, role: l.Role}
+	switch l.Role {
+	case RoleAttachment:
+		key.ext = inspect.Ext(l.Name)
+	case RoleText:
+	default:
+		key.detail = l.Detail
+	}
+	// Any attachment of the same bytes covers a text or another role.
+	anyAtt := seenKey{sum: sum, role: RoleAttachment, ext: "\x00any"}
+	if w.view != "" && (w.seen[key] || l.Role != RoleAttachment && w.seen[anyAtt]) {
+		return nil
+	}
+	w.seen[key] = true
+	if l.Role == RoleAttachment {
+		w.seen[anyAtt] = true
+	}
+	return w.fn(l)
+}
+
+// contentSum hashes decoded content. A decoding error (an expansion
+// limit) ends the content where it stopped: the leaf is then compared by
+// what was read, and its own reader reports the error to the callback.
+func contentSum(ctx context.Context, r io.Reader) ([sha256.Size]byte, error) {
+	h := sha256.New()
+	_, _ = io.Copy(h, &ctxReader{ctx: ctx, r: r})
+	if err := ctx.Err(); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// message walks a parsed message (the top level or unwrapped S/MIME
+// content, whose own parse may be ambiguous): the primary reading, then
+// the alternative readings the parser found worth trying.
+func (w *walker) message(r io.ReaderAt, root *Entity, n string, outer *Entity, cms int) error {
+	if root.views == nil || w.view != "" {
+		return w.root(r, root, n, outer, cms)
+	}
+	if w.seen == nil {
+		w.seen = map[seenKey]bool{}
+	}
+	if err := w.root(r, root, n, outer, cms); err != nil {
+		return err
+	}
+	defer func() { w.view = "" }()
+	for _, rd := range alternatives(root.views.alts) {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		alt, err := parse(r, root.views.size, w.lim, rd)
+		w.view = rd.name()
+		if err != nil {
+			// What a reading could not parse in full may hide a part:
+			// fail safe.
+			l := Leaf{Entity: alt, Name: "part-" + partNum(n, 1), Role: RoleUnscannable, Detail: "reading " + w.view + ": " + err.Error(),
+				Open: func() io.Reader { return bytes.NewReader(nil) }}
+			if outer != nil {
+				l.Entity, l.Inner = outer, true
+			}
+			if err := w.emit(l); err != nil {
+				return err
+			}
+		}
+		if err := w.root(r, alt, n, outer, cms); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // partNum returns the number of the i-th (1-based) child of the part
@@ -135,20 +262,25 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		}
 		return l
 	}
-	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
+	emit := func(role Role, detail string) error { return w.emit(leafOf(role, detail)) }
 
+	// Where readers disagree (two Content-Type fields, ...): say so; the
+	// other readings are walked after this one.
+	if len(e.Ambiguities) > 0 {
+		l := leafOf(RoleAmbiguous, "")
+		if e.Parent == nil && outer == nil && (n == "" || n == "1") {
+			l.Name = "message" // the top-level header and body
+		}
+		for _, d := range e.Ambiguities {
+			l.Detail = d
+			if err := w.emit(l); err != nil {
+				return err
+			}
+		}
+	}
 	for _, d := range e.Defects {
 		if strings.HasPrefix(d, DefectNotParsed) {
 			return emit(RoleUnscannable, d)
-		}
-	}
-	// Two Content-Type or Content-Transfer-Encoding fields that disagree:
-	// a client may take the other one and show what this walk does not.
-	for _, d := range []string{DefectConflictingType, DefectConflictingEncode} {
-		if e.HasDefect(d) {
-			if err := emit(RoleUnscannable, d); err != nil {
-				return err
-			}
 		}
 	}
 
@@ -158,6 +290,9 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		case e.MediaType == "multipart/encrypted":
 			// RFC 1847 2.2, RFC 3156 4.
 			proto := strings.ToLower(strings.TrimSpace(e.Params["protocol"]))
+			if err := w.ambiguitiesBelow(r, e, n, outer); err != nil {
+				return err
+			}
 			if proto == "application/pgp-encrypted" {
 				return emit(RoleEncrypted, DetailPGPEncrypted)
 			}
@@ -279,7 +414,7 @@ const cmsProbe = 64
 // opaque-signed content is unwrapped and walked, a detached signature is a
 // signature.
 func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
-	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
+	emit := func(role Role, detail string) error { return w.emit(leafOf(role, detail)) }
 	// When the sender's type does not claim CMS (a .p7m name on
 	// application/octet-stream) and it is not, it is just an attachment.
 	bad := func(why string) error {
@@ -330,6 +465,10 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	}
 	inner := newSegReader(sp, segs)
 	root, err := Parse(inner, inner.size, w.lim)
+	if root.views != nil && w.view != "" {
+		// Within an alternative reading, one level of readings is enough.
+		root.views = nil
+	}
 	if err != nil {
 		if !errors.Is(err, inspect.ErrLimit) {
 			return emit(RoleUnscannable, "S/MIME content: "+err.Error())
@@ -341,7 +480,32 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	if outer == nil {
 		outer = e
 	}
-	return w.root(inner, root, self, outer, cms+1)
+	return w.message(inner, root, self, outer, cms+1)
+}
+
+// ambiguitiesBelow reports the ambiguities of the entities inside e that
+// the walk does not descend into (the parts of multipart/encrypted).
+func (w *walker) ambiguitiesBelow(r io.ReaderAt, e *Entity, n string, outer *Entity) error {
+	for i, c := range e.Children {
+		cn := partNum(n, i+1)
+		name := c.Filename
+		if name == "" {
+			name = "part-" + cn
+		}
+		for _, d := range c.Ambiguities {
+			l := Leaf{Entity: c, Name: name, Role: RoleAmbiguous, Detail: d, Open: func() io.Reader { return c.Body(r) }}
+			if outer != nil {
+				l.Entity, l.Inner = outer, true
+			}
+			if err := w.emit(l); err != nil {
+				return err
+			}
+		}
+		if err := w.ambiguitiesBelow(r, c, cn, outer); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // looksLikePGPSignature checks that a part typed application/pgp-signature
@@ -385,7 +549,7 @@ func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *
 	uu := 0
 	for _, b := range blocks {
 		if b.pgp {
-			if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
+			if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
 				Open: func() io.Reader { return e.Body(r) }}); err != nil {
 				return err
 			}
@@ -397,7 +561,7 @@ func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *
 			n = fmt.Sprintf("part-%s-uu%d", self, uu)
 		}
 		b := b
-		if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Name: n, Role: RoleAttachment,
+		if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Name: n, Role: RoleAttachment,
 			Open: func() io.Reader {
 				d := e.Body(r)
 				if _, err := io.CopyN(io.Discard, d, b.start); err != nil {

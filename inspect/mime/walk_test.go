@@ -21,6 +21,9 @@ func leafString(l Leaf) string {
 	if l.Detail != "" {
 		s += " " + l.Detail
 	}
+	if l.View != "" {
+		s += " @" + l.View
+	}
 	return s
 }
 
