@@ -415,7 +415,9 @@ func (p *parser) multipart(e *Entity, depth int) (hit, error) {
 			if p.rd&rdOuterParts == 0 {
 				break
 			}
-			// Read on: what follows a close delimiter is one more part.
+			// Read on: what follows a close delimiter is one more part,
+			// and the multipart has no close delimiter at its end.
+			e.CloseDelim = -1
 		}
 		child, ch, err := p.entity(h.next, e, depth+1, digest)
 		child.DelimStart = delim

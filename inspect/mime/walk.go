@@ -323,15 +323,68 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 			return emit(RoleSignature, DetailPGPSignature)
 		}
 		return emit(RoleAttachment, "")
-	case e.isBodyText():
+	case e.isBodyText() && !binaryText(r, e):
 		if err := emit(RoleText, ""); err != nil {
 			return err
 		}
-		return w.textBlocks(r, e, name, self, outer)
+		return w.textBlocks(r, e, name, self, outer, false)
 	case isPGPEncryptedFile(e, r):
 		return emit(RoleEncrypted, DetailPGPEncrypted)
 	}
-	return emit(RoleAttachment, "")
+	// An attachment, also text whose content is no text (a client offers
+	// to save it, whatever the label says).
+	if err := emit(RoleAttachment, ""); err != nil {
+		return err
+	}
+	if binhex, yenc := encodedFile(r, e); binhex || yenc {
+		// BinHex and yEnc files are decoded by clients too.
+		return w.textBlocks(r, e, name, self, outer, binhex)
+	}
+	return nil
+}
+
+// sniffText is how many decoded bytes of body text are sniffed.
+const sniffText = 4096
+
+// binaryText reports body text whose content is a file format other than
+// text (inspect.Sniff): a PE labelled text/plain, a part without any
+// header holding a zip. Formats told by magic bytes count only when the
+// head is no text either, so that a letter starting with "MZ" stays a
+// letter; formats that are text themselves (PDF, RTF, scripts) count as
+// they are. A message (inline-forwarded headers) stays text.
+func binaryText(r io.ReaderAt, e *Entity) bool {
+	var buf [sniffText]byte
+	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
+	if n == 0 {
+		return false
+	}
+	head := buf[:n]
+	switch inspect.Sniff(bytes.NewReader(head), int64(n), "") {
+	case inspect.FamilyText, inspect.FamilyOther, inspect.FamilyEML:
+		return false
+	case inspect.FamilyPDF, inspect.FamilyRTF, inspect.FamilyScript, inspect.FamilyFlatODF, inspect.FamilySLK:
+		return true
+	}
+	return !inspect.IsText(head)
+}
+
+// encodedFileProbe is how much of an attachment is searched for BinHex or
+// yEnc.
+const encodedFileProbe = 1024
+
+// encodedFile reports an attachment that carries a BinHex (typed so, or
+// announced by the BinHex banner) or yEnc ("=ybegin") file.
+func encodedFile(r io.ReaderAt, e *Entity) (binhex, yenc bool) {
+	switch e.MediaType {
+	case "application/mac-binhex40", "application/mac-binhex", "application/x-mac-binhex40", "application/binhex", "application/x-binhex40":
+		return true, false
+	}
+	var buf [encodedFileProbe]byte
+	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
+	head := buf[:n]
+	banner := bytes.Contains(head, binhexBanner)
+	yenc = bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("=ybegin "))
+	return banner, yenc
 }
 
 // isPGPEncryptedFile reports an attachment that is an OpenPGP message
@@ -531,44 +584,76 @@ func looksLikePGPSignature(r io.Reader) bool {
 	return false
 }
 
-// textBlock is a uuencoded block or an inline PGP message inside text.
+// textBlock is a file or an inline PGP message inside text.
 type textBlock struct {
-	pgp        bool
+	kind       blockKind
 	name       string
 	start, end int64 // in the decoded text
 }
 
+type blockKind uint8
+
+const (
+	blockUU blockKind = iota
+	blockPGP
+	blockBinHex
+	blockYEnc
+)
+
 // textBlocks emits the leaves hidden in a text part: uuencoded files
-// ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "====") and
-// inline PGP messages (RFC 4880 6.2 "-----BEGIN PGP MESSAGE-----").
-func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity) error {
-	blocks, err := scanText(w.ctx, e.Body(r), bufSize(e.End-e.BodyStart, lineBuf))
+// ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "===="),
+// BinHex 4.0 files, yEnc files and inline PGP messages (RFC 4880 6.2
+// "-----BEGIN PGP MESSAGE-----"). With binhexPart (an
+// application/mac-binhex40 part) a BinHex block needs no banner line.
+func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity, binhexPart bool) error {
+	blocks, more, err := scanText(w.ctx, e.Body(r), bufSize(e.End-e.BodyStart, lineBuf), binhexPart)
 	if err != nil {
 		return err
 	}
-	uu := 0
+	if more {
+		// Never a silent truncation: what was not looked at is
+		// unscannable.
+		if err := w.emit(Leaf{Entity: pick(outer, e), Inner: outer != nil, Name: name, Role: RoleUnscannable,
+			Detail: fmt.Sprintf("more than %d files in text", maxTextBlocks), Open: func() io.Reader { return e.Body(r) }}); err != nil {
+			return err
+		}
+	}
+	var count [4]int
 	for _, b := range blocks {
-		if b.pgp {
+		if b.kind == blockPGP {
 			if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
 				Open: func() io.Reader { return e.Body(r) }}); err != nil {
 				return err
 			}
 			continue
 		}
-		uu++
-		n := b.name
-		if n == "" {
-			n = fmt.Sprintf("part-%s-uu%d", self, uu)
-		}
+		count[b.kind]++
 		b := b
-		if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Name: n, Role: RoleAttachment,
-			Open: func() io.Reader {
-				d := e.Body(r)
-				if _, err := io.CopyN(io.Discard, d, b.start); err != nil {
-					return bytes.NewReader(nil)
-				}
-				return NewDecoder("x-uuencode", io.LimitReader(d, b.end-b.start))
-			}}); err != nil {
+		section := func() io.Reader {
+			d := e.Body(r)
+			if _, err := io.CopyN(io.Discard, d, b.start); err != nil {
+				return bytes.NewReader(nil)
+			}
+			return io.LimitReader(d, b.end-b.start)
+		}
+		var open func() io.Reader
+		n := b.name
+		suffix := "uu"
+		switch b.kind {
+		case blockUU:
+			open = func() io.Reader { return NewDecoder("x-uuencode", section()) }
+		case blockBinHex:
+			suffix = "binhex"
+			open = func() io.Reader { return newBinHexReader(section()) }
+			n = newBinHexReader(section()).Name()
+		case blockYEnc:
+			suffix = "yenc"
+			open = func() io.Reader { return newYEncReader(section()) }
+		}
+		if n == "" {
+			n = fmt.Sprintf("part-%s-%s%d", self, suffix, count[b.kind])
+		}
+		if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Name: n, Role: RoleAttachment, Open: open}); err != nil {
 			return err
 		}
 	}
@@ -585,17 +670,28 @@ func pick(outer, e *Entity) *Entity {
 // maxUUName bounds the file name taken from a begin line.
 const maxUUName = 255
 
+// maxTextBlocks bounds the blocks of one text: each becomes a leaf.
+const maxTextBlocks = 1000
+
+// binhexSearch is how many lines after the BinHex banner may pass before
+// the ':' that starts the data.
+const binhexSearch = 8
+
 // scanText finds the blocks of a decoded text.
-func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, error) {
+// more reports blocks beyond maxTextBlocks.
+func scanText(ctx context.Context, src io.Reader, bufSize int, binhexPart bool) (blocks []textBlock, more bool, err error) {
 	lr := newLineReaderSize(src, bufSize)
-	var blocks []textBlock
 	var off int64
 	var open *textBlock
 	endLine := ""
 	pgp := false
 	midLine := false
 	lines := 0
+	binhexWait := 0 // lines left to find ':' after a banner
 	for {
+		if len(blocks) >= maxTextBlocks {
+			return blocks, true, nil
+		}
 		b, partial, err := lr.line()
 		if err != nil {
 			break
@@ -609,23 +705,56 @@ func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, err
 		}
 		if lines++; lines%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		line, _ := splitBreak(b)
 		line = bytes.TrimRight(line, " \t\r")
 		if open != nil {
-			if string(line) == endLine {
+			done := false
+			switch open.kind {
+			case blockUU:
+				done = string(line) == endLine
+			case blockBinHex:
+				// The alphabet has no ':': the next one ends the data.
+				done = bytes.IndexByte(line, ':') >= 0
+			case blockYEnc:
+				done = bytes.HasPrefix(line, []byte("=yend"))
+			}
+			if done {
 				open.end = off
 				blocks = append(blocks, *open)
 				open = nil
 			}
 			continue
 		}
+		if binhexWait > 0 || binhexPart {
+			if len(line) > 0 && line[0] == ':' {
+				binhexWait = 0
+				open = &textBlock{kind: blockBinHex, start: start}
+				if bytes.IndexByte(line[1:], ':') >= 0 {
+					open.end = off
+					blocks = append(blocks, *open)
+					open = nil
+				}
+				continue
+			}
+			if binhexWait > 0 {
+				binhexWait--
+			}
+		}
+		if bytes.Contains(line, binhexBanner) {
+			binhexWait = binhexSearch
+			continue
+		}
+		if bytes.HasPrefix(line, []byte("=ybegin ")) {
+			open = &textBlock{kind: blockYEnc, name: yencName(line), start: start}
+			continue
+		}
 		if name, end, ok := uuBegin(line); ok {
 			// The next line must look like uuencoded data, else "begin 644
 			// reasons" in prose would be a file.
-			open = &textBlock{name: name, start: start}
+			open = &textBlock{kind: blockUU, name: name, start: start}
 			endLine = end
 			if end == "end" && !nextLooksUU(lr) {
 				open = nil
@@ -634,14 +763,14 @@ func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, err
 		}
 		if !pgp && isPGPMessageLine(line) {
 			pgp = true
-			blocks = append(blocks, textBlock{pgp: true, start: start})
+			blocks = append(blocks, textBlock{kind: blockPGP, start: start})
 		}
 	}
 	if open != nil {
 		open.end = off
 		blocks = append(blocks, *open)
 	}
-	return blocks, nil
+	return blocks, false, nil
 }
 
 // uuBegin parses "begin MODE NAME" / "begin-base64 MODE NAME" (MODE is
