@@ -205,20 +205,22 @@ type hit struct {
 	nl    int8  // length of the delimiter line's own line break (0 at the end)
 }
 
+// frame is an open multipart.
+type frame struct {
+	bd    []byte  // its boundary
+	owner *Entity // the multipart
+	peek  int     // how many bytes a delimiter check of the stack may need
+	nl    int8    // line break length of its first delimiter line (0: none yet)
+}
+
 type parser struct {
 	w      window
 	lim    Limits
 	parts  int
 	fields int
-	// stack holds the boundaries of the open multiparts, outermost first.
-	stack [][]byte
-	// peek is how many bytes a delimiter check may need.
-	peek []int
-	// owners are the multiparts of the boundaries on the stack; nl the
-	// line break length of each one's first delimiter line (0: none yet).
-	owners []*Entity
-	nl     []int8
-	hdr    []byte
+	// stack holds the open multiparts, outermost first.
+	stack []frame
+	hdr   []byte
 	// rd is the reading; found collects the readings worth trying.
 	rd    reading
 	found reading
@@ -358,6 +360,7 @@ func (p *parser) multipart(e *Entity, depth int) (hit, error) {
 	bd := []byte(e.Boundary)
 	p.push(bd, e)
 	own := len(p.stack) - 1
+	var fr *frame // p.stack[own]; a child's push may move it
 	digest := e.MediaType == "multipart/digest"
 	h := p.findDelim(e.BodyStart)
 	if h.found && h.idx == own && h.line > e.BodyStart {
@@ -398,12 +401,13 @@ func (p *parser) multipart(e *Entity, depth int) (hit, error) {
 		// Line ends of the delimiter lines: the break before (none for
 		// the first line of the body) and the line's own.
 		kinds |= 1<<(h.line-h.lb) | 1<<h.nl
-		if p.nl[own] == 0 {
-			p.nl[own] = h.nl
+		fr = &p.stack[own]
+		if fr.nl == 0 {
+			fr.nl = h.nl
 		}
 		if p.rd == 0 && kinds&6 == 6 {
 			rd := reading(0)
-			if p.nl[own] == 2 {
+			if fr.nl == 2 {
 				rd = rdCRLFDelims
 			}
 			p.ambiguous(e, AmbiguityMixedDelimEnds, rd)
@@ -477,21 +481,15 @@ func (p *parser) partLike(from, to int64, bd []byte) (delims, fields bool) {
 }
 
 func (p *parser) push(b []byte, owner *Entity) {
-	p.stack = append(p.stack, b)
-	p.owners = append(p.owners, owner)
-	p.nl = append(p.nl, 0)
 	n := 2 + len(b) + 2 + maxPadding + 2
-	if len(p.peek) > 0 && p.peek[len(p.peek)-1] > n {
-		n = p.peek[len(p.peek)-1]
+	if len(p.stack) > 0 && p.stack[len(p.stack)-1].peek > n {
+		n = p.stack[len(p.stack)-1].peek
 	}
-	p.peek = append(p.peek, n)
+	p.stack = append(p.stack, frame{bd: b, owner: owner, peek: n})
 }
 
 func (p *parser) pop() {
 	p.stack = p.stack[:len(p.stack)-1]
-	p.owners = p.owners[:len(p.owners)-1]
-	p.nl = p.nl[:len(p.nl)-1]
-	p.peek = p.peek[:len(p.peek)-1]
 }
 
 // maxPadding is how much transport padding (RFC 2046 5.1.1: whitespace
@@ -507,13 +505,13 @@ func (p *parser) delimAt(l int64) (hit, bool) {
 	if len(p.stack) == 0 {
 		return hit{}, false
 	}
-	b := p.w.get(l, p.peek[len(p.peek)-1])
+	b := p.w.get(l, p.stack[len(p.stack)-1].peek)
 	if len(b) < 2 || b[0] != '-' || b[1] != '-' {
 		return hit{}, false
 	}
 	junk, junkWhat, junkRd := -1, "", reading(0)
 	for i := len(p.stack) - 1; i >= 0; i-- {
-		bd := p.stack[i]
+		bd := p.stack[i].bd
 		if !bytes.HasPrefix(b[2:], bd) {
 			continue
 		}
@@ -558,7 +556,7 @@ func (p *parser) delimAt(l int64) (hit, bool) {
 			}
 			continue
 		}
-		if p.rd&rdCRLFDelims != 0 && p.nl[i] == 2 && (h.nl == 1 || l-p.lineBreakBefore(l) == 1) {
+		if p.rd&rdCRLFDelims != 0 && p.stack[i].nl == 2 && (h.nl == 1 || l-p.lineBreakBefore(l) == 1) {
 			// Go's mime/multipart, once in CRLF mode, needs CRLF on both
 			// sides of a delimiter line.
 			continue
@@ -567,7 +565,7 @@ func (p *parser) delimAt(l int64) (hit, bool) {
 		return h, true
 	}
 	if junk >= 0 {
-		p.ambiguous(p.owners[junk], junkWhat, junkRd)
+		p.ambiguous(p.stack[junk].owner, junkWhat, junkRd)
 	}
 	return hit{}, false
 }

@@ -328,7 +328,12 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 			return err
 		}
 		return w.textBlocks(r, e, name, self, outer, false)
-	case isPGPEncryptedFile(e, r):
+	}
+	// One probe of the decoded head serves every check below.
+	var buf [encodedFileProbe]byte
+	k, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
+	head := buf[:k]
+	if isPGPEncryptedFile(e, head) {
 		return emit(RoleEncrypted, DetailPGPEncrypted)
 	}
 	// An attachment, also text whose content is no text (a client offers
@@ -336,15 +341,16 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 	if err := emit(RoleAttachment, ""); err != nil {
 		return err
 	}
-	if binhex, yenc := encodedFile(r, e); binhex || yenc {
+	if binhex, yenc := encodedFile(e, head); binhex || yenc {
 		// BinHex and yEnc files are decoded by clients too.
 		return w.textBlocks(r, e, name, self, outer, binhex)
 	}
 	return nil
 }
 
-// sniffText is how many decoded bytes of body text are sniffed.
-const sniffText = 4096
+// sniffText is how many decoded bytes of body text are sniffed: magic
+// bytes, and "%PDF-" where Acrobat looks for it (the first KiB).
+const sniffText = 1024
 
 // binaryText reports body text whose content is a file format other than
 // text (inspect.Sniff): a PE labelled text/plain, a part without any
@@ -370,18 +376,15 @@ func binaryText(r io.ReaderAt, e *Entity) bool {
 
 // encodedFileProbe is how much of an attachment is searched for BinHex or
 // yEnc.
-const encodedFileProbe = 1024
+const encodedFileProbe = 512
 
 // encodedFile reports an attachment that carries a BinHex (typed so, or
 // announced by the BinHex banner) or yEnc ("=ybegin") file.
-func encodedFile(r io.ReaderAt, e *Entity) (binhex, yenc bool) {
+func encodedFile(e *Entity, head []byte) (binhex, yenc bool) {
 	switch e.MediaType {
 	case "application/mac-binhex40", "application/mac-binhex", "application/x-mac-binhex40", "application/binhex", "application/x-binhex40":
 		return true, false
 	}
-	var buf [encodedFileProbe]byte
-	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
-	head := buf[:n]
 	banner := bytes.Contains(head, binhexBanner)
 	yenc = bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("=ybegin "))
 	return banner, yenc
@@ -391,10 +394,8 @@ func encodedFile(r io.ReaderAt, e *Entity) (binhex, yenc bool) {
 // (RFC 4880 6.2 armor "-----BEGIN PGP MESSAGE-----", or, when its name or
 // type says so, a binary message starting with an encrypted session key
 // packet, tags 1 and 3): its content cannot be inspected.
-func isPGPEncryptedFile(e *Entity, r io.ReaderAt) bool {
-	var buf [256]byte
-	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
-	b := bytes.TrimLeft(buf[:n], " \t\r\n")
+func isPGPEncryptedFile(e *Entity, head []byte) bool {
+	b := bytes.TrimLeft(head[:min(len(head), 256)], " \t\r\n")
 	if bytes.HasPrefix(b, []byte("-----BEGIN PGP MESSAGE-----")) {
 		return true
 	}
@@ -405,11 +406,11 @@ func isPGPEncryptedFile(e *Entity, r io.ReaderAt) bool {
 			return false
 		}
 	}
-	if n == 0 {
+	if len(head) == 0 {
 		return false
 	}
 	tag := -1
-	switch c := buf[0]; {
+	switch c := head[0]; {
 	case c&0xC0 == 0xC0: // new format, RFC 4880 4.2.2
 		tag = int(c & 0x3F)
 	case c&0x80 != 0: // old format
