@@ -52,19 +52,21 @@ func exePart(name string) string {
 	return "Content-Type: application/octet-stream; name=" + name + "\nContent-Transfer-Encoding: base64\n\n" + b64(payloadExe)
 }
 
-// TestAmbiguities: every detection, and for each alternative reading that
-// the hidden attachment is emitted with its View.
-func TestAmbiguities(t *testing.T) {
+// ambiguityCase is one attack message: the ambiguity it must raise and
+// the attachment an alternative reading must expose.
+type ambiguityCase struct {
+	name   string
+	msg    string
+	detail string // an ambiguity leaf with this detail
+	where  string // its Name
+	view   string // "" when no alternative reading exposes more
+	leaf   string // the leaf the view exposes
+	want   []byte // its content (payloadExe when nil)
+}
+
+func ambiguityMessages() []ambiguityCase {
 	exe := b64(payloadExe)
-	tests := []struct {
-		name   string
-		msg    string
-		detail string // an ambiguity leaf with this detail
-		where  string // its Name
-		view   string // "" when no alternative reading exposes more
-		leaf   string // the leaf the view exposes
-		want   []byte // its content (payloadExe when nil)
-	}{
+	return []ambiguityCase{
 		{
 			name: "two boundary parameters, last wins",
 			msg: "Content-Type: multipart/mixed; boundary=X; boundary=Y\n\n" +
@@ -263,6 +265,12 @@ func TestAmbiguities(t *testing.T) {
 			detail: "two charset parameters", where: "message",
 		},
 	}
+}
+
+// TestAmbiguities: every detection, and for each alternative reading that
+// the hidden attachment is emitted with its View.
+func TestAmbiguities(t *testing.T) {
+	tests := ambiguityMessages()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leaves := walkViews(t, []byte(tt.msg))
