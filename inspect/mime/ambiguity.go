@@ -197,39 +197,42 @@ func contentField(name []byte) string {
 // lenientName is the field name a lenient reader sees: comments removed
 // (RFC 5322 3.2.2 syntax, which is not allowed in a name), and every byte
 // that is not printable US-ASCII dropped. It reports how the raw name
-// departs: "a comment", "a control character", "8-bit bytes" ("" when
-// it does not).
+// departs, the most telling first: "a comment", "a control character",
+// "8-bit bytes", "whitespace" ("" when it does not).
 func lenientName(raw []byte) (name []byte, how string) {
 	clean := make([]byte, 0, len(raw))
+	var comment, ctl, high, wsp bool
 	depth := 0
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		switch {
 		case c == '(':
 			depth++
-			how = pick3(how, "a comment")
+			comment = true
 		case c == ')' && depth > 0:
 			depth--
 		case depth > 0:
 		case c < 0x20 || c == 0x7f:
-			how = pick3(how, "a control character")
+			ctl = true
 		case c >= 0x80:
-			how = pick3(how, "8-bit bytes")
+			high = true
 		case c == ' ':
-			// Whitespace inside a name: dropped like a control.
-			how = pick3(how, "whitespace")
+			wsp = true
 		default:
 			clean = append(clean, c)
 		}
 	}
-	return clean, how
-}
-
-func pick3(old, s string) string {
-	if old != "" {
-		return old
+	switch {
+	case comment:
+		how = "a comment"
+	case ctl:
+		how = "a control character"
+	case high:
+		how = "8-bit bytes"
+	case wsp:
+		how = "whitespace"
 	}
-	return s
+	return clean, how
 }
 
 // needsLenientCheck reports a field name a lenient reader may read as

@@ -116,6 +116,12 @@ func ambiguityMessages() []ambiguityCase {
 			detail: "Content-Type field name with a comment", where: "message", view: "lenient-names", leaf: "clam.exe",
 		},
 		{
+			name: "Content-Type field name with a spaced comment",
+			msg: "Subject: x\nContent-Type (meow): multipart/mixed; boundary=\"Y\"\n\n" +
+				"--Y\n" + exePart("clam.exe") + "--Y--\n",
+			detail: "Content-Type field name with a comment", where: "message", view: "lenient-names", leaf: "clam.exe",
+		},
+		{
 			name: "a comment name beside the real field",
 			msg: "Content-Type: multipart/mixed; boundary=X\nContent-Type(meow): multipart/mixed; boundary=\"Y\"\n\n" +
 				"--Y\n" + exePart("clam.exe") + "--Y--\n--X\n\nhello\n--X--\n",
