@@ -350,3 +350,50 @@ func TestAlternativesBounded(t *testing.T) {
 		t.Errorf("RoleAmbiguous = %q", got)
 	}
 }
+
+// TestReadingOverLimit: an alternative reading that runs into a parser
+// limit is unscannable, never silently cut short.
+func TestReadingOverLimit(t *testing.T) {
+	msg := "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n" + strings.Repeat("--bX\n\nx\n", 30) + "--b--\n"
+	r := strings.NewReader(msg)
+	lim := Limits{MaxParts: 20}
+	root, err := Parse(r, int64(len(msg)), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = Walk(context.Background(), r, root, lim, func(l Leaf) error {
+		got = append(got, leafString(l))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "unscannable part-1 reading lenient-delimiters: limit parts=20 @lenient-delimiters"
+	for _, l := range got {
+		if l == want {
+			return
+		}
+	}
+	t.Errorf("no %q in %q", want, got)
+}
+
+// TestAmbiguityInsideSMIME: unwrapped opaque-signed content is read in
+// every reading too; its leaves belong to the outer entity.
+func TestAmbiguityInsideSMIME(t *testing.T) {
+	inner := crlf("Content-Type: multipart/mixed; boundary=X; boundary=Y\n\n--Y\n" + exePart("clam.exe") + "--Y--\n--X\n\nhi\n--X--\n")
+	msg := smimeMessage("signed, ambiguous inside", "signed-data", "smime.p7m", cmsSignedDER([]byte(inner)))
+	leaves := walkViews(t, msg)
+	var amb, exe bool
+	for _, l := range leaves {
+		if l.Role == RoleAmbiguous && l.Detail == "two boundary parameters" && l.Inner {
+			amb = true
+		}
+		if l.Name == "clam.exe" && l.View == "last-parameter" && l.Inner && bytes.Equal(l.content, payloadExe) && l.Entity.MediaType == "application/pkcs7-mime" {
+			exe = true
+		}
+	}
+	if !amb || !exe {
+		t.Errorf("ambiguity %v, clam.exe %v in %q", amb, exe, leafStrings(leaves))
+	}
+}

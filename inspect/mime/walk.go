@@ -32,7 +32,8 @@ const (
 	// RoleAmbiguous is a place where mainstream readers read the message
 	// differently (draft-chen-email-mime-ambiguity-defense-00); Detail
 	// names it ("two boundary parameters"). It carries no content of its
-	// own: the leaves of every reading follow as leaves with a View.
+	// own (Open returns nothing): the leaves of every reading follow,
+	// those of alternative readings with a View.
 	RoleAmbiguous
 )
 
@@ -170,6 +171,9 @@ func (w *walker) emit(l Leaf) error {
 	return w.fn(l)
 }
 
+// noContent is the Open of leaves without content of their own.
+func noContent() io.Reader { return bytes.NewReader(nil) }
+
 // contentSum hashes decoded content. A decoding error (an expansion
 // limit) ends the content where it stopped: the leaf is then compared by
 // what was read, and its own reader reports the error to the callback.
@@ -208,7 +212,7 @@ func (w *walker) message(r io.ReaderAt, root *Entity, n string, outer *Entity, c
 			// What a reading could not parse in full may hide a part:
 			// fail safe.
 			l := Leaf{Entity: alt, Name: "part-" + partNum(n, 1), Role: RoleUnscannable, Detail: "reading " + w.view + ": " + err.Error(),
-				Open: func() io.Reader { return bytes.NewReader(nil) }}
+				Open: noContent}
 			if outer != nil {
 				l.Entity, l.Inner = outer, true
 			}
@@ -268,6 +272,7 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 	// other readings are walked after this one.
 	if len(e.Ambiguities) > 0 {
 		l := leafOf(RoleAmbiguous, "")
+		l.Open = noContent
 		if e.Parent == nil && outer == nil && (n == "" || n == "1") {
 			l.Name = "message" // the top-level header and body
 		}
@@ -547,7 +552,7 @@ func (w *walker) ambiguitiesBelow(r io.ReaderAt, e *Entity, n string, outer *Ent
 			name = "part-" + cn
 		}
 		for _, d := range c.Ambiguities {
-			l := Leaf{Entity: c, Name: name, Role: RoleAmbiguous, Detail: d, Open: func() io.Reader { return c.Body(r) }}
+			l := Leaf{Entity: c, Name: name, Role: RoleAmbiguous, Detail: d, Open: noContent}
 			if outer != nil {
 				l.Entity, l.Inner = outer, true
 			}
