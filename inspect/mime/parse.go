@@ -594,7 +594,26 @@ func (p *parser) lineBreakBefore(l int64) int64 {
 	return l
 }
 
-var crDash = []byte("\r--")
+var dashDash = []byte("--")
+
+// lineDash returns the index of the first CR or LF followed by "--" in b,
+// -1 if none: the line breaks of the cr-line-ends reading. One pass: each
+// "--" is looked at once. (A "--" at b[0] was looked at with the bytes
+// before it: findDelim's windows overlap by two bytes.)
+func lineDash(b []byte) int {
+	for k := 0; k < len(b); {
+		j := bytes.Index(b[k:], dashDash)
+		if j < 0 {
+			return -1
+		}
+		j += k
+		if j > 0 && (b[j-1] == '\n' || b[j-1] == '\r') {
+			return j - 1
+		}
+		k = j + 1
+	}
+	return -1
+}
 
 // findDelim finds the first delimiter line at or after the line start from.
 func (p *parser) findDelim(from int64) hit {
@@ -610,12 +629,11 @@ func (p *parser) findDelim(from int64) hit {
 		if len(b) < 3 {
 			return hit{}
 		}
-		i := bytes.Index(b, nlDash)
+		var i int
 		if p.w.cr {
-			// A bare CR ends a line too.
-			if k := bytes.Index(b, crDash); k >= 0 && (i < 0 || k < i) {
-				i = k
-			}
+			i = lineDash(b)
+		} else {
+			i = bytes.Index(b, nlDash)
 		}
 		if i < 0 {
 			pos += int64(len(b) - 2)
