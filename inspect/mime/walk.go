@@ -116,9 +116,24 @@ type walker struct {
 	fn  func(Leaf) error
 	// view is the reading being walked ("" primary).
 	view string
+	// r is the reader of the message being walked (spans are per reader).
+	r io.ReaderAt
 	// seen holds the content hashes of the leaves emitted so far, once
-	// some message of the walk turned out ambiguous (nil before).
-	seen map[seenKey]bool
+	// some message of the walk turned out ambiguous (nil before); spans
+	// the byte ranges of their entities (same range, same encoding: same
+	// content, no need to decode it again).
+	seen  map[seenKey]bool
+	spans map[spanKey]bool
+}
+
+// spanKey is the content of a leaf that is its entity's whole body.
+type spanKey struct {
+	r          io.ReaderAt
+	start, end int64
+	enc        string
+	role       Role
+	detail     string
+	ext        string
 }
 
 // seenKey is emitted content: its hash, its role and, for leaves that are
@@ -147,17 +162,33 @@ func (w *walker) emit(l Leaf) error {
 		return w.fn(l)
 	}
 	l.View = w.view
+	var span spanKey
+	if !l.Inner && l.Entity != nil {
+		span = spanKey{r: w.r, start: l.Entity.BodyStart, end: l.Entity.End, enc: l.Entity.Encoding, role: l.Role}
+		switch l.Role {
+		case RoleAttachment:
+			span.ext = inspect.Ext(l.Name)
+		case RoleText:
+		default:
+			span.detail = l.Detail
+		}
+		if w.view != "" && w.spans[span] {
+			return nil
+		}
+	}
 	sum, err := contentSum(w.ctx, l.Open())
 	if err != nil {
 		return err
 	}
-	key := seenKey{sum: sum, role: l.Role}
-	switch l.Role {
-	case RoleAttachment:
-		key.ext = inspect.Ext(l.Name)
-	case RoleText:
-	default:
-		key.detail = l.Detail
+	key := seenKey{sum: sum, role: l.Role, detail: span.detail, ext: span.ext}
+	if l.Inner || l.Entity == nil {
+		switch l.Role {
+		case RoleAttachment:
+			key.ext = inspect.Ext(l.Name)
+		case RoleText:
+		default:
+			key.detail = l.Detail
+		}
 	}
 	// Any attachment of the same bytes covers a text or another role.
 	anyAtt := seenKey{sum: sum, role: RoleAttachment, ext: "\x00any"}
@@ -167,6 +198,9 @@ func (w *walker) emit(l Leaf) error {
 	w.seen[key] = true
 	if l.Role == RoleAttachment {
 		w.seen[anyAtt] = true
+	}
+	if span.r != nil {
+		w.spans[span] = true
 	}
 	return w.fn(l)
 }
@@ -196,8 +230,10 @@ func (w *walker) message(r io.ReaderAt, root *Entity, n string, outer *Entity, c
 		return w.root(r, root, n, outer, cms)
 	}
 	if w.seen == nil {
-		w.seen = map[seenKey]bool{}
+		w.seen, w.spans = map[seenKey]bool{}, map[spanKey]bool{}
 	}
+	defer func(r io.ReaderAt) { w.r = r }(w.r)
+	w.r = r
 	if err := w.root(r, root, n, outer, cms); err != nil {
 		return err
 	}
