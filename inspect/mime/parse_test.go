@@ -547,7 +547,7 @@ func TestHeaderDefects(t *testing.T) {
 // TestReadingsLinear: every reading parses a message of many near-miss
 // delimiter lines in linear time.
 func TestReadingsLinear(t *testing.T) {
-	msg := []byte("Content-Type: multipart/mixed; boundary=b\n\n--b\n\n" + strings.Repeat("x\n--c\n", 200000) + "--b--\n")
+	msg := []byte("Content-Type: multipart/mixed; boundary=b\n\n--b\n\n" + strings.Repeat("x\n--c\n", 50000) + "--b--\n")
 	for _, rd := range append(readingOrder, rdAll&^strictReadings) {
 		start := time.Now()
 		parse(bytes.NewReader(msg), int64(len(msg)), Limits{}, rd)
