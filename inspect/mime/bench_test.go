@@ -155,3 +155,20 @@ func BenchmarkCorpusEmail(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseWalkAmbiguous is BenchmarkParseWalk on the same message
+// with a second, equal boundary parameter: an ambiguity, so the walk
+// hashes every leaf and re-reads the message under the last-parameter and
+// the combined readings (whose leaves are all duplicates).
+func BenchmarkParseWalkAmbiguous(b *testing.B) {
+	msg := bytes.Replace(bigMessage(), []byte(`boundary="big"`), []byte(`boundary="big"; boundary="big"`), 1)
+	if n := parseWalkDecode(b, msg); n != 9 {
+		b.Fatalf("%d leaves", n)
+	}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		parseWalkDecode(b, msg)
+	}
+}

@@ -21,7 +21,7 @@ import (
 // turn.
 func (w *walker) signedContent(c *segReader, name, self string, outer *Entity, cms int) error {
 	leaf := func(role Role, detail string) error {
-		return w.fn(Leaf{Entity: outer, Inner: true, Name: name, Role: role, Detail: detail,
+		return w.emit(Leaf{Entity: outer, Inner: true, Name: name, Role: role, Detail: detail,
 			Open: func() io.Reader { return io.NewSectionReader(c, 0, c.size) }})
 	}
 	if cms > maxCMSNesting {
@@ -52,7 +52,7 @@ func (w *walker) signedContent(c *segReader, name, self string, outer *Entity, c
 			return err
 		}
 	}
-	if err := w.root(c, root, self, outer, cms); err != nil {
+	if err := w.message(c, root, self, outer, cms); err != nil {
 		return err
 	}
 	if doubt {

@@ -470,10 +470,18 @@ func TestDifferentialHarness(t *testing.T) {
 	if om.missing(lf) == "" {
 		t.Error("binary matched after line-end normalisation")
 	}
-	// Binary content that officemilter sees only as body text is no cover.
+	// An exe labelled as body text is an attachment to officemilter
+	// (content, not labels) ...
 	msg = []byte(crlf("Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n" + b64(payloadExe)))
 	om = omLeaves(context.Background(), msg)
 	exe := refLeaf{reader: "test", typ: "text/plain", sum: sha256.Sum256(payloadExe), size: int64(len(payloadExe))}
+	if why := om.missing(exe); why != "" {
+		t.Errorf("exe labelled as text: %s", why)
+	}
+	// ... and binary content that a walk would show only as body text is
+	// no cover.
+	om = omLeaves(context.Background(), []byte(crlf("Content-Type: text/plain\n\nhello\n")))
+	om.add("body", RoleText, bytes.NewReader(payloadExe))
 	if !strings.Contains(om.missing(exe), "only as body text") {
 		t.Errorf("exe as body text: %q", om.missing(exe))
 	}

@@ -11,10 +11,23 @@
 // The milter uses Parse and Walk for the top-level message; the inspector
 // uses the same code for nested messages, so both see the same structure.
 //
+// One message, one reading: where mainstream readers (MIME-tools, Go's
+// mime/multipart, Thunderbird, Outlook, ClamAV) would read the bytes
+// differently from this parser (two boundary parameters, a field name with
+// a comment, a delimiter that only starts like one, a part after the close
+// delimiter, ...), Parse records the ambiguity on the entity and Walk
+// reports it (RoleAmbiguous), re-parses the message under the alternative
+// readings that matter and emits the leaves they expose that were not
+// emitted already (Leaf.View). See ambiguity.go and
+// draft-chen-email-mime-ambiguity-defense-00. A leaf's role follows its
+// content where clients do: body text that sniffs as a file format is an
+// attachment.
+//
 // This package knows MIME (RFC 2045-2047, 2183, 2231), RFC 5322 headers,
 // S/MIME containers (RFC 5652 ContentInfo, RFC 8551) as far as telling
 // encrypted from signed and unwrapping opaque-signed content, PGP/MIME
-// (RFC 3156) and inline PGP and uuencode blocks. It must not know file
+// (RFC 3156), inline PGP, and the file encodings mail clients decode in
+// text: uuencode, BinHex 4.0 (RFC 1741) and yEnc. It must not know file
 // formats (a decoded attachment goes to the engine, which sniffs it), policy,
 // SMTP, configuration or logging, and it never imports another inspector.
 package mime

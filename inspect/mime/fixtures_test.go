@@ -240,7 +240,11 @@ This is the epilogue.
 			// LF line ends only.
 			return []byte(hdr + "Subject: uuencode and friends\nContent-Type: multipart/mixed; boundary=\"enc\"\n\n--enc\nContent-Type: text/plain\n\nHere is a file:\n\n" + uuencode("inline.exe", payloadExe) + "\nand one more:\nbegin-base64 600 b64.bin\n" + b64(payloadDoc) + "====\nbye\n--enc\nContent-Type: application/octet-stream; name=\"uu.bin\"\nContent-Transfer-Encoding: x-uuencode\n\n" + uuencode("uu.bin", payloadPNG) + "--enc\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: uuencode\n\n" + strings.TrimPrefix(uuencode("", payloadText), "begin 644 \n") + "--enc\nContent-Type: text/plain\n\nThere are begin 644 reasons to read\nbegin 644 reasons.txt\nbut this is prose, not a file.\nend\n--enc--\n")
 		},
-		leaves: []string{"text part-1", "attachment* inline.exe", "attachment* b64.bin", "attachment uu.bin", "attachment part-3", "text part-4"},
+		// part-3 is uuencode without a begin line: decoded here, handed out
+		// raw by readers that do not know "uuencode" (Perl MIME-tools).
+		leaves: []string{"text part-1", "attachment* inline.exe", "attachment* b64.bin", "attachment uu.bin",
+			"ambiguous part-3 transfer encoding uuencode on a body that is no uuencoded file", "attachment part-3", "text part-4",
+			"attachment part-3 @raw-encoding"},
 		content: map[string][]byte{
 			"inline.exe": payloadExe, "b64.bin": payloadDoc, "uu.bin": payloadPNG, "part-3": payloadText,
 		},
@@ -365,9 +369,15 @@ This is the epilogue.
 				"--d\nContent-Type: text/plain\n--d\n" +
 				"--d\n\n--d--\n"))
 		},
-		leaves: []string{"unscannable part-1 multipart without boundary", "unscannable part-2 multipart boundary not found",
-			"unscannable part-3 message/partial fragment", "unscannable part-4 conflicting Content-Type fields", "text part-4",
-			"attachment trunc.bin", "text part-6", "attachment part-7", "text part-8", "text part-9", "text part-10"},
+		// Two Content-Type fields are an ambiguity: the last-field reading
+		// exposes two.exe. "--nevermind" starts like a delimiter of
+		// "never": the lenient-delimiters reading reads a part there.
+		leaves: []string{"unscannable part-1 multipart without boundary",
+			"ambiguous part-2 delimiter prefix match", "unscannable part-2 multipart boundary not found",
+			"unscannable part-3 message/partial fragment", "text* part-3.1", "ambiguous part-4 two Content-Type fields", "text part-4",
+			"attachment trunc.bin", "ambiguous part-6 unknown Content-Transfer-Encoding", "text part-6", "attachment part-7",
+			"text part-8", "text part-9", "text part-10",
+			"attachment two.exe @last-field", "text part-2.1 @lenient-delimiters"},
 		content: map[string][]byte{"trunc.bin": {'M', 'Z', 0x90, 0, 3, 0, 0, 0, 4}, "part-8": {}, "part-9": {}, "part-10": {}},
 		defects: []string{DefectNoBoundary, DefectBoundaryNotFound, DefectConflictingType, DefectUnknownEncoding, DefectInvalidType, DefectNoBlankLine},
 	},
@@ -378,7 +388,9 @@ This is the epilogue.
 			// message/rfc822; no close delimiter at all.
 			return []byte(hdr + "Subject: digest\r\nContent-Type: multipart/digest; boundary=\"dg\"\r\n\r\n--dg\n\nFrom: one@example.org\r\nSubject: one\n\nfirst\r\n--dg\r\n\nFrom: two@example.org\nContent-Type: application/zip; name=two.zip\nContent-Transfer-Encoding: base64\n\n" + b64([]byte("PK\x03\x04zip")))
 		},
-		leaves:  []string{"text part-1.1", "attachment two.zip"},
+		leaves: []string{"ambiguous message mixed line ends in header", "ambiguous message mixed line ends at delimiters",
+			"ambiguous message multipart without close delimiter", "ambiguous part-1.1 mixed line ends in header",
+			"text part-1.1", "attachment two.zip"},
 		content: map[string][]byte{"two.zip": []byte("PK\x03\x04zip"), "part-1.1": []byte("first")},
 		defects: []string{DefectMissingClose},
 	},

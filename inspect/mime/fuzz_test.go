@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +48,11 @@ func seedMessages(f *testing.F) [][]byte {
 		[]byte("Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=a\n\n--a\n\nx\n--a--\n--a--\n"),
 		[]byte("Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\nContent-Type: text/plain\n\nx"),
 		[]byte("Content-Type: text/plain\n\nbegin 644 x\n#86)C\n`\nend\n-----BEGIN PGP MESSAGE-----\n"),
+		// Ambiguities: each opens an alternative reading.
+		[]byte("Content-Type: multipart/mixed; boundary=X; boundary*=Y\r\nContent-Type(c): multipart/mixed; boundary=Z\r\n\r\n--Y\r\n\r\nx\r\n--Xq\n--Z\r\r--Y--\n--Y\n\n"),
+		[]byte("Content-Type: multipart; boundary=b\nSubject: a\rContent-Transfer-Encoding: x-base64\n\nContent-Type: text/plain\n--b\n\n\nContent-Type: application/x\n\nTVo=\n--b--\nContent-Type: a/b\n"),
+		[]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: a\nbody\n--b\n\x00X\x01: y\r\nContent-Type : text/plain\r\n--b--"),
+		[]byte("Content-Type: text/plain\n\n(This file must be converted with BinHex 4.0)\n:$f*TEQKPH#jdCA0d,R0TG!\"3%\"4%8%(\"`:\n=ybegin line=128 size=3 name=y\nabc\n=yend\n"),
 	)
 	return seeds
 }
@@ -64,6 +70,14 @@ func FuzzParse(f *testing.F) {
 				t.Fatal("no tree")
 			}
 			checkInvariants(t, root, int64(len(data)))
+			// Every reading keeps the same invariants.
+			for _, rd := range append(readingOrder, rdAll&^strictReadings) {
+				alt, _ := parse(bytes.NewReader(data), int64(len(data)), lim, rd)
+				if alt == nil {
+					t.Fatal("no tree")
+				}
+				checkInvariants(t, alt, int64(len(data)))
+			}
 		}
 	})
 }
@@ -82,13 +96,13 @@ func FuzzWalk(f *testing.F) {
 				t.Fatalf("incomplete leaf %+v", l)
 			}
 			n, err := io.Copy(io.Discard, l.Open())
-			if err != nil && !errors.Is(err, errUUExpansion) {
+			if err != nil && !errors.Is(err, errUUExpansion) && !errors.Is(err, errBinHexExpansion) {
 				t.Fatalf("%s: %v", l.Name, err)
 			}
 			// Decoding never grows a body much beyond its encoded size
 			// (unwrapped S/MIME content is part of it too; uuencode lines
-			// may be short).
-			if n > 2*int64(len(data))+uuSlack {
+			// may be short; BinHex is run-length encoded).
+			if n > max(2*int64(len(data))+uuSlack, binhexRatio*int64(len(data))+binhexSlack) {
 				t.Fatalf("%s: %d bytes out of %d", l.Name, n, len(data))
 			}
 			return nil
@@ -144,6 +158,45 @@ func FuzzDecodeUU(f *testing.F) {
 			t.Fatalf("%d bytes from %d, %v", len(out), len(in), err)
 		}
 		got, err := io.ReadAll(NewDecoder("x-uuencode", bytes.NewReader([]byte(uuencode("f", data)))))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("round trip of %q: %q", data, got)
+		}
+	})
+}
+
+// FuzzDecodeBinHex round-trips data and decodes arbitrary input: never an
+// error but the expansion limit, never beyond it.
+func FuzzDecodeBinHex(f *testing.F) {
+	f.Add([]byte(banner+binhexEncode("a.exe", payloadExe)), []byte("abc"))
+	f.Add([]byte(binhexEncode("", runs)), runs[:720])
+	f.Add([]byte(":!!!!!!!!!!!\n!!!:"), []byte{0x90, 0x90, 0})
+	f.Fuzz(func(t *testing.T, in, data []byte) {
+		out, err := io.ReadAll(newBinHexReader(bytes.NewReader(in)))
+		if (err != nil && !errors.Is(err, errBinHexExpansion)) || len(out) > binhexRatio*len(in)+binhexSlack+4096 {
+			t.Fatalf("%d bytes from %d, %v", len(out), len(in), err)
+		}
+		if len(data) > 4096 {
+			data = data[:4096]
+		}
+		d := newBinHexReader(strings.NewReader(binhexEncode("f", data)))
+		got, err := io.ReadAll(d)
+		if err != nil || !bytes.Equal(got, data) || d.Name() != "f" {
+			t.Fatalf("round trip of %q: %q %q %v", data, got, d.Name(), err)
+		}
+	})
+}
+
+// FuzzDecodeYEnc round-trips data and decodes arbitrary input: the output
+// never exceeds the input.
+func FuzzDecodeYEnc(f *testing.F) {
+	f.Add([]byte(yencEncode("a.exe", payloadExe)), []byte("abc"))
+	f.Add([]byte("=ybegin name=x\n==\n=\n=ypart\nabc=yend\n"), []byte{0xd6, 0xe0, 0xe3, 0x13})
+	f.Fuzz(func(t *testing.T, in, data []byte) {
+		out, err := io.ReadAll(newYEncReader(bytes.NewReader(in)))
+		if err != nil || len(out) > len(in) {
+			t.Fatalf("%d bytes from %d, %v", len(out), len(in), err)
+		}
+		got, err := io.ReadAll(newYEncReader(strings.NewReader(yencEncode("f", data))))
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("round trip of %q: %q", data, got)
 		}

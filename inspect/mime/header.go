@@ -116,6 +116,13 @@ func isToken(s string) bool {
 // ok=false only when the leading token itself is unusable.
 // RFC 2045 5.1, RFC 2183 2, RFC 2231 3-5.
 func parseMediaType(v string) (typ string, params map[string]string, ok bool) {
+	typ, params, _ = parseMediaTypeR(v, 0)
+	return typ, params, typ != ""
+}
+
+// parseMediaTypeR is parseMediaType under a reading; it also returns the
+// repeated parameters.
+func parseMediaTypeR(v string, rd reading) (typ string, params map[string]string, dups []paramDup) {
 	v = stripLeadingComments(v)
 	i := strings.IndexByte(v, ';')
 	head := v
@@ -124,8 +131,8 @@ func parseMediaType(v string) (typ string, params map[string]string, ok bool) {
 		head, rest = v[:i], v[i+1:]
 	}
 	typ = strings.ToLower(strings.TrimSpace(stripComments(head)))
-	params = parseParams(rest)
-	return typ, params, typ != ""
+	params, dups = parseParamsR(rest, rd)
+	return typ, params, dups
 }
 
 // validMediaType reports "type/subtype" with both halves RFC 2045 tokens.
@@ -202,7 +209,16 @@ type section struct {
 // has both a plain and an RFC 2231 form, the RFC 2231 form wins (it is
 // the precise one); among plain duplicates the first wins.
 func parseParams(s string) map[string]string {
+	params, _ := parseParamsR(s, 0)
+	return params
+}
+
+// parseParamsR is parseParams under a reading (rdLastParam: the last of
+// duplicates wins; rdPlainParam: the plain form wins over RFC 2231). It
+// also returns the duplicates it saw.
+func parseParamsR(s string, rd reading) (map[string]string, []paramDup) {
 	params := map[string]string{}
+	var dups []paramDup
 	var sections map[string][]section
 	for len(s) > 0 {
 		// Skip separators and whitespace.
@@ -252,16 +268,32 @@ func parseParams(s string) map[string]string {
 			}
 			continue
 		}
-		if _, dup := params[name]; !dup {
-			params[name] = value
+		if old, dup := params[name]; dup {
+			dups = addDup(dups, name, dupPlain, old, value)
+			if rd&rdLastParam == 0 {
+				continue
+			}
 		}
+		params[name] = value
 	}
 	for base, secs := range sections {
-		if v, ok := joinSections(secs); ok {
-			params[base] = v
+		v, ok, dup := joinSections(secs, rd&rdLastParam != 0)
+		if !ok {
+			continue
 		}
+		if dup {
+			first, _, _ := joinSections(secs, rd&rdLastParam == 0)
+			dups = addDup(dups, base, dup2231, first, v)
+		}
+		if plain, has := params[base]; has {
+			dups = addDup(dups, base, dupMixed, plain, v)
+			if rd&rdPlainParam != 0 {
+				continue
+			}
+		}
+		params[base] = v
 	}
-	return params
+	return params, dups
 }
 
 // splitSection recognises RFC 2231 parameter names: "name*" (extended,
@@ -290,17 +322,23 @@ func splitSection(name string) (base string, n int, extended, ok bool) {
 }
 
 // joinSections assembles RFC 2231 3 continuations 0, 1, 2 ... (stopping at
-// the first gap) and decodes RFC 2231 4 extended sections.
-func joinSections(secs []section) (string, bool) {
+// the first gap) and decodes RFC 2231 4 extended sections. Of two
+// sections with the same number the first counts (the last with last);
+// dup reports such a pair ("name*" and "name*0" are both section 0).
+func joinSections(secs []section, last bool) (v string, ok, dup bool) {
 	byN := make(map[int]section, len(secs))
 	for _, s := range secs {
-		if _, dup := byN[s.n]; !dup {
-			byN[s.n] = s
+		if old, seen := byN[s.n]; seen {
+			dup = dup || old.value != s.value || old.extended != s.extended
+			if !last {
+				continue
+			}
 		}
+		byN[s.n] = s
 	}
 	first, ok := byN[0]
 	if !ok {
-		return "", false
+		return "", false, dup
 	}
 	var raw []byte
 	cs := ""
@@ -326,9 +364,9 @@ func joinSections(secs []section) (string, bool) {
 		}
 	}
 	if first.extended && cs != "" {
-		return toUTF8(cs, raw), true
+		return toUTF8(cs, raw), true, dup
 	}
-	return string(raw), true
+	return string(raw), true, dup
 }
 
 func percentDecode(s string) []byte {

@@ -49,6 +49,8 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
 		case RoleUnscannable:
 			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
+		case RoleAmbiguous:
+			s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: l.Detail, Where: l.Name})
 		}
 		return nil
 	})

@@ -54,7 +54,9 @@ func TestInspector(t *testing.T) {
 	}{
 		{"nested_multipart.eml", []string{"logo.png", "a.doc", "q.bin", "latin1.txt"}, nil},
 		{"nested_rfc822.eml", []string{"inner.xls", "part-2.3.1", "fwd.eml"}, nil},
-		{"encodings_lf.eml", []string{"inline.exe", "b64.bin", "uu.bin", "part-3"}, nil},
+		{"encodings_lf.eml", []string{"inline.exe", "b64.bin", "uu.bin", "part-3", "part-3"}, []inspect.Finding{
+			{Kind: inspect.KindAmbiguous, Detail: "transfer encoding uuencode on a body that is no uuencoded file", Where: "part-3"},
+		}},
 		{"smime_enveloped.eml", nil, []inspect.Finding{{Kind: inspect.KindEncrypted, Detail: "smime-enveloped", Where: "smime.p7m"}}},
 		{"smime_signed_ber.eml", []string{"signed.exe"}, nil},
 		{"pgp.eml", nil, []inspect.Finding{
@@ -62,11 +64,13 @@ func TestInspector(t *testing.T) {
 			{Kind: inspect.KindEncrypted, Detail: "pgp-inline", Where: "part-2"},
 			{Kind: inspect.KindUnscannable, Detail: `multipart/encrypted with protocol "application/x-unknown"`, Where: "part-4"},
 		}},
-		{"defects.eml", []string{"trunc.bin", "part-7"}, []inspect.Finding{
+		{"defects.eml", []string{"trunc.bin", "part-7", "two.exe"}, []inspect.Finding{
 			{Kind: inspect.KindUnscannable, Detail: DefectNoBoundary, Where: "part-1"},
+			{Kind: inspect.KindAmbiguous, Detail: AmbiguityPrefixMatch, Where: "part-2"},
 			{Kind: inspect.KindUnscannable, Detail: DefectBoundaryNotFound, Where: "part-2"},
 			{Kind: inspect.KindUnscannable, Detail: "message/partial fragment", Where: "part-3"},
-			{Kind: inspect.KindUnscannable, Detail: DefectConflictingType, Where: "part-4"},
+			{Kind: inspect.KindAmbiguous, Detail: AmbiguityTwoTypes, Where: "part-4"},
+			{Kind: inspect.KindAmbiguous, Detail: AmbiguityUnknownEncoding, Where: "part-6"},
 		}},
 	}
 	for _, tt := range tests {

@@ -115,6 +115,15 @@ type Entity struct {
 	Parent *Entity
 	// Defects are short texts naming what was wrong and tolerated.
 	Defects []string
+	// Ambiguities are short texts naming where mainstream readers read
+	// this entity differently from this parser ("two boundary
+	// parameters", "Content-Type field name with a comment", ...), each
+	// once. Walk reports each as a RoleAmbiguous leaf and walks the
+	// alternative readings too.
+	Ambiguities []string
+	// views is set on the root Parse returns when some entity is
+	// ambiguous: what Walk needs to re-read the message.
+	views *views
 }
 
 // Defect texts that Walk and the inspector act upon.
@@ -163,13 +172,21 @@ func (e *Entity) IsMultipart() bool { return strings.HasPrefix(e.MediaType, "mul
 // returned (every offset within [0, size]) so that a caller can walk what
 // was seen.
 func Parse(r io.ReaderAt, size int64, lim Limits) (*Entity, error) {
+	return parse(r, size, lim, 0)
+}
+
+// parse parses under the reading rd (0: the primary reading).
+func parse(r io.ReaderAt, size int64, lim Limits, rd reading) (*Entity, error) {
 	if size < 0 {
 		size = 0
 	}
-	p := &parser{lim: lim.withDefaults(), w: window{r: r, size: size, all: inspect.InMemory(r, size)}}
+	p := &parser{lim: lim.withDefaults(), rd: rd, w: window{r: r, size: size, all: inspect.InMemory(r, size), cr: rd&rdCRLines != 0}}
 	root, _, err := p.entity(0, nil, 0, false)
 	if err == nil && p.w.err != nil {
 		err = p.w.err
+	}
+	if rd == 0 && p.found != 0 {
+		root.views = &views{size: p.w.size, alts: p.found}
 	}
 	return root, err
 }
@@ -185,6 +202,15 @@ type hit struct {
 	line  int64 // start of the delimiter line
 	lb    int64 // start of the line break before it (see endAt)
 	next  int64 // first byte after the delimiter line
+	nl    int8  // length of the delimiter line's own line break (0 at the end)
+}
+
+// frame is an open multipart.
+type frame struct {
+	bd    []byte  // its boundary
+	owner *Entity // the multipart
+	peek  int     // how many bytes a delimiter check of the stack may need
+	nl    int8    // line break length of its first delimiter line (0: none yet)
 }
 
 type parser struct {
@@ -192,11 +218,12 @@ type parser struct {
 	lim    Limits
 	parts  int
 	fields int
-	// stack holds the boundaries of the open multiparts, outermost first.
-	stack [][]byte
-	// peek is how many bytes a delimiter check may need.
-	peek []int
-	hdr  []byte
+	// stack holds the open multiparts, outermost first.
+	stack []frame
+	hdr   []byte
+	// rd is the reading; found collects the readings worth trying.
+	rd    reading
+	found reading
 }
 
 // cut marks e as not parsed because of err, a limit: its content is
@@ -254,6 +281,11 @@ func (p *parser) entity(start int64, parent *Entity, depth int, digest bool) (*E
 		e.Message = m
 		if err != nil {
 			return e, mh, err
+		}
+		if m.HasDefect(DefectNoBlankLine) && len(m.Header.Fields) > 0 && m.BodyStart < m.End {
+			// The encapsulated header ran into a line that is no field:
+			// readers disagree where its body starts.
+			p.ambiguous(e, AmbiguityMessageNoBlank, 0)
 		}
 		h = mh
 	default:
@@ -325,10 +357,31 @@ func (p *parser) endAt(e *Entity, h *hit) {
 // multipart parses the body of a multipart entity: preamble, parts, close
 // delimiter, epilogue. RFC 2046 5.1.1.
 func (p *parser) multipart(e *Entity, depth int) (hit, error) {
-	p.push([]byte(e.Boundary))
+	bd := []byte(e.Boundary)
+	p.push(bd, e)
 	own := len(p.stack) - 1
+	var fr *frame // p.stack[own]; a child's push may move it
 	digest := e.MediaType == "multipart/digest"
 	h := p.findDelim(e.BodyStart)
+	if h.found && h.idx == own && h.line > e.BodyStart {
+		switch {
+		case p.rd&rdOuterParts != 0:
+			// The preamble read as a part.
+			child, ch, err := p.entity(e.BodyStart, e, depth+1, digest)
+			child.DelimStart = e.BodyStart
+			e.Children = append(e.Children, child)
+			if err != nil {
+				p.pop()
+				return ch, err
+			}
+			h = ch
+		case p.rd == 0:
+			if _, fields := p.partLike(e.BodyStart, h.lb, nil); fields {
+				p.ambiguous(e, AmbiguityPartInPreamble, rdOuterParts)
+			}
+		}
+	}
+	kinds := 0 // bit 1: LF, bit 2: CRLF at a delimiter line
 	for {
 		if !h.found || h.idx < own {
 			// The end of input or an enclosing boundary.
@@ -336,6 +389,7 @@ func (p *parser) multipart(e *Entity, depth int) (hit, error) {
 				e.defect(DefectBoundaryNotFound)
 			} else {
 				e.defect(DefectMissingClose)
+				p.ambiguous(e, AmbiguityMissingClose, 0)
 			}
 			p.pop()
 			return h, nil
@@ -344,9 +398,30 @@ func (p *parser) multipart(e *Entity, depth int) (hit, error) {
 		if delim < e.BodyStart {
 			delim = h.line // the first line of the body
 		}
+		// Line ends of the delimiter lines: the break before (none for
+		// the first line of the body) and the line's own.
+		kinds |= 1<<(h.line-h.lb) | 1<<h.nl
+		fr = &p.stack[own]
+		if fr.nl == 0 {
+			fr.nl = h.nl
+		}
+		if p.rd == 0 && kinds&6 == 6 {
+			rd := reading(0)
+			if fr.nl == 2 {
+				rd = rdCRLFDelims
+			}
+			p.ambiguous(e, AmbiguityMixedDelimEnds, rd)
+		}
 		if h.close {
-			e.CloseDelim = delim
-			break
+			if e.CloseDelim < 0 {
+				e.CloseDelim = delim
+			}
+			if p.rd&rdOuterParts == 0 {
+				break
+			}
+			// Read on: what follows a close delimiter is one more part,
+			// and the multipart has no close delimiter at its end.
+			e.CloseDelim = -1
 		}
 		child, ch, err := p.entity(h.next, e, depth+1, digest)
 		child.DelimStart = delim
@@ -359,22 +434,62 @@ func (p *parser) multipart(e *Entity, depth int) (hit, error) {
 	}
 	p.pop()
 	// The epilogue runs to the next enclosing delimiter. Anything there,
-	// even a delimiter of this boundary, is invisible to mail clients.
-	return p.findDelim(h.next), nil
+	// even a delimiter of this boundary, is invisible to mail clients
+	// that stop at the close delimiter; others read on.
+	end := p.findDelim(h.next)
+	if p.rd == 0 && h.next < p.w.size {
+		to := p.w.size
+		if end.found {
+			to = end.lb
+		}
+		delims, fields := p.partLike(h.next, to, bd)
+		if delims {
+			p.ambiguous(e, AmbiguityDelimAfterClose, rdOuterParts)
+		}
+		if fields {
+			p.ambiguous(e, AmbiguityPartAfterClose, rdOuterParts)
+		}
+	}
+	return end, nil
 }
 
-func (p *parser) push(b []byte) {
-	p.stack = append(p.stack, b)
-	n := 2 + len(b) + 2 + maxPadding + 2
-	if len(p.peek) > 0 && p.peek[len(p.peek)-1] > n {
-		n = p.peek[len(p.peek)-1]
+// partLike looks at the lines starting in [from, to) for a delimiter line
+// of bd (when bd is not nil) and for a Content-* field line.
+func (p *parser) partLike(from, to int64, bd []byte) (delims, fields bool) {
+	need := 2 + len(bd)
+	if need < 32 {
+		need = 32
 	}
-	p.peek = append(p.peek, n)
+	for pos := from; pos < to && !(delims && fields); {
+		b := p.w.get(pos, need)
+		if bd != nil && len(b) >= 2+len(bd) && b[0] == '-' && b[1] == '-' && bytes.HasPrefix(b[2:], bd) {
+			delims = true
+		}
+		if len(b) > 0 && (b[0]|0x20) == 'c' {
+			head := b[:min(len(b), 32)]
+			if c := bytes.IndexByte(head, ':'); c > 0 && contentField(bytes.TrimRight(head[:c], " \t")) != "" {
+				fields = true
+			}
+		}
+		next, _ := p.w.lineEnd(pos, to-pos)
+		if next <= pos {
+			break
+		}
+		pos = next
+	}
+	return delims, fields
+}
+
+func (p *parser) push(b []byte, owner *Entity) {
+	n := 2 + len(b) + 2 + maxPadding + 2
+	if len(p.stack) > 0 && p.stack[len(p.stack)-1].peek > n {
+		n = p.stack[len(p.stack)-1].peek
+	}
+	p.stack = append(p.stack, frame{bd: b, owner: owner, peek: n})
 }
 
 func (p *parser) pop() {
 	p.stack = p.stack[:len(p.stack)-1]
-	p.peek = p.peek[:len(p.peek)-1]
 }
 
 // maxPadding is how much transport padding (RFC 2046 5.1.1: whitespace
@@ -382,17 +497,21 @@ func (p *parser) pop() {
 const maxPadding = 256
 
 // delimAt checks whether the line starting at l is a delimiter line of a
-// boundary on the stack, innermost first.
+// boundary on the stack, innermost first. RFC 2046 5.1.1: "--", the
+// boundary, "--" for the close delimiter, transport padding, the line
+// break. A line that starts like a delimiter but is none is an ambiguity
+// (other readers compare the line's start only).
 func (p *parser) delimAt(l int64) (hit, bool) {
 	if len(p.stack) == 0 {
 		return hit{}, false
 	}
-	b := p.w.get(l, p.peek[len(p.peek)-1])
+	b := p.w.get(l, p.stack[len(p.stack)-1].peek)
 	if len(b) < 2 || b[0] != '-' || b[1] != '-' {
 		return hit{}, false
 	}
+	junk, junkWhat, junkRd := -1, "", reading(0)
 	for i := len(p.stack) - 1; i >= 0; i-- {
-		bd := p.stack[i]
+		bd := p.stack[i].bd
 		if !bytes.HasPrefix(b[2:], bd) {
 			continue
 		}
@@ -412,30 +531,88 @@ func (p *parser) delimAt(l int64) (hit, bool) {
 		case len(rest) == 0 && l+consumed == p.w.size:
 			h.next = p.w.size
 		case len(rest) >= 1 && rest[0] == '\n':
-			h.next = l + consumed + 1
+			h.next, h.nl = l+consumed+1, 1
 		case len(rest) >= 2 && rest[0] == '\r' && rest[1] == '\n':
-			h.next = l + consumed + 2
+			h.next, h.nl = l+consumed+2, 2
 		case len(rest) == 1 && rest[0] == '\r' && l+consumed+1 == p.w.size:
 			h.next = p.w.size
+		case p.w.cr && len(rest) >= 1 && rest[0] == '\r':
+			h.next, h.nl = l+consumed+1, 1
+		case p.rd&rdPrefixDelims != 0:
+			// The rest of the line is ignored.
+			next, _ := p.w.lineEnd(l, maxDelimLine)
+			h.next = min(next, p.w.size)
 		default:
+			if junk < 0 {
+				junk = i
+				switch {
+				case len(rest) > 0 && rest[0] == '\r':
+					junkWhat, junkRd = AmbiguityDelimBareCR, rdCRLines|rdPrefixDelims
+				case j == 0 && !h.close:
+					junkWhat, junkRd = AmbiguityPrefixMatch, rdPrefixDelims
+				default:
+					junkWhat, junkRd = AmbiguityTrailingJunk, rdPrefixDelims
+				}
+			}
+			continue
+		}
+		if p.rd&rdCRLFDelims != 0 && p.stack[i].nl == 2 && (h.nl == 1 || l-p.lineBreakBefore(l) == 1) {
+			// Go's mime/multipart, once in CRLF mode, needs CRLF on both
+			// sides of a delimiter line.
 			continue
 		}
 		h.lb = p.lineBreakBefore(l)
 		return h, true
 	}
+	if junk >= 0 {
+		p.ambiguous(p.stack[junk].owner, junkWhat, junkRd)
+	}
 	return hit{}, false
 }
+
+// maxDelimLine bounds the rest of a delimiter line that the lenient
+// reading skips.
+const maxDelimLine = 64 << 10
 
 // lineBreakBefore returns the start of the line break ending at l (l
 // itself when none precedes it).
 func (p *parser) lineBreakBefore(l int64) int64 {
-	if l == 0 || p.w.byteAt(l-1) != '\n' {
+	if l == 0 {
 		return l
 	}
-	if l >= 2 && p.w.byteAt(l-2) == '\r' {
-		return l - 2
+	switch p.w.byteAt(l - 1) {
+	case '\n':
+		if l >= 2 && p.w.byteAt(l-2) == '\r' {
+			return l - 2
+		}
+		return l - 1
+	case '\r':
+		if p.w.cr {
+			return l - 1
+		}
 	}
-	return l - 1
+	return l
+}
+
+var dashDash = []byte("--")
+
+// lineDash returns the index of the first CR or LF followed by "--" in b,
+// -1 if none: the line breaks of the cr-line-ends reading. One pass: each
+// "--" is looked at once. (A "--" at b[0] was looked at with the bytes
+// before it: findDelim's windows overlap by two bytes.)
+func lineDash(b []byte) int {
+	for k := 0; k < len(b); {
+		j := bytes.Index(b[k:], dashDash)
+		if j < 0 {
+			return -1
+		}
+		j += k
+		if j > 0 && (b[j-1] == '\n' || b[j-1] == '\r') {
+			return j - 1
+		}
+		k = j + 1
+	}
+	return -1
 }
 
 // findDelim finds the first delimiter line at or after the line start from.
@@ -452,7 +629,12 @@ func (p *parser) findDelim(from int64) hit {
 		if len(b) < 3 {
 			return hit{}
 		}
-		i := bytes.Index(b, nlDash)
+		var i int
+		if p.w.cr {
+			i = lineDash(b)
+		} else {
+			i = bytes.Index(b, nlDash)
+		}
 		if i < 0 {
 			pos += int64(len(b) - 2)
 			continue
@@ -476,11 +658,16 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		lines      int
 	}
 	var raws []rawField
+	// renamed holds the names a lenient reading sees, by field index.
+	var renamed map[int]string
 	blk := p.hdr[:0]
 	pos := e.Start
 	first := true
 	var cut hit
+	ends := 0 // bit 1: LF, bit 2: CRLF line breaks seen
+	bareCR, nul := false, false
 	defer func() { p.hdr = blk[:0] }()
+	inPart := e.Parent != nil && e.Parent.IsMultipart()
 	for {
 		if pos >= p.w.size {
 			if pos > e.Start {
@@ -503,15 +690,43 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		bs := len(blk)
 		blk = p.w.appendRange(blk, pos, next)
 		line := blk[bs : len(blk)-lb]
+		isFirst := first
+		first = false
 		if len(line) == 0 || (len(line) == 1 && line[0] == '\r' && next == p.w.size) {
+			if isFirst && inPart && e.Parent.MediaType != "multipart/digest" {
+				if p.rd&rdSkipBlank != 0 {
+					// Blank lines before the header are skipped.
+					first = true
+					blk = blk[:bs]
+					pos = next
+					continue
+				}
+				if p.rd == 0 && p.fieldFollows(next) {
+					p.ambiguous(e, AmbiguityBlankHeaderStart, rdSkipBlank)
+				}
+			}
 			e.BodyStart = next // RFC 5322 2.1: the blank line ends the header
 			break
 		}
-		isFirst := first
-		first = false
+		if lb > 0 {
+			ends |= 1 << lb
+		}
+		if !p.w.cr && bytes.IndexByte(line, '\r') >= 0 {
+			bareCR = true
+		}
+		if bytes.IndexByte(line, 0) >= 0 {
+			nul = true
+		}
 		if isWSP(line[0]) {
 			if len(raws) == 0 {
 				e.defect(DefectLeadingWhitespace)
+				if isFirst && inPart && len(bytes.Trim(line, " \t\r")) == 0 {
+					p.ambiguous(e, AmbiguityWSPHeaderStart, 0)
+				}
+				if p.rd&rdSkipBlank != 0 && len(bytes.Trim(line, " \t\r")) == 0 {
+					first = isFirst
+					blk = blk[:bs]
+				}
 			} else {
 				f := &raws[len(raws)-1]
 				f.end, f.be = next, len(blk)
@@ -520,10 +735,58 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 			pos = next
 			continue
 		}
-		if name, colon, ok := fieldName(line); ok {
+		name, colon, ok := fieldName(line)
+		lenient := ""
+		if ok {
+			if colon > len(name) && contentField(name) != "" {
+				// RFC 5322 4.5.8 obsolete syntax: whitespace before the
+				// colon. Strict readers take the line for body text.
+				switch {
+				case p.rd&rdStrictNames != 0:
+					ok = false
+				case p.rd&rdIgnoreNames != 0:
+					// A field of another name: left out of the header.
+					pos = next
+					continue
+				default:
+					p.ambiguous(e, contentField(name)+" field name followed by whitespace", rdStrictNames|rdIgnoreNames)
+				}
+			}
+			if ok && needsLenientCheck(name) {
+				if clean, how := lenientName(name); how != "" {
+					if p.rd&rdLenientNames != 0 {
+						lenient = string(clean)
+					} else if c := contentField(clean); c != "" {
+						p.ambiguous(e, fieldAmbiguity(c, how), rdLenientNames)
+					}
+				}
+			}
+		} else if !(root && isFirst && bytes.HasPrefix(line, []byte("From "))) {
+			// fieldName refuses control characters in a name; lenient
+			// readers drop them and read on.
+			if clean, how, c, lok := lenientFieldLine(line); lok && how != "" {
+				switch cf := contentField(clean); {
+				case p.rd&rdLenientNames != 0:
+					name, colon, ok, lenient = line[:len(bytes.TrimRight(line[:c], " \t"))], c, true, string(clean)
+				case cf != "":
+					p.ambiguous(e, fieldAmbiguity(cf, how), rdLenientNames)
+				case how != "whitespace" && p.contentFieldAt(next):
+					// Any field a lenient reader reads on past, when a
+					// Content-* field follows that this reading ignores.
+					p.ambiguous(e, fieldAmbiguity("", how), rdLenientNames)
+				}
+			}
+		}
+		if ok {
 			if p.fields+len(raws) >= p.lim.MaxHeaderFields {
 				e.BodyStart = pos
 				return hit{}, p.limitErr("header-fields", int64(p.lim.MaxHeaderFields))
+			}
+			if lenient != "" {
+				if renamed == nil {
+					renamed = map[int]string{}
+				}
+				renamed[len(raws)] = lenient
 			}
 			raws = append(raws, rawField{start: pos, end: next, bs: bs, be: len(blk), colon: bs + colon, nameEnd: bs + len(name), lines: 1})
 			pos = next
@@ -540,6 +803,17 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		blk = blk[:bs]
 		break
 	}
+	if p.rd == 0 {
+		if bareCR {
+			p.ambiguous(e, AmbiguityHeaderBareCR, rdCRLines)
+		}
+		if ends == 6 {
+			p.ambiguous(e, AmbiguityMixedHeaderEnds, 0)
+		}
+		if nul {
+			p.ambiguous(e, AmbiguityHeaderNUL, 0)
+		}
+	}
 	p.fields += len(raws)
 	if len(raws) == 0 {
 		return cut, nil
@@ -547,8 +821,12 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 	s := string(blk)
 	fields := make([]Field, len(raws))
 	for i, rf := range raws {
+		name, ok := renamed[i]
+		if !ok {
+			name = s[rf.bs:rf.nameEnd]
+		}
 		fields[i] = Field{
-			Name:  s[rf.bs:rf.nameEnd],
+			Name:  name,
 			Value: unfold(s[rf.colon+1:rf.be], rf.lines > 1),
 			Start: rf.start,
 			End:   rf.end,
@@ -556,6 +834,33 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 	}
 	e.Header.Fields = fields
 	return cut, nil
+}
+
+// fieldFollows reports whether a Content-* field line follows the blank
+// lines starting at pos (a part header that starts with a blank line and
+// then reads like a header).
+func (p *parser) fieldFollows(pos int64) bool {
+	for i := 0; i < 8 && pos < p.w.size; i++ {
+		b := p.w.get(pos, 64)
+		b = b[:min(len(b), 64)]
+		if t := bytes.TrimLeft(b, " \t\r"); len(t) > 0 && t[0] != '\n' {
+			return p.contentFieldAt(pos)
+		}
+		next, _ := p.w.lineEnd(pos, 1<<16)
+		if next <= pos {
+			return false
+		}
+		pos = next
+	}
+	return false
+}
+
+// contentFieldAt reports whether the line at pos is a Content-* field.
+func (p *parser) contentFieldAt(pos int64) bool {
+	b := p.w.get(pos, 64)
+	b = b[:min(len(b), 64)]
+	c := bytes.IndexByte(b, ':')
+	return c > 0 && contentField(bytes.TrimRight(b[:c], " \t")) != ""
 }
 
 // unfold removes the line breaks of a folded field value (RFC 5322 2.2.3),
@@ -588,9 +893,11 @@ var knownEncodings = map[string]bool{
 }
 
 // interpret fills the MIME fields of e from its header. RFC 2045 5, 6;
-// RFC 2183; RFC 2046 5.1.5 (digest default).
+// RFC 2183; RFC 2046 5.1.5 (digest default). Under the primary reading
+// it records where readers may read the fields differently.
 func (p *parser) interpret(e *Entity, digest bool) {
 	h := e.Header
+	primary := p.rd == 0
 	cts := h.Values("Content-Type")
 	switch {
 	case len(cts) == 0:
@@ -599,18 +906,42 @@ func (p *parser) interpret(e *Entity, digest bool) {
 			e.MediaType = "message/rfc822"
 		}
 	default:
-		t, params, _ := parseMediaType(cts[0])
+		ct := cts[0]
+		if p.rd&rdLastField != 0 {
+			ct = cts[len(cts)-1]
+		}
+		t, params, dups := parseMediaTypeR(ct, p.rd)
 		e.Params = params
-		if validMediaType(t) {
+		if primary && dups != nil {
+			p.paramAmbiguities(e, dups)
+		}
+		switch {
+		case validMediaType(t):
 			e.MediaType = normType(t)
-		} else {
+		case p.rd&rdLenientType != 0 && lenientType(t) != "":
+			e.MediaType = lenientType(t)
+		default:
 			e.defect(DefectInvalidType)
 			e.MediaType = "application/octet-stream"
+			if primary {
+				switch lt := lenientType(t); {
+				case strings.ContainsAny(t, `"'`) && lt != "":
+					p.ambiguous(e, AmbiguityQuotedType, rdLenientType)
+				case lt != "":
+					p.ambiguous(e, AmbiguityNoSubtype, rdLenientType)
+				}
+			}
+		}
+		if primary && (has8bit(t) || has8bit(params["boundary"])) {
+			p.ambiguous(e, "8-bit byte in Content-Type field", 0)
 		}
 		for _, v := range cts[1:] {
-			t2, _, _ := parseMediaType(v)
+			t2, params2, _ := parseMediaType(v)
 			if normType(t2) != normType(t) {
 				e.defect(DefectConflictingType)
+			}
+			if primary && (normType(t2) != normType(t) || params2["boundary"] != params["boundary"] || params2["name"] != params["name"]) {
+				p.ambiguous(e, AmbiguityTwoTypes, rdLastField)
 			}
 		}
 	}
@@ -620,23 +951,77 @@ func (p *parser) interpret(e *Entity, digest bool) {
 	ctes := h.Values("Content-Transfer-Encoding")
 	e.Encoding = "7bit"
 	if len(ctes) > 0 {
-		e.Encoding = normEncoding(ctes[0])
+		cte := ctes[0]
+		if p.rd&rdLastField != 0 {
+			cte = ctes[len(ctes)-1]
+		}
+		e.Encoding = normEncoding(cte)
 		if e.Encoding == "" {
 			e.Encoding = "7bit"
 		}
 		for _, v := range ctes[1:] {
 			if x := normEncoding(v); x != e.Encoding && x != "" {
 				e.defect(DefectConflictingEncode)
+				if primary {
+					p.ambiguous(e, AmbiguityTwoEncodings, rdLastField)
+				}
 			}
 		}
 		if !knownEncodings[e.Encoding] {
 			e.defect(DefectUnknownEncoding)
+			le := lenientEncoding(e.Encoding)
+			switch {
+			case p.rd&rdLenientEnc != 0 && le != "":
+				e.Encoding = le
+			case primary && le != "":
+				p.ambiguous(e, AmbiguityUnknownEncoding, rdLenientEnc)
+			case primary:
+				p.ambiguous(e, AmbiguityUnknownEncoding, 0)
+			}
+		}
+		switch e.Encoding {
+		case "uuencode", "x-uue", "uue":
+			// Not an RFC 2045 encoding, and one Perl MIME-tools does not
+			// know (it decodes x-uuencode and x-uu only): it hands the body
+			// out undecoded. That matters when the body is no uuencoded
+			// file (what then decodes to nothing here could be a program
+			// there).
+			if !p.uuBody(e.BodyStart) {
+				if p.rd&rdRawEnc != 0 {
+					e.Encoding = "7bit"
+				} else if primary {
+					p.ambiguous(e, "transfer encoding "+e.Encoding+" on a body that is no uuencoded file", rdRawEnc)
+				}
+			}
+		}
+		if primary && has8bit(cte) {
+			p.ambiguous(e, "8-bit byte in Content-Transfer-Encoding field", 0)
 		}
 	}
-	if cd := h.Get("Content-Disposition"); cd != "" {
-		d, params, _ := parseMediaType(cd)
-		e.Disposition = d
-		e.DispParams = params
+	if cds := h.Values("Content-Disposition"); len(cds) > 0 {
+		cd := cds[0]
+		if p.rd&rdLastField != 0 {
+			cd = cds[len(cds)-1]
+		}
+		d, params, dups := parseMediaTypeR(cd, p.rd)
+		if cd != "" {
+			e.Disposition = d
+			e.DispParams = params
+		}
+		if primary {
+			if dups != nil {
+				p.paramAmbiguities(e, dups)
+			}
+			if has8bit(d) {
+				p.ambiguous(e, "8-bit byte in Content-Disposition field", 0)
+			}
+			for _, v := range cds[1:] {
+				d2, params2, _ := parseMediaType(v)
+				if d2 != d || params2["filename"] != params["filename"] {
+					p.ambiguous(e, AmbiguityTwoDispositions, rdLastField)
+				}
+			}
+		}
 	}
 	if e.DispParams == nil {
 		e.DispParams = map[string]string{}
@@ -679,6 +1064,8 @@ type window struct {
 	off  int64
 	n    int
 	err  error
+	// cr makes a bare CR a line break (the cr-line-ends reading).
+	cr bool
 }
 
 const windowSize = 64 << 10
@@ -742,6 +1129,9 @@ func (w *window) byteAt(pos int64) byte {
 // 1 for LF, 0 at the end of input). It looks at no more than max bytes: for
 // a longer line it returns pos+max+1.
 func (w *window) lineEnd(pos, max int64) (next int64, lb int) {
+	if w.cr {
+		return w.lineEndCR(pos, max)
+	}
 	p := pos
 	for {
 		if p-pos > max {
@@ -767,6 +1157,33 @@ func (w *window) lineEnd(pos, max int64) (next int64, lb int) {
 	}
 }
 
+// lineEndCR is lineEnd when a bare CR ends a line too.
+func (w *window) lineEndCR(pos, max int64) (next int64, lb int) {
+	p := pos
+	for {
+		if p-pos > max {
+			return pos + max + 1, 0
+		}
+		b := w.get(p, 2)
+		if len(b) == 0 {
+			return w.size, 0
+		}
+		i := bytes.IndexAny(b, "\r\n")
+		if i < 0 {
+			p += int64(len(b))
+			continue
+		}
+		at := p + int64(i)
+		if b[i] == '\n' {
+			return at + 1, 1
+		}
+		if w.byteAt(at+1) == '\n' {
+			return at + 2, 2
+		}
+		return at + 1, 1
+	}
+}
+
 // appendRange appends the bytes [from, to) to dst.
 func (w *window) appendRange(dst []byte, from, to int64) []byte {
 	for from < to {
@@ -781,4 +1198,15 @@ func (w *window) appendRange(dst []byte, from, to int64) []byte {
 		from += int64(len(b))
 	}
 	return dst
+}
+
+// uuBody reports whether the body starting at pos begins, after blank
+// lines, with a uuencode "begin" line.
+func (p *parser) uuBody(pos int64) bool {
+	b := p.w.get(pos, 512)
+	if len(b) > 512 {
+		b = b[:512]
+	}
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return bytes.HasPrefix(b, []byte("begin ")) || bytes.HasPrefix(b, []byte("begin-base64 "))
 }

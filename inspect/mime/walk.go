@@ -3,6 +3,7 @@ package mime
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +29,11 @@ const (
 	RoleEncrypted
 	// RoleUnscannable is content the walk cannot see into; Detail says why.
 	RoleUnscannable
-	// RoleAmbiguous reports that the message can be read in more than one
-	// way (Detail says how); it carries no content of its own.
+	// RoleAmbiguous is a place where mainstream readers read the message
+	// differently (draft-chen-email-mime-ambiguity-defense-00); Detail
+	// names it ("two boundary parameters"). It carries no content of its
+	// own (Open returns nothing): the leaves of every reading follow,
+	// those of alternative readings with a View.
 	RoleAmbiguous
 )
 
@@ -68,8 +72,14 @@ type Leaf struct {
 	Role Role
 	// Detail is, for RoleEncrypted, "smime-enveloped", "pgp-encrypted" or
 	// "pgp-inline"; for RoleSignature "smime-signature" or "pgp-signature";
-	// for RoleUnscannable why ("message/partial fragment", ...).
+	// for RoleUnscannable why ("message/partial fragment", ...); for
+	// RoleAmbiguous what readers read differently (Entity.Ambiguities).
 	Detail string
+	// View is "" for a leaf of the primary reading, else the name of the
+	// alternative reading that exposed it ("last-parameter",
+	// "lenient-delimiters", ...). Its Entity then belongs to that
+	// reading's own parse tree (offsets in the same reader).
+	View string
 	// Open returns the decoded content. It may be called more than once,
 	// but only while the walk's callback runs: content unwrapped from an
 	// S/MIME body is spooled for the duration of the callback only.
@@ -94,18 +104,172 @@ const maxCMSNesting = 8
 // content of opaque-signed S/MIME is unwrapped and walked, text parts are
 // searched for uuencoded blocks and inline PGP messages. fn's error stops
 // the walk and is returned; so is ctx's.
+//
+// Where the message is ambiguous (Entity.Ambiguities), Walk emits one
+// RoleAmbiguous leaf per ambiguity, then re-parses the message under each
+// alternative reading and emits the leaves of those readings whose
+// decoded content (by SHA-256) was not emitted already in the same role,
+// with Leaf.View naming the reading. A message without ambiguity is
+// walked once, as before.
 func Walk(ctx context.Context, r io.ReaderAt, root *Entity, lim Limits, fn func(Leaf) error) error {
 	if root == nil {
 		return nil
 	}
 	w := &walker{ctx: ctx, lim: lim.withDefaults(), fn: fn}
-	return w.root(r, root, "", nil, 0)
+	return w.message(r, root, "", nil, 0)
 }
 
 type walker struct {
 	ctx context.Context
 	lim Limits
 	fn  func(Leaf) error
+	// view is the reading being walked ("" primary).
+	view string
+	// r is the reader of the message being walked (spans are per reader).
+	r io.ReaderAt
+	// seen holds the content hashes of the leaves emitted so far, once
+	// some message of the walk turned out ambiguous (nil before); spans
+	// the byte ranges of their entities (same range, same encoding: same
+	// content, no need to decode it again).
+	seen  map[seenKey]bool
+	spans map[spanKey]bool
+}
+
+// spanKey is the content of a leaf that is its entity's whole body.
+type spanKey struct {
+	r          io.ReaderAt
+	start, end int64
+	enc        string
+	role       Role
+	detail     string
+	ext        string
+}
+
+// seenKey is emitted content: its hash, its role and, for leaves that are
+// no content to inspect, the detail; for attachments the file name
+// extension (a policy judges names too: a.pdf and a.doc of the same bytes
+// are two attachments).
+type seenKey struct {
+	sum    [sha256.Size]byte
+	role   Role
+	detail string
+	ext    string
+}
+
+// emit hands l to the callback. While alternative readings are being
+// walked, leaves whose content was emitted before in a role that covers
+// them are dropped: an attachment covers any role of the same bytes,
+// text covers text, others cover the same role and detail.
+func (w *walker) emit(l Leaf) error {
+	if l.Role == RoleAmbiguous {
+		if w.view != "" {
+			return nil // reported by the primary reading
+		}
+		return w.fn(l)
+	}
+	if w.seen == nil {
+		return w.fn(l)
+	}
+	l.View = w.view
+	var span spanKey
+	if !l.Inner && l.Entity != nil {
+		span = spanKey{r: w.r, start: l.Entity.BodyStart, end: l.Entity.End, enc: l.Entity.Encoding, role: l.Role}
+		switch l.Role {
+		case RoleAttachment:
+			span.ext = inspect.Ext(l.Name)
+		case RoleText:
+		default:
+			span.detail = l.Detail
+		}
+		if w.view != "" && w.spans[span] {
+			return nil
+		}
+	}
+	sum, err := contentSum(w.ctx, l.Open())
+	if err != nil {
+		return err
+	}
+	key := seenKey{sum: sum, role: l.Role, detail: span.detail, ext: span.ext}
+	if l.Inner || l.Entity == nil {
+		switch l.Role {
+		case RoleAttachment:
+			key.ext = inspect.Ext(l.Name)
+		case RoleText:
+		default:
+			key.detail = l.Detail
+		}
+	}
+	// Any attachment of the same bytes covers a text or another role.
+	anyAtt := seenKey{sum: sum, role: RoleAttachment, ext: "\x00any"}
+	if w.view != "" && (w.seen[key] || l.Role != RoleAttachment && w.seen[anyAtt]) {
+		return nil
+	}
+	w.seen[key] = true
+	if l.Role == RoleAttachment {
+		w.seen[anyAtt] = true
+	}
+	if span.r != nil {
+		w.spans[span] = true
+	}
+	return w.fn(l)
+}
+
+// noContent is the Open of leaves without content of their own.
+func noContent() io.Reader { return bytes.NewReader(nil) }
+
+// contentSum hashes decoded content. A decoding error (an expansion
+// limit) ends the content where it stopped: the leaf is then compared by
+// what was read, and its own reader reports the error to the callback.
+func contentSum(ctx context.Context, r io.Reader) ([sha256.Size]byte, error) {
+	h := sha256.New()
+	_, _ = io.Copy(h, &ctxReader{ctx: ctx, r: r})
+	if err := ctx.Err(); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// message walks a parsed message (the top level or unwrapped S/MIME
+// content, whose own parse may be ambiguous): the primary reading, then
+// the alternative readings the parser found worth trying.
+func (w *walker) message(r io.ReaderAt, root *Entity, n string, outer *Entity, cms int) error {
+	if root.views == nil || w.view != "" {
+		return w.root(r, root, n, outer, cms)
+	}
+	if w.seen == nil {
+		w.seen, w.spans = map[seenKey]bool{}, map[spanKey]bool{}
+	}
+	defer func(r io.ReaderAt) { w.r = r }(w.r)
+	w.r = r
+	if err := w.root(r, root, n, outer, cms); err != nil {
+		return err
+	}
+	defer func() { w.view = "" }()
+	for _, rd := range alternatives(root.views.alts) {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		alt, err := parse(r, root.views.size, w.lim, rd)
+		w.view = rd.name()
+		if err != nil {
+			// What a reading could not parse in full may hide a part:
+			// fail safe.
+			l := Leaf{Entity: alt, Name: "part-" + partNum(n, 1), Role: RoleUnscannable, Detail: "reading " + w.view + ": " + err.Error(),
+				Open: noContent}
+			if outer != nil {
+				l.Entity, l.Inner = outer, true
+			}
+			if err := w.emit(l); err != nil {
+				return err
+			}
+		}
+		if err := w.root(r, alt, n, outer, cms); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // partNum returns the number of the i-th (1-based) child of the part
@@ -147,20 +311,26 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		}
 		return l
 	}
-	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
+	emit := func(role Role, detail string) error { return w.emit(leafOf(role, detail)) }
 
+	// Where readers disagree (two Content-Type fields, ...): say so; the
+	// other readings are walked after this one.
+	if len(e.Ambiguities) > 0 {
+		l := leafOf(RoleAmbiguous, "")
+		l.Open = noContent
+		if e.Parent == nil && outer == nil && (n == "" || n == "1") {
+			l.Name = "message" // the top-level header and body
+		}
+		for _, d := range e.Ambiguities {
+			l.Detail = d
+			if err := w.emit(l); err != nil {
+				return err
+			}
+		}
+	}
 	for _, d := range e.Defects {
 		if strings.HasPrefix(d, DefectNotParsed) {
 			return emit(RoleUnscannable, d)
-		}
-	}
-	// Two Content-Type or Content-Transfer-Encoding fields that disagree:
-	// a client may take the other one and show what this walk does not.
-	for _, d := range []string{DefectConflictingType, DefectConflictingEncode} {
-		if e.HasDefect(d) {
-			if err := emit(RoleUnscannable, d); err != nil {
-				return err
-			}
 		}
 	}
 
@@ -170,6 +340,9 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 		case e.MediaType == "multipart/encrypted":
 			// RFC 1847 2.2, RFC 3156 4.
 			proto := strings.ToLower(strings.TrimSpace(e.Params["protocol"]))
+			if err := w.ambiguitiesBelow(r, e, n, outer); err != nil {
+				return err
+			}
 			if proto == "application/pgp-encrypted" {
 				return emit(RoleEncrypted, DetailPGPEncrypted)
 			}
@@ -191,8 +364,14 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 	case e.Message != nil:
 		return w.root(r, e.Message, self, outer, cms)
 	case e.MediaType == "message/partial":
-		// RFC 2046 5.2.2: one fragment of a message split in pieces.
-		return emit(RoleUnscannable, "message/partial fragment")
+		// RFC 2046 5.2.2: one fragment of a message split in pieces. The
+		// whole is unscannable; but readers such as MIME-tools parse the
+		// fragment as a message and show what it holds, so its content is
+		// walked too.
+		if err := emit(RoleUnscannable, "message/partial fragment"); err != nil {
+			return err
+		}
+		return w.fragment(r, e, self, outer, cms)
 	case isPKCS7(e):
 		return w.smime(r, e, self, outer, cms, leafOf)
 	case e.MediaType == "application/pgp-signature":
@@ -200,25 +379,79 @@ func (w *walker) entity(r io.ReaderAt, e *Entity, n string, outer *Entity, cms i
 			return emit(RoleSignature, DetailPGPSignature)
 		}
 		return emit(RoleAttachment, "")
-	case e.isBodyText():
+	case e.isBodyText() && !binaryText(r, e):
 		if err := emit(RoleText, ""); err != nil {
 			return err
 		}
-		return w.textBlocks(r, e, name, self, outer)
-	case isPGPEncryptedFile(e, r):
+		return w.textBlocks(r, e, name, self, outer, false)
+	}
+	// One probe of the decoded head serves every check below.
+	var buf [encodedFileProbe]byte
+	k, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
+	head := buf[:k]
+	if isPGPEncryptedFile(e, head) {
 		return emit(RoleEncrypted, DetailPGPEncrypted)
 	}
-	return emit(RoleAttachment, "")
+	// An attachment, also text whose content is no text (a client offers
+	// to save it, whatever the label says).
+	if err := emit(RoleAttachment, ""); err != nil {
+		return err
+	}
+	if binhex, yenc := encodedFile(e, head); binhex || yenc {
+		// BinHex and yEnc files are decoded by clients too.
+		return w.textBlocks(r, e, name, self, outer, binhex)
+	}
+	return nil
+}
+
+// sniffText is how many decoded bytes of body text are sniffed: magic
+// bytes, and "%PDF-" where Acrobat looks for it (the first KiB).
+const sniffText = 1024
+
+// binaryText reports body text whose content is a file format other than
+// text (inspect.Sniff): a PE labelled text/plain, a part without any
+// header holding a zip. Formats told by magic bytes count only when the
+// head is no text either, so that a letter starting with "MZ" stays a
+// letter; formats that are text themselves (PDF, RTF, scripts) count as
+// they are. A message (inline-forwarded headers) stays text.
+func binaryText(r io.ReaderAt, e *Entity) bool {
+	var buf [sniffText]byte
+	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
+	if n == 0 {
+		return false
+	}
+	head := buf[:n]
+	switch inspect.Sniff(bytes.NewReader(head), int64(n), "") {
+	case inspect.FamilyText, inspect.FamilyOther, inspect.FamilyEML:
+		return false
+	case inspect.FamilyPDF, inspect.FamilyRTF, inspect.FamilyScript, inspect.FamilyFlatODF, inspect.FamilySLK:
+		return true
+	}
+	return !inspect.IsText(head)
+}
+
+// encodedFileProbe is how much of an attachment is searched for BinHex or
+// yEnc.
+const encodedFileProbe = 512
+
+// encodedFile reports an attachment that carries a BinHex (typed so, or
+// announced by the BinHex banner) or yEnc ("=ybegin") file.
+func encodedFile(e *Entity, head []byte) (binhex, yenc bool) {
+	switch e.MediaType {
+	case "application/mac-binhex40", "application/mac-binhex", "application/x-mac-binhex40", "application/binhex", "application/x-binhex40":
+		return true, false
+	}
+	banner := bytes.Contains(head, binhexBanner)
+	yenc = bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("=ybegin "))
+	return banner, yenc
 }
 
 // isPGPEncryptedFile reports an attachment that is an OpenPGP message
 // (RFC 4880 6.2 armor "-----BEGIN PGP MESSAGE-----", or, when its name or
 // type says so, a binary message starting with an encrypted session key
 // packet, tags 1 and 3): its content cannot be inspected.
-func isPGPEncryptedFile(e *Entity, r io.ReaderAt) bool {
-	var buf [256]byte
-	n, _ := io.ReadFull(e.head(r, len(buf)), buf[:])
-	b := bytes.TrimLeft(buf[:n], " \t\r\n")
+func isPGPEncryptedFile(e *Entity, head []byte) bool {
+	b := bytes.TrimLeft(head[:min(len(head), 256)], " \t\r\n")
 	if bytes.HasPrefix(b, []byte("-----BEGIN PGP MESSAGE-----")) {
 		return true
 	}
@@ -229,11 +462,11 @@ func isPGPEncryptedFile(e *Entity, r io.ReaderAt) bool {
 			return false
 		}
 	}
-	if n == 0 {
+	if len(head) == 0 {
 		return false
 	}
 	tag := -1
-	switch c := buf[0]; {
+	switch c := head[0]; {
 	case c&0xC0 == 0xC0: // new format, RFC 4880 4.2.2
 		tag = int(c & 0x3F)
 	case c&0x80 != 0: // old format
@@ -292,7 +525,7 @@ const cmsProbe = 64
 // signature is a signature, and what signedData carries (RFC 5652 5.2
 // eContent) is walked by signedContent.
 func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
-	emit := func(role Role, detail string) error { return w.fn(leafOf(role, detail)) }
+	emit := func(role Role, detail string) error { return w.emit(leafOf(role, detail)) }
 	// When the sender's type does not claim CMS (a .p7m name on
 	// application/octet-stream) and it is not, it is just an attachment.
 	bad := func(why string) error {
@@ -361,6 +594,31 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
 }
 
+// ambiguitiesBelow reports the ambiguities of the entities inside e that
+// the walk does not descend into (the parts of multipart/encrypted).
+func (w *walker) ambiguitiesBelow(r io.ReaderAt, e *Entity, n string, outer *Entity) error {
+	for i, c := range e.Children {
+		cn := partNum(n, i+1)
+		name := c.Filename
+		if name == "" {
+			name = "part-" + cn
+		}
+		for _, d := range c.Ambiguities {
+			l := Leaf{Entity: c, Name: name, Role: RoleAmbiguous, Detail: d, Open: noContent}
+			if outer != nil {
+				l.Entity, l.Inner = outer, true
+			}
+			if err := w.emit(l); err != nil {
+				return err
+			}
+		}
+		if err := w.ambiguitiesBelow(r, c, cn, outer); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // looksLikePGPSignature checks that a part typed application/pgp-signature
 // holds one (RFC 4880 6.2 armor, or a binary Signature Packet, tag 2),
 // so that nothing else hides behind the type.
@@ -384,44 +642,76 @@ func looksLikePGPSignature(r io.Reader) bool {
 	return false
 }
 
-// textBlock is a uuencoded block or an inline PGP message inside text.
+// textBlock is a file or an inline PGP message inside text.
 type textBlock struct {
-	pgp        bool
+	kind       blockKind
 	name       string
 	start, end int64 // in the decoded text
 }
 
+type blockKind uint8
+
+const (
+	blockUU blockKind = iota
+	blockPGP
+	blockBinHex
+	blockYEnc
+)
+
 // textBlocks emits the leaves hidden in a text part: uuencoded files
-// ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "====") and
-// inline PGP messages (RFC 4880 6.2 "-----BEGIN PGP MESSAGE-----").
-func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity) error {
-	blocks, err := scanText(w.ctx, e.Body(r), bufSize(e.End-e.BodyStart, lineBuf))
+// ("begin MODE NAME" ... "end", "begin-base64 MODE NAME" ... "===="),
+// BinHex 4.0 files, yEnc files and inline PGP messages (RFC 4880 6.2
+// "-----BEGIN PGP MESSAGE-----"). With binhexPart (an
+// application/mac-binhex40 part) a BinHex block needs no banner line.
+func (w *walker) textBlocks(r io.ReaderAt, e *Entity, name, self string, outer *Entity, binhexPart bool) error {
+	blocks, more, err := scanText(w.ctx, e.Body(r), bufSize(e.End-e.BodyStart, lineBuf), binhexPart)
 	if err != nil {
 		return err
 	}
-	uu := 0
+	if more {
+		// Never a silent truncation: what was not looked at is
+		// unscannable.
+		if err := w.emit(Leaf{Entity: pick(outer, e), Inner: outer != nil, Name: name, Role: RoleUnscannable,
+			Detail: fmt.Sprintf("more than %d files in text", maxTextBlocks), Open: func() io.Reader { return e.Body(r) }}); err != nil {
+			return err
+		}
+	}
+	var count [4]int
 	for _, b := range blocks {
-		if b.pgp {
-			if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Part: e, InText: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
+		if b.kind == blockPGP {
+			if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Part: e, InText: true, Name: name, Role: RoleEncrypted, Detail: DetailPGPInline,
 				Open: func() io.Reader { return e.Body(r) }}); err != nil {
 				return err
 			}
 			continue
 		}
-		uu++
-		n := b.name
-		if n == "" {
-			n = fmt.Sprintf("part-%s-uu%d", self, uu)
-		}
+		count[b.kind]++
 		b := b
-		if err := w.fn(Leaf{Entity: pick(outer, e), Inner: true, Part: e, InText: true, Name: n, Role: RoleAttachment,
-			Open: func() io.Reader {
-				d := e.Body(r)
-				if _, err := io.CopyN(io.Discard, d, b.start); err != nil {
-					return bytes.NewReader(nil)
-				}
-				return NewDecoder("x-uuencode", io.LimitReader(d, b.end-b.start))
-			}}); err != nil {
+		section := func() io.Reader {
+			d := e.Body(r)
+			if _, err := io.CopyN(io.Discard, d, b.start); err != nil {
+				return bytes.NewReader(nil)
+			}
+			return io.LimitReader(d, b.end-b.start)
+		}
+		var open func() io.Reader
+		n := b.name
+		suffix := "uu"
+		switch b.kind {
+		case blockUU:
+			open = func() io.Reader { return NewDecoder("x-uuencode", section()) }
+		case blockBinHex:
+			suffix = "binhex"
+			open = func() io.Reader { return newBinHexReader(section()) }
+			n = newBinHexReader(section()).Name()
+		case blockYEnc:
+			suffix = "yenc"
+			open = func() io.Reader { return newYEncReader(section()) }
+		}
+		if n == "" {
+			n = fmt.Sprintf("part-%s-%s%d", self, suffix, count[b.kind])
+		}
+		if err := w.emit(Leaf{Entity: pick(outer, e), Inner: true, Part: e, InText: true, Name: n, Role: RoleAttachment, Open: open}); err != nil {
 			return err
 		}
 	}
@@ -438,17 +728,28 @@ func pick(outer, e *Entity) *Entity {
 // maxUUName bounds the file name taken from a begin line.
 const maxUUName = 255
 
+// maxTextBlocks bounds the blocks of one text: each becomes a leaf.
+const maxTextBlocks = 1000
+
+// binhexSearch is how many lines after the BinHex banner may pass before
+// the ':' that starts the data.
+const binhexSearch = 8
+
 // scanText finds the blocks of a decoded text.
-func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, error) {
+// more reports blocks beyond maxTextBlocks.
+func scanText(ctx context.Context, src io.Reader, bufSize int, binhexPart bool) (blocks []textBlock, more bool, err error) {
 	lr := newLineReaderSize(src, bufSize)
-	var blocks []textBlock
 	var off int64
 	var open *textBlock
 	endLine := ""
 	pgp := false
 	midLine := false
 	lines := 0
+	binhexWait := 0 // lines left to find ':' after a banner
 	for {
+		if len(blocks) >= maxTextBlocks {
+			return blocks, true, nil
+		}
 		b, partial, err := lr.line()
 		if err != nil {
 			break
@@ -462,23 +763,56 @@ func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, err
 		}
 		if lines++; lines%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		line, _ := splitBreak(b)
 		line = bytes.TrimRight(line, " \t\r")
 		if open != nil {
-			if string(line) == endLine {
+			done := false
+			switch open.kind {
+			case blockUU:
+				done = string(line) == endLine
+			case blockBinHex:
+				// The alphabet has no ':': the next one ends the data.
+				done = bytes.IndexByte(line, ':') >= 0
+			case blockYEnc:
+				done = bytes.HasPrefix(line, []byte("=yend"))
+			}
+			if done {
 				open.end = off
 				blocks = append(blocks, *open)
 				open = nil
 			}
 			continue
 		}
+		if binhexWait > 0 || binhexPart {
+			if len(line) > 0 && line[0] == ':' {
+				binhexWait = 0
+				open = &textBlock{kind: blockBinHex, start: start}
+				if bytes.IndexByte(line[1:], ':') >= 0 {
+					open.end = off
+					blocks = append(blocks, *open)
+					open = nil
+				}
+				continue
+			}
+			if binhexWait > 0 {
+				binhexWait--
+			}
+		}
+		if bytes.Contains(line, binhexBanner) {
+			binhexWait = binhexSearch
+			continue
+		}
+		if bytes.HasPrefix(line, []byte("=ybegin ")) {
+			open = &textBlock{kind: blockYEnc, name: yencName(line), start: start}
+			continue
+		}
 		if name, end, ok := uuBegin(line); ok {
 			// The next line must look like uuencoded data, else "begin 644
 			// reasons" in prose would be a file.
-			open = &textBlock{name: name, start: start}
+			open = &textBlock{kind: blockUU, name: name, start: start}
 			endLine = end
 			if end == "end" && !nextLooksUU(lr) {
 				open = nil
@@ -487,14 +821,14 @@ func scanText(ctx context.Context, src io.Reader, bufSize int) ([]textBlock, err
 		}
 		if !pgp && isPGPMessageLine(line) {
 			pgp = true
-			blocks = append(blocks, textBlock{pgp: true, start: start})
+			blocks = append(blocks, textBlock{kind: blockPGP, start: start})
 		}
 	}
 	if open != nil {
 		open.end = off
 		blocks = append(blocks, *open)
 	}
-	return blocks, nil
+	return blocks, false, nil
 }
 
 // uuBegin parses "begin MODE NAME" / "begin-base64 MODE NAME" (MODE is
@@ -577,4 +911,30 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// fragment walks the body of a message/partial entity as the message
+// fragment it claims to be (what some readers show of it). Its leaves are
+// inside e: only e as a whole can be removed.
+func (w *walker) fragment(r io.ReaderAt, e *Entity, self string, outer *Entity, cms int) error {
+	if e.End <= e.BodyStart {
+		return nil
+	}
+	body := e.Body(r)
+	sp := inspect.NewSpool(w.lim.TempDir, w.lim.MemSpool, e.End-e.BodyStart+1, nil)
+	defer sp.Close()
+	if _, err := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: body}); err != nil {
+		if cerr := w.ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return nil // already reported unscannable
+	}
+	root, err := Parse(sp, sp.Size(), w.lim)
+	if err != nil && root == nil {
+		return nil
+	}
+	if outer == nil {
+		outer = e
+	}
+	return w.message(sp, root, self, outer, cms)
 }

@@ -21,6 +21,9 @@ func leafString(l Leaf) string {
 	if l.Detail != "" {
 		s += " " + l.Detail
 	}
+	if l.View != "" {
+		s += " @" + l.View
+	}
 	return s
 }
 
@@ -41,7 +44,9 @@ func walkAll(t testing.TB, msg []byte) ([]string, map[string][]byte, *Entity) {
 		if err != nil {
 			t.Errorf("%s: read: %v", l.Name, err)
 		}
-		content[l.Name] = b
+		if _, dup := content[l.Name]; !dup || l.View == "" {
+			content[l.Name] = b // the primary reading's content wins
+		}
 		if l.Inner && l.Entity.Parent != nil && l.Entity.Parent.Parent == l.Entity {
 			t.Errorf("%s: bad outer entity", l.Name)
 		}
