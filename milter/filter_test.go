@@ -3,6 +3,7 @@ package milter
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -197,6 +198,10 @@ func TestRewriteInvariants(t *testing.T) {
 					t.Errorf("notice lacks %q:\n%s", want, notice)
 				}
 			}
+			if res.rewrite.rebuild != nil {
+				rebuiltInvariants(t, res, orig, got)
+				return
+			}
 			// Kept parts byte for byte; stripped ones gone.
 			// Check parsed the message itself: match entities by offset.
 			stripped := map[int64]bool{}
@@ -225,6 +230,59 @@ func TestRewriteInvariants(t *testing.T) {
 	}
 	if n < 15 {
 		t.Errorf("only %d stripped messages in testdata/eml", n)
+	}
+}
+
+// rebuiltInvariants checks a stripped ambiguous message, which is rebuilt
+// rather than cut: the new message reads one way only, holds no stripped
+// content and every kept leaf's content (decoded, compared by SHA-256).
+func rebuiltInvariants(t *testing.T, res *Result, orig, got []byte) {
+	t.Helper()
+	sums := func(msg []byte) ([][32]byte, []mime.Role) {
+		r := bytes.NewReader(msg)
+		root, err := mime.Parse(r, int64(len(msg)), mime.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][32]byte
+		var roles []mime.Role
+		err = mime.Walk(context.Background(), r, root, mime.Limits{}, func(l mime.Leaf) error {
+			b, _ := io.ReadAll(l.Open())
+			out = append(out, sha256.Sum256(b))
+			roles = append(roles, l.Role)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, roles
+	}
+	before, _ := sums(orig)
+	after, roles := sums(got)
+	if len(before) != len(res.leaves) {
+		t.Fatalf("walk found %d leaves, the check %d", len(before), len(res.leaves))
+	}
+	present := map[[32]byte]bool{}
+	for i, s := range after {
+		if roles[i] == mime.RoleAmbiguous {
+			t.Error("the rebuilt message is ambiguous")
+		}
+		present[s] = true
+	}
+	strippedSum := map[[32]byte]bool{}
+	for _, at := range res.Attachments {
+		if at.Action == Strip {
+			strippedSum[before[at.index]] = true
+		}
+	}
+	for _, at := range res.Attachments {
+		sum := before[at.index]
+		switch {
+		case at.Action == Strip && present[sum]:
+			t.Errorf("stripped %q is in the rebuilt message", at.Name)
+		case at.Action != Strip && !strippedSum[sum] && !present[sum]:
+			t.Errorf("kept %q is not in the rebuilt message", at.Name)
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package milter
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net"
 	"os"
 	"path/filepath"
@@ -214,6 +216,48 @@ func TestPostfixEndToEnd(t *testing.T) {
 		d = expectDelivery(t, "strict@example.org")
 		if !bytes.Equal(body(d.Message), body(msg)) {
 			t.Errorf("strict delivery: rcpts %v, body unchanged %v", d.Rcpts, bytes.Equal(body(d.Message), body(msg)))
+		}
+	})
+
+	t.Run("ambiguous message: rule 1 delivers it rebuilt without the hidden .doc", func(t *testing.T) {
+		doc, err := os.ReadFile("../testdata/files/letter.doc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := twoBoundaries("anna@example.net", "versteckt.doc", doc)
+		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		d := expectDelivery(t, "anna@example.net")
+		s := string(d.Message)
+		if !strings.Contains(s, "X-Officemilter: stripped; ambiguous,legacy-office; versteckt.doc") &&
+			!strings.Contains(s, "X-Officemilter: stripped; legacy-office,ambiguous; versteckt.doc") {
+			t.Errorf("status header:\n%s", s[:min(len(s), 1500)])
+		}
+		if strings.Contains(s, "--AAA") || strings.Contains(s, "--BBB") || strings.Contains(s, "versteckt.doc\"") {
+			t.Error("the original structure or the .doc was delivered")
+		}
+		leaves, err := goLeaves(t, d.Message)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := leaves[sha256.Sum256(doc)]; ok {
+			t.Error("the delivered message carries the .doc")
+		}
+		if !strings.Contains(s, base64.StdEncoding.EncodeToString([]byte("Hallo, anbei die Unterlagen.\r\n"))) {
+			t.Error("the mail text was not delivered")
+		}
+		n := expectDelivery(t, "erika@example.com") // notify_sender: always
+		if !strings.Contains(string(n.Message), "versteckt.doc") {
+			t.Errorf("sender notification lacks the file name")
+		}
+	})
+
+	t.Run("ambiguous message: the strict mailbox refuses it with 550", func(t *testing.T) {
+		res := pf.Send("erika@example.com", []string{"strict@example.org"}, twoBoundaries("strict@example.org", "clam.exe", minimalPE()))
+		if res.Data.Code != 550 || !strings.Contains(res.Data.Msg, "ambiguous") {
+			t.Fatalf("DATA: %v", res.Data)
 		}
 	})
 

@@ -76,23 +76,24 @@ func (f *Filter) planRebuild(res *Result) *rewrite {
 	}
 	rw.rebuild = p
 	rw.whole = true
-	rw.edits = rebuildEdits(root, rw.boundary)
+	rw.edits = rebuildEdits(res.msg, root, rw.boundary)
 	rw.notice = f.notice(res, true)
 	return rw
 }
 
 // rebuildEdits replaces the top-level header's MIME fields: every field that
 // some reader could take for a Content-* field (names with comments,
-// whitespace or control characters included) goes, the new Content-Type
-// comes.
-func rebuildEdits(root *mime.Entity, boundary string) []HeaderEdit {
+// whitespace or control characters included) goes, and so does every field
+// whose raw bytes hold a bare CR or a NUL (a reader that ends lines at a
+// bare CR finds another field inside it); the new Content-Type comes.
+func rebuildEdits(msg io.ReaderAt, root *mime.Entity, boundary string) []HeaderEdit {
 	var edits []HeaderEdit
 	hasVersion := false
 	for _, fd := range root.Header.Fields {
 		if strings.EqualFold(fd.Name, "MIME-Version") {
 			hasVersion = true
 		}
-		if strings.HasPrefix(lenientName(fd.Name), "content-") {
+		if strings.HasPrefix(lenientName(fd.Name), "content-") || hiddenLines(msg, fd) {
 			edits = append(edits, HeaderEdit{Name: fd.Name, Index: occurrence(root.Header.Fields, fd)})
 		}
 	}
@@ -107,6 +108,24 @@ func rebuildEdits(root *mime.Entity, boundary string) []HeaderEdit {
 		edits = append(edits, HeaderEdit{Name: "MIME-Version", Value: "1.0"})
 	}
 	return append(edits, HeaderEdit{Name: "Content-Type", Value: "multipart/mixed; boundary=\"" + boundary + "\""})
+}
+
+// hiddenLines reports a field whose bytes hold a bare CR or a NUL.
+func hiddenLines(msg io.ReaderAt, fd mime.Field) bool {
+	n := fd.End - fd.Start
+	if n <= 0 || n > 1<<20 {
+		return n > 0
+	}
+	raw := make([]byte, n)
+	if _, err := msg.ReadAt(raw, fd.Start); err != nil {
+		return true
+	}
+	for i, c := range raw {
+		if c == 0 || c == '\r' && (i+1 >= len(raw) || raw[i+1] != '\n') {
+			return true
+		}
+	}
+	return false
 }
 
 // lenientName is a field name as the most lenient reader sees it: lower
