@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf16"
@@ -50,11 +51,12 @@ const maxSheetNames = 3
 // substream inside a worksheet is depth 2); deeper BOFs are still counted.
 const maxSubstreamDepth = 32
 
-// sheetRef is what a BoundSheet8 says about one sheet substream.
+// sheetRef is what a BoundSheet8 says about one sheet substream, kept
+// small: a workbook may list thousands of sheets.
 type sheetRef struct {
-	pos    int64  // lbPlyPos: stream offset of the sheet's BOF
-	recOff int64  // stream offset of the BoundSheet8 record (plain streams)
-	name   string // the sheet name, kept only for decrypted streams
+	pos    uint32 // lbPlyPos: stream offset of the sheet's BOF
+	recOff uint32 // stream offset of the BoundSheet8 record
+	name   int32  // index in biffScan.names (decrypted streams), else -1
 	seen   bool   // a substream starting at pos was walked
 }
 
@@ -83,6 +85,7 @@ type biffScan struct {
 	revisionsPass   bool // PROT4REVPASS protPwdRev != 0
 
 	sheets     []sheetRef // BoundSheet8 records, at most maxSheetRefs
+	names      []string   // sheet names of a decrypted stream (no rereading it)
 	sheetsSort bool       // sheets is sorted by pos
 
 	// The sheet substream being walked (depth > 0).
@@ -167,10 +170,11 @@ func (b *biffScan) record(off int64, typ uint16, data []byte) bool {
 		if len(data) < 6 {
 			return false
 		}
-		if len(b.sheets) < maxSheetRefs {
-			ref := sheetRef{pos: int64(binary.LittleEndian.Uint32(data)), recOff: off}
+		if len(b.sheets) < maxSheetRefs && off <= math.MaxUint32 {
+			ref := sheetRef{pos: binary.LittleEndian.Uint32(data), recOff: uint32(off), name: -1}
 			if b.decrypted {
-				ref.name = sheetName(data[6:], b.biff5)
+				ref.name = int32(len(b.names))
+				b.names = append(b.names, sheetName(data[6:], b.biff5))
 			}
 			b.sheets = append(b.sheets, ref)
 		}
@@ -273,7 +277,7 @@ func (b *biffScan) sheetAt(pos int64) int {
 	if !b.sheetsSort {
 		b.sortSheets()
 	}
-	i, ok := slices.BinarySearchFunc(b.sheets, pos, func(s sheetRef, p int64) int { return cmp.Compare(s.pos, p) })
+	i, ok := slices.BinarySearchFunc(b.sheets, pos, func(s sheetRef, p int64) int { return cmp.Compare(int64(s.pos), p) })
 	if !ok {
 		return -1
 	}
@@ -281,7 +285,7 @@ func (b *biffScan) sheetAt(pos int64) int {
 }
 
 func (b *biffScan) markSeen(pos int64) {
-	for i := b.sheetAt(pos); i >= 0 && i < len(b.sheets) && b.sheets[i].pos == pos; i++ {
+	for i := b.sheetAt(pos); i >= 0 && i < len(b.sheets) && int64(b.sheets[i].pos) == pos; i++ {
 		b.sheets[i].seen = true
 	}
 }
@@ -482,12 +486,12 @@ func (w *walker) sheetLabel(scan *biffScan, win *biffWindow, pos int64) string {
 	if i := scan.sheetAt(pos); i >= 0 {
 		ref := scan.sheets[i]
 		switch {
-		case scan.decrypted:
-			name = ref.name
-		case win != nil:
-			if hdr, err := win.at(ref.recOff, 4); err == nil {
+		case ref.name >= 0 && int(ref.name) < len(scan.names):
+			name = scan.names[ref.name]
+		case !scan.decrypted && win != nil:
+			if hdr, err := win.at(int64(ref.recOff), 4); err == nil {
 				n := int(binary.LittleEndian.Uint16(hdr[2:]))
-				if b, err := win.at(ref.recOff+4, n); err == nil && n >= 6 {
+				if b, err := win.at(int64(ref.recOff)+4, n); err == nil && n >= 6 {
 					name = sheetName(b[6:], scan.biff5)
 				}
 			}
@@ -502,7 +506,7 @@ func (w *walker) sheetLabel(scan *biffScan, win *biffWindow, pos int64) string {
 // biffWindowSize is how much of a workbook stream one read brings in:
 // the many small records of a sheet are parsed from memory, a large record
 // that is not needed is skipped without being read.
-const biffWindowSize = 8 << 10
+const biffWindowSize = 4 << 10
 
 // biffWindow reads a workbook stream through a window.
 type biffWindow struct {
@@ -593,17 +597,17 @@ func (w *walker) scanUnseenSheets(win *biffWindow, scan *biffScan) error {
 	walks := 0
 	for i := 0; i < len(scan.sheets); i++ {
 		ref := scan.sheets[i]
-		if ref.seen || ref.pos <= 0 || ref.pos+4 > win.r.Size() {
+		if ref.seen || ref.pos == 0 || int64(ref.pos)+4 > win.r.Size() {
 			continue
 		}
 		if walks++; walks > maxUnseenSheets {
 			return malformed("more than %d sheets outside the record sequence", maxUnseenSheets)
 		}
 		scan.single = true
-		err := w.scanRecords(win, scan, ref.pos)
+		err := w.scanRecords(win, scan, int64(ref.pos))
 		scan.finish()
 		scan.single = false
-		scan.markSeen(ref.pos) // a position that holds no BOF counts as tried
+		scan.markSeen(int64(ref.pos)) // a position that holds no BOF counts as tried
 		if err != nil {
 			return err
 		}
