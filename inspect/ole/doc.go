@@ -18,6 +18,11 @@
 //     CryptSession10Container, OOXML EncryptionInfo), embedded OLE objects
 //     (ObjectPool, MBD*, ExOleObjStg), ActiveX controls among them
 //     (active-content), linked objects (external-reference), installers;
+//   - passwords that guard editing a document that opens without one
+//     (protected): Word write reservation and Dop protection with a
+//     password hash, Excel FILESHARING, workbook and sheet PASSWORD and
+//     PROT4REVPASS (also in a VelvetSweatshop-decrypted workbook),
+//     PowerPoint ModifyPasswordAtom;
 //   - the readings of a storage with the main streams of more than one
 //     document (readings.go: EncryptedPackage, \x09DRMContent, installer
 //     tables, WordDocument, Workbook/Book, PowerPoint Document, Outlook

@@ -32,6 +32,11 @@ func fuzzSeeds() [][]byte {
 			b, _ := buildCFB(storage("", stream("big", fill(9000, 1)), stream("s", fill(100, 2))), 12)
 			return b
 		}(),
+		// Password protections: a Dop, sheet substreams, a tag blob.
+		protectedDoc(fWriteReserved, dop97(dopLockAtn, dopProtEnabled, 0x1234)),
+		xlsFile(xlsWorkbook([][]byte{fileSharing(1, 2), protect(1), password(3)},
+			[]xlSheet{{"A", [][]byte{protect(1), password(4)}}, {"B", [][]byte{sheetBOF(), protect(1), password(5), eof()}}}, nil)),
+		pptWithTags(modifyPasswordAtom("pw")),
 	}
 }
 

@@ -19,6 +19,14 @@ const (
 	rtExOleObjStg         = 0x1011 // 2.10.34 ExOleObjStg
 	rtCryptSession10      = 0x2F14 // 2.3.7 CryptSession10Container
 	rtPersistDirectoryAtm = 0x1772 // 2.3.4 PersistDirectoryAtom
+	rtProgTags            = 0x1388 // 2.4.23 DocProgTagsContainer
+	rtProgBinaryTag       = 0x138A // 2.4.23.1 DocProgBinaryTagContainer
+	rtBinaryTagDataBlob   = 0x138B // 2.4.23.2 PP10DocBinaryTagExtension data
+	rtCString             = 0x0FBA // 2.13.24 RT_CString
+
+	// instModifyPassword is the recInstance of a ModifyPasswordAtom
+	// ([MS-PPT] 2.4.7), an RT_CString in the PP10DocBinaryTagExtension.
+	instModifyPassword = 3
 )
 
 // [MS-PPT] 2.3.2 CurrentUserAtom headerToken.
@@ -109,6 +117,9 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 	if st.hasMacros {
 		w.s.Emit(inspect.Finding{Kind: inspect.KindMacro, Where: dwhere, Detail: "PowerPoint VBA project"})
 	}
+	if st.modifyPassword {
+		w.s.Emit(inspect.Finding{Kind: inspect.KindProtected, Where: dwhere, Detail: "password to modify (PowerPoint ModifyPasswordAtom)"})
+	}
 	vbaOff := int64(-1)
 	if st.vbaRef {
 		if off, ok := st.persist[st.vbaPersist]; ok {
@@ -135,7 +146,9 @@ type pptState struct {
 	vbaPersist uint32
 	crypt      bool
 	objects    []pptRec
-	persist    map[uint32]int64 // persist id → stream offset
+
+	modifyPassword bool             // a non-empty ModifyPasswordAtom
+	persist        map[uint32]int64 // persist id → stream offset
 }
 
 // pptRecords calls fn for each record header in [start, end) of sr, at one
@@ -166,32 +179,71 @@ func (w *walker) pptRecords(sr *io.SectionReader, start, end int64, fn func(pptR
 	return nil
 }
 
-// pptDocument finds the VBAInfoAtom: DocumentContainer → DocInfoListContainer
-// → VBAInfoContainer → VBAInfoAtom ([MS-PPT] 2.4.1, 2.4.4, 2.4.9, 2.4.10).
+// pptDocument reads the DocumentContainer ([MS-PPT] 2.4.1): the
+// VBAInfoAtom in DocInfoListContainer → VBAInfoContainer (2.4.4, 2.4.9,
+// 2.4.10), and a password to modify, the ModifyPasswordAtom (2.4.7) in
+// DocProgTagsContainer → DocProgBinaryTagContainer → the
+// PP10DocBinaryTagExtension (2.4.23).
 func (w *walker) pptDocument(sr *io.SectionReader, doc pptRec, st *pptState) error {
 	return w.pptRecords(sr, doc.body(), doc.body()+doc.len, func(r pptRec) (bool, error) {
-		if r.typ != rtDocInfoList {
+		switch r.typ {
+		case rtDocInfoList:
+			return false, w.pptVBAInfo(sr, r, st)
+		case rtProgTags:
+			return false, w.pptProgTags(sr, r, st)
+		}
+		return false, nil
+	})
+}
+
+func (w *walker) pptVBAInfo(sr *io.SectionReader, list pptRec, st *pptState) error {
+	return w.pptRecords(sr, list.body(), list.body()+list.len, func(r pptRec) (bool, error) {
+		if r.typ != rtVBAInfo {
 			return false, nil
 		}
 		return false, w.pptRecords(sr, r.body(), r.body()+r.len, func(r pptRec) (bool, error) {
-			if r.typ != rtVBAInfo {
+			if r.typ != rtVBAInfoAtom || r.len < 12 {
 				return false, nil
 			}
-			return false, w.pptRecords(sr, r.body(), r.body()+r.len, func(r pptRec) (bool, error) {
-				if r.typ != rtVBAInfoAtom || r.len < 12 {
-					return false, nil
+			var b [12]byte
+			if _, err := sr.ReadAt(b[:], r.body()); err != nil {
+				return false, readErr(r.body(), err)
+			}
+			st.vbaRef = true
+			st.vbaPersist = binary.LittleEndian.Uint32(b[0:])
+			if binary.LittleEndian.Uint32(b[4:]) == 1 { // fHasMacros
+				st.hasMacros = true
+			}
+			return true, nil
+		})
+	})
+}
+
+// pptProgTags looks for a ModifyPasswordAtom: [MS-OFFCRYPTO] 2.4.2.3
+// keeps PowerPoint's password to modify in plain text there. An empty one
+// is no password.
+func (w *walker) pptProgTags(sr *io.SectionReader, tags pptRec, st *pptState) error {
+	return w.pptRecords(sr, tags.body(), tags.body()+tags.len, func(r pptRec) (bool, error) {
+		if r.typ != rtProgBinaryTag {
+			return false, nil
+		}
+		return false, w.pptRecords(sr, r.body(), r.body()+r.len, func(r pptRec) (bool, error) {
+			if r.typ != rtBinaryTagDataBlob {
+				return false, nil
+			}
+			err := w.pptRecords(sr, r.body(), r.body()+r.len, func(r pptRec) (bool, error) {
+				if r.typ == rtCString && r.inst == instModifyPassword && r.len > 0 {
+					st.modifyPassword = true
+					return true, nil
 				}
-				var b [12]byte
-				if _, err := sr.ReadAt(b[:], r.body()); err != nil {
-					return false, readErr(r.body(), err)
-				}
-				st.vbaRef = true
-				st.vbaPersist = binary.LittleEndian.Uint32(b[0:])
-				if binary.LittleEndian.Uint32(b[4:]) == 1 { // fHasMacros
-					st.hasMacros = true
-				}
-				return true, nil
+				return false, nil
 			})
+			if err != nil && !fatal(w.ctx, err) {
+				// A tag's data is a record sequence for Office's own
+				// tags; another writer's blob need not be one.
+				err = nil
+			}
+			return false, err
 		})
 	})
 }

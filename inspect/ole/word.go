@@ -2,6 +2,7 @@ package ole
 
 import (
 	"encoding/binary"
+	"io"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -15,7 +16,28 @@ const (
 	fDot           = 0x0001
 	fEncrypted     = 0x0100
 	fWhichTblStm   = 0x0200
+	fWriteReserved = 0x0800 // fWriteReservation: a password to modify
 	fObfuscated    = 0x8000
+)
+
+// [MS-DOC] 2.5.1 Fib: FibBase, then csw and FibRgW97, cslw and
+// FibRgLw97, cbRgFcLcb and the FibRgFcLcb pairs, of which
+// FibRgFcLcb97.fcDop/lcbDop (2.5.6) is the 32nd.
+const (
+	fibBaseSize = 32
+	ifcDop      = 31
+)
+
+// [MS-DOC] 2.7.2 DopBase: the protection flags and the hash of the
+// protection password.
+const (
+	dopLockAtnByte  = 6    // fLockAtn (0x10): only comments allowed
+	dopLockAtn      = 0x10 //
+	dopProtByte     = 7    // fProtEnabled (0x02): only form fields; fLockRev (0x40): only tracked changes
+	dopProtEnabled  = 0x02
+	dopLockRev      = 0x40
+	dopKeyProtDoc   = 78 // lKeyProtDoc: hash of the protection password, 0 for none
+	dopProtFieldEnd = dopKeyProtDoc + 4
 )
 
 // word inspects a Word binary document: the FIB says whether it is a
@@ -42,8 +64,15 @@ func (w *walker) word(n *node, where string) (docInfo, error) {
 	if flags&fDot != 0 {
 		info.typ = inspect.TypeDot
 	}
+	if flags&fWriteReserved != 0 {
+		// The FibBase is never encrypted: the flag reads either way.
+		w.s.Emit(inspect.Finding{Kind: inspect.KindProtected, Where: wwhere, Detail: "password to modify (Word write reservation)"})
+	}
 	if flags&fEncrypted == 0 {
-		return info, nil
+		if ident != wIdentWord97 {
+			return info, nil // Word 6/95 keeps its Dop elsewhere
+		}
+		return info, w.wordDop(n, where, sr, flags)
 	}
 	detail := "Word fEncrypted (RC4/CryptoAPI)"
 	switch {
@@ -86,4 +115,69 @@ func rc4Kind(major, minor uint16) string {
 		return "RC4 CryptoAPI"
 	}
 	return "RC4/CryptoAPI"
+}
+
+// wordDop reads the document protection of a Word 97 document from its Dop
+// in the table stream ([MS-DOC] 2.7.2 DopBase: fProtEnabled for forms,
+// fLockAtn for comments, fLockRev for tracked changes, lKeyProtDoc the
+// hash of the password that lifts them). Protection without a hash is a
+// click away from being lifted: no password, no finding.
+func (w *walker) wordDop(n *node, where string, wd *io.SectionReader, flags uint16) error {
+	wwhere := join(where, "WordDocument")
+	u16 := func(off int64) (int64, bool) {
+		var b [2]byte
+		if k, _ := wd.ReadAt(b[:], off); k < 2 {
+			return 0, false
+		}
+		return int64(binary.LittleEndian.Uint16(b[:])), true
+	}
+	off := int64(fibBaseSize)
+	csw, ok := u16(off)
+	if !ok {
+		return nil // a FibBase alone: no Dop to read
+	}
+	off += 2 + 2*csw
+	cslw, ok := u16(off)
+	if !ok {
+		return nil
+	}
+	off += 2 + 4*cslw
+	cbRgFcLcb, ok := u16(off)
+	if !ok || cbRgFcLcb <= ifcDop {
+		return nil
+	}
+	var fl [8]byte
+	if k, _ := wd.ReadAt(fl[:], off+2+8*ifcDop); k < len(fl) {
+		return w.problem(wwhere, malformed("FIB of %d bytes ends before fcDop", wd.Size()))
+	}
+	fcDop := int64(binary.LittleEndian.Uint32(fl[0:]))
+	lcbDop := int64(binary.LittleEndian.Uint32(fl[4:]))
+	if lcbDop == 0 {
+		return nil
+	}
+	tbl := "0Table"
+	if flags&fWhichTblStm != 0 {
+		tbl = "1Table"
+	}
+	ts := n.stream(tbl)
+	twhere := join(where, tbl)
+	if ts == nil {
+		return w.problem(wwhere, malformed("the FIB names a Dop in %s, which is missing", tbl))
+	}
+	tr, ok, err := w.open(ts, twhere)
+	if !ok {
+		return err
+	}
+	if lcbDop < dopProtFieldEnd || fcDop > tr.Size() || lcbDop > tr.Size()-fcDop {
+		return w.problem(twhere, malformed("Dop of %d bytes at %d in a table stream of %d bytes", lcbDop, fcDop, tr.Size()))
+	}
+	var dop [dopProtFieldEnd]byte
+	if _, err := tr.ReadAt(dop[:], fcDop); err != nil {
+		return w.problem(twhere, readErr(fcDop, err))
+	}
+	locked := dop[dopProtByte]&(dopProtEnabled|dopLockRev) != 0 || dop[dopLockAtnByte]&dopLockAtn != 0
+	if locked && binary.LittleEndian.Uint32(dop[dopKeyProtDoc:]) != 0 {
+		w.s.Emit(inspect.Finding{Kind: inspect.KindProtected, Where: twhere, Detail: "restricted editing with a password (Word document protection)"})
+	}
+	return nil
 }
