@@ -72,6 +72,13 @@ func polyglots(r io.ReaderAt, size int64, head []byte, fam Family, name string) 
 		out = append(out, x)
 	}
 	primary := polyglotName(fam, head)
+	if fam == FamilyCMS {
+		// A signed file carries its content near the start (a .pdf.p7m
+		// holds "%PDF-" in its first KiB, as the content): the CMS
+		// inspector tells content from bytes outside it and reports a
+		// PDF header outside the content itself.
+		return nil
+	}
 
 	// A PDF header in the first KiB: behind another format's header, or
 	// behind leading bytes that are something else themselves.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -310,10 +311,41 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 		res.SignatureBroken = dedupe(res.SignatureBroken)
 		if rebuild {
 			res.rewrite = f.planRebuild(res)
+			if bad := unaddressable(res.rewrite.edits); bad != "" {
+				// The milter protocol cannot name this field to remove it
+				// (go-milter refuses names with whitespace or control
+				// characters): the rebuild cannot be proven clean.
+				res.rewrite = nil
+				res.Stripped = nil
+				res.SignatureBroken = nil
+				res.Action = Reject
+				res.Reasons = append(reasons, res.ambiguities...)
+				res.Reasons = append(res.Reasons, inspect.Finding{Kind: inspect.KindAmbiguous, Type: inspect.TypeEML,
+					Detail: "header field " + strconv.Quote(inspect.Clean(bad, 40)) + " cannot be removed"})
+				res.Reply = rejectReply(pol, res.Reasons, res.Envelope.QueueID)
+				return
+			}
 		} else {
 			res.rewrite = f.planRewrite(res)
 		}
 	}
+}
+
+// unaddressable returns the name of an edit the milter protocol cannot
+// carry (empty, or with whitespace, control characters or a colon), "" when
+// all can be.
+func unaddressable(edits []HeaderEdit) string {
+	for _, e := range edits {
+		if e.Name == "" {
+			return e.Name
+		}
+		for i := 0; i < len(e.Name); i++ {
+			if c := e.Name[i]; c <= ' ' || c >= 0x7f || c == ':' {
+				return e.Name
+			}
+		}
+	}
+	return ""
 }
 
 func hasKind(fs []inspect.Finding, k inspect.Kind) bool {

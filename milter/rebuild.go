@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -94,7 +95,9 @@ func rebuildEdits(msg io.ReaderAt, root *mime.Entity, boundary string) []HeaderE
 			hasVersion = true
 		}
 		if strings.HasPrefix(lenientName(fd.Name), "content-") || hiddenLines(msg, fd) {
-			edits = append(edits, HeaderEdit{Name: fd.Name, Index: occurrence(root.Header.Fields, fd)})
+			// The name as the MTA knows it: the bytes before the colon
+			// ("Content-Type :" is a field named "Content-Type " there).
+			edits = append(edits, HeaderEdit{Name: rawName(msg, fd), Index: occurrence(root.Header.Fields, fd)})
 		}
 	}
 	// Deletions from the last occurrence down, so that the indexes of the
@@ -108,6 +111,20 @@ func rebuildEdits(msg io.ReaderAt, root *mime.Entity, boundary string) []HeaderE
 		edits = append(edits, HeaderEdit{Name: "MIME-Version", Value: "1.0"})
 	}
 	return append(edits, HeaderEdit{Name: "Content-Type", Value: "multipart/mixed; boundary=\"" + boundary + "\""})
+}
+
+// rawName returns the bytes of fd's line before its colon.
+func rawName(msg io.ReaderAt, fd mime.Field) string {
+	n := min(fd.End-fd.Start, int64(len(fd.Name))+256)
+	if n <= 0 {
+		return fd.Name
+	}
+	raw := make([]byte, n)
+	k, _ := msg.ReadAt(raw, fd.Start)
+	if i := bytes.IndexByte(raw[:k], ':'); i >= 0 {
+		return string(raw[:i])
+	}
+	return fd.Name
 }
 
 // hiddenLines reports a field whose bytes hold a bare CR or a NUL.

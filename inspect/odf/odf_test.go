@@ -127,7 +127,8 @@ func TestPackages(t *testing.T) {
 			"odt", []string{"encrypted|encrypted zip entry|Pictures/2.png"}, nil},
 		{"type from the manifest without mimetype", odfPkg{rootType: mtODS, files: plain}.build(t), "ods", nil, nil},
 		{"neither mimetype nor manifest", odfPkg{noManifest: true, files: plain}.build(t), "zip", nil, nil},
-		{"EPUB is a zip", odfPkg{mimetype: "application/epub+zip", noManifest: true, files: []ofile{{name: "OEBPS/a.xhtml", body: "<html/>"}}}.build(t), "zip", nil, nil},
+		// Its XHTML is HTML (script could run): handed on to be inspected.
+		{"EPUB is a zip", odfPkg{mimetype: "application/epub+zip", noManifest: true, files: []ofile{{name: "OEBPS/a.xhtml", body: "<html/>"}}}.build(t), "zip", nil, []string{"OEBPS/a.xhtml"}},
 		{"DDE connection and formula", odfPkg{mimetype: mtODS, files: withContent(
 			`<text:dde-connection-decls><text:dde-connection-decl office:name="x" office:dde-application="cmd" office:dde-topic="/c calc" office:dde-item="A"/></text:dde-connection-decls>` +
 				`<table:table-cell xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" table:formula="of:=Dde(&quot;cmd&quot;;&quot;/c calc&quot;;&quot;x&quot;)"/>`)}.build(t),
@@ -405,7 +406,7 @@ func TestMembers(t *testing.T) {
 			"odt", []string{"encrypted|ODF package encryption|"}, nil},
 		{"EPUB: every member looked at, none reported", odfPkg{mimetype: "application/epub+zip", noManifest: true, files: []ofile{
 			{name: "OEBPS/a.xhtml", body: "<html/>"}, {name: "OEBPS/x.exe", body: exe}}}.build(t),
-			"zip", nil, []string{"OEBPS/x.exe"}},
+			"zip", nil, []string{"OEBPS/a.xhtml", "OEBPS/x.exe"}},
 		{"manifest with character references is decoded", odfPkg{mimetype: mtODT, noManifest: true, files: []ofile{
 			{name: "a&b.xml", body: "<a/>"},
 			{name: "META-INF/manifest.xml", body: `<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">` +

@@ -71,6 +71,13 @@ func TestScanEqualsDaemon(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if hdr, _, _ := bytes.Cut(msg, []byte("\r\n\r\n")); bytes.IndexByte(hdr, 0) >= 0 {
+			// The milter protocol cannot carry a NUL inside a header
+			// value (it ends the string): the daemon's connection fails
+			// and Postfix answers milter_default_action (tempfail). scan
+			// judges the bytes: the two cannot agree, by design.
+			continue
+		}
 		res := mta.Send(t, ln.Addr().String(), "erika@example.com", []string{o.Rcpt}, msg)
 		got := daemonAction(res)
 		want := string(o.Result.Action)
