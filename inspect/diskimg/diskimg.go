@@ -1,0 +1,202 @@
+package diskimg
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// ErrNeedsParent is returned for a differencing VHD or VHDX: its content is
+// only the difference to a parent disk that is not in the mail.
+var ErrNeedsParent = errors.New("differencing VHD/VHDX needs its parent")
+
+// Inspector inspects one disk image family. Make one per family with New.
+type Inspector struct {
+	family inspect.Family
+}
+
+var _ inspect.Inspector = (*Inspector)(nil)
+
+// Families lists every family this package has an inspector for.
+func Families() []inspect.Family {
+	return []inspect.Family{inspect.FamilyIMG, inspect.FamilyVHD, inspect.FamilyVHDX}
+}
+
+// New returns the inspector for family f (one of Families).
+func New(f inspect.Family) *Inspector { return &Inspector{family: f} }
+
+// disk is a virtual disk: its bytes, its size and its logical sector size.
+type disk struct {
+	r      io.ReaderAt
+	size   int64
+	sector int64
+}
+
+// Inspect opens the image in p, finds its volumes and hands every file of a
+// FAT volume to s.ChildAt.
+func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
+	p.Limits = p.Limits.WithDefaults()
+	var d disk
+	var err error
+	switch in.family {
+	case inspect.FamilyIMG:
+		s.SetType(inspect.TypeIMG)
+		d = disk{r: p.R, size: p.Size, sector: 512}
+	case inspect.FamilyVHD:
+		s.SetType(inspect.TypeVHD)
+		d, err = openVHD(p)
+	case inspect.FamilyVHDX:
+		s.SetType(inspect.TypeVHDX)
+		d, err = openVHDX(p)
+	default:
+		return fmt.Errorf("disk image inspector has no format for %q content", in.family)
+	}
+	if err != nil {
+		return err
+	}
+	w := &walker{ctx: ctx, s: s, limits: p.Limits}
+	return w.disk(d)
+}
+
+// walker is the state of one image's walk.
+type walker struct {
+	ctx    context.Context
+	s      inspect.Scope
+	limits inspect.Limits
+	files  int // files and directories listed, against Limits.MaxParts
+}
+
+func (w *walker) unscannable(where, detail string) {
+	w.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: where, Detail: detail})
+}
+
+// count counts one listed file or directory against the parts limit.
+func (w *walker) count() error {
+	if w.files++; w.files > w.limits.MaxParts {
+		return &inspect.LimitError{Limit: "parts", Value: int64(w.limits.MaxParts)}
+	}
+	return nil
+}
+
+// disk reads a disk: a bare volume (a "superfloppy"), or an MBR or GPT
+// partition table whose partitions are read one by one.
+func (w *walker) disk(d disk) error {
+	if d.size < 512 {
+		return errors.New("disk image too small for a boot sector")
+	}
+	var b [512]byte
+	if _, err := d.r.ReadAt(b[:], 0); err != nil {
+		return fmt.Errorf("disk image: %w", err)
+	}
+	if isBootSector(b[:]) {
+		return w.volume(d.r, d.size, "")
+	}
+	if b[510] != 0x55 || b[511] != 0xAA || !mbrEntriesValid(b[:]) {
+		// No partition table: maybe a bare volume without a FAT-like
+		// boot sector (ext), maybe nothing readable at all.
+		return w.volume(d.r, d.size, "")
+	}
+	parts, err := partitions(d, b[:], w.s)
+	if err != nil {
+		return err
+	}
+	if len(parts) == 0 {
+		w.unscannable("", "disk without partitions or file system: nothing listed")
+		return nil
+	}
+	for _, pt := range parts {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		where := ""
+		if len(parts) > 1 {
+			where = fmt.Sprintf("partition%d", pt.index)
+		}
+		length := pt.length
+		if pt.start >= d.size {
+			w.unscannable(where, "partition starts past the end of the disk")
+			continue
+		}
+		if pt.start+length > d.size {
+			w.unscannable(where, "partition extends past the end of the disk")
+			length = d.size - pt.start
+		}
+		if err := w.volume(io.NewSectionReader(d.r, pt.start, length), length, where); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isBootSector reports a volume boot sector at the start of a disk: a jump
+// instruction, the 0x55AA signature and a known OEM id or a FAT BPB.
+func isBootSector(b []byte) bool {
+	if b[510] != 0x55 || b[511] != 0xAA || !(b[0] == 0xEB && b[2] == 0x90) && b[0] != 0xE9 {
+		return false
+	}
+	if _, ok := foreignFS(b); ok {
+		return true
+	}
+	_, err := parseBPB(b)
+	return err == nil
+}
+
+// foreignFS names a file system that is not FAT from its boot sector's OEM
+// id (NTFS, exFAT, ReFS; BitLocker's "-FVE-FS-").
+func foreignFS(b []byte) (string, bool) {
+	switch {
+	case string(b[3:11]) == "NTFS    ":
+		return "NTFS", true
+	case string(b[3:11]) == "EXFAT   ":
+		return "exFAT", true
+	case string(b[3:11]) == "-FVE-FS-":
+		return "BitLocker", true
+	case bytes.Equal(b[3:11], []byte("ReFS\x00\x00\x00\x00")):
+		return "ReFS", true
+	}
+	return "", false
+}
+
+// volume identifies the file system of one volume and lists a FAT volume's
+// files. Any other file system is reported, never passed as clean.
+func (w *walker) volume(r io.ReaderAt, size int64, where string) error {
+	if size < 512 {
+		w.unscannable(where, "volume too small for a boot sector: nothing listed")
+		return nil
+	}
+	var b [512]byte
+	if _, err := r.ReadAt(b[:], 0); err != nil {
+		w.unscannable(where, "volume boot sector unreadable: "+err.Error())
+		return nil
+	}
+	if fs, ok := foreignFS(b[:]); ok {
+		if fs == "BitLocker" {
+			w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: where, Detail: "BitLocker volume"})
+		} else {
+			w.unscannable(where, fs+" volume: files not listed")
+		}
+		return nil
+	}
+	bpb, err := parseBPB(b[:])
+	if err == nil {
+		v, err := openFAT(r, size, bpb)
+		if err != nil {
+			w.unscannable(where, err.Error())
+			return nil
+		}
+		return w.fat(v, where)
+	}
+	// ext2/3/4: superblock at 1024, s_magic 0xEF53 at offset 56.
+	var m [2]byte
+	if _, err := r.ReadAt(m[:], 1024+56); err == nil && binary.LittleEndian.Uint16(m[:]) == 0xEF53 {
+		w.unscannable(where, "ext2/3/4 volume: files not listed")
+		return nil
+	}
+	w.unscannable(where, "unknown file system: files not listed")
+	return nil
+}
