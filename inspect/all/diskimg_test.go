@@ -1,0 +1,76 @@
+package all
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/officemilter/officemilter/inspect"
+)
+
+// diskFixture expands an image made by Debian's tools
+// (inspect/diskimg/testdata/make-fixtures.sh).
+func diskFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "diskimg", "testdata", name+".gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestDiskImages: the whole engine finds the executable and the Word 97
+// document inside every kind of disk image, with their paths.
+func TestDiskImages(t *testing.T) {
+	e := NewEngine(inspect.Limits{})
+	for _, c := range []struct{ file, typ string }{
+		{"fat12.img", inspect.TypeIMG}, {"fat16.img", inspect.TypeIMG}, {"fat32.img", inspect.TypeIMG},
+		{"mbr.img", inspect.TypeIMG}, {"fixed.vhd", inspect.TypeVHD}, {"dynamic.vhd", inspect.TypeVHD},
+		{"disk.vhdx", inspect.TypeVHDX},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			b := diskFixture(t, c.file)
+			res := e.Inspect(context.Background(), c.file, "", bytes.NewReader(b), int64(len(b)))
+			if res.Type != c.typ || res.Declared != "" {
+				t.Errorf("type %q declared %q, want %q", res.Type, res.Declared, c.typ)
+			}
+			if !res.HasAt(inspect.KindExecutable, "DIR/setup.exe") {
+				t.Errorf("no executable at DIR/setup.exe: %+v", res.Findings)
+			}
+			if !res.HasAt(inspect.KindLegacyOffice, "Long Folder Name/Letter to the customer.doc") {
+				t.Errorf("no legacy-office at the long named .doc: %+v", res.Findings)
+			}
+			if res.Has(inspect.KindUnscannable) {
+				t.Errorf("unscannable: %+v", res.Findings)
+			}
+		})
+	}
+}
+
+// TestDiskImageNTFS: an NTFS volume (mkfs.ntfs, setup.exe copied in with
+// ntfscp) is not listed, and says so: never clean.
+func TestDiskImageNTFS(t *testing.T) {
+	b := diskFixture(t, "ntfs.img")
+	res := NewEngine(inspect.Limits{}).Inspect(context.Background(), "disk.img", "", bytes.NewReader(b), int64(len(b)))
+	if res.Type != inspect.TypeIMG || !res.HasAt(inspect.KindUnscannable, "") {
+		t.Fatalf("type %q findings %+v", res.Type, res.Findings)
+	}
+	for _, f := range res.Findings {
+		if f.Kind == inspect.KindUnscannable && f.Detail != "NTFS volume: files not listed" {
+			t.Errorf("detail %q", f.Detail)
+		}
+	}
+}
