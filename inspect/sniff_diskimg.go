@@ -121,9 +121,10 @@ func bootSectorPlausible(b []byte) bool {
 
 // mbrPlausible reports a master boot record whose partition entries have
 // valid status bytes and that holds a GPT (protective partition 0xEE and an
-// "EFI PART" header at LBA 1) or a FAT, NTFS or exFAT partition whose first
-// sector is a plausible boot sector. A hybrid ISO 9660 image is left to the
-// ISO inspector.
+// "EFI PART" header at LBA 1) or a partition, primary or logical, whose
+// first sector is a plausible boot sector. The partition type is not
+// trusted: 7-Zip opens a FAT volume in a partition of any type. A hybrid
+// ISO 9660 image is left to the ISO inspector.
 func mbrPlausible(r io.ReaderAt, size int64, head []byte) bool {
 	if size > 0x8006 {
 		var vd [5]byte
@@ -131,28 +132,64 @@ func mbrPlausible(r io.ReaderAt, size int64, head []byte) bool {
 			return false
 		}
 	}
-	found := false
 	for i := 0; i < 4; i++ {
-		e := head[mbrTable+i*mbrEntrySize : mbrTable+(i+1)*mbrEntrySize]
-		if e[0] != 0 && e[0] != 0x80 {
+		if s := head[mbrTable+i*mbrEntrySize]; s != 0 && s != 0x80 {
 			return false
 		}
+	}
+	for i := 0; i < 4; i++ {
+		e := head[mbrTable+i*mbrEntrySize : mbrTable+(i+1)*mbrEntrySize]
 		lba := int64(binary.LittleEndian.Uint32(e[8:]))
 		switch e[4] {
+		case 0:
 		case 0xEE:
 			if len(head) >= 2*sectorLen && bytes.HasPrefix(head[sectorLen:], []byte("EFI PART")) {
-				found = true
+				return true
 			}
-		case 0x01, 0x04, 0x06, 0x07, 0x0B, 0x0C, 0x0E, 0xEF:
-			if found || lba == 0 || (lba+1)*sectorLen > size {
-				continue
+		case 0x05, 0x0F, 0x85:
+			if logicalPlausible(r, size, lba) {
+				return true
 			}
-			var bs [sectorLen]byte
-			if _, err := r.ReadAt(bs[:], lba*sectorLen); err == nil &&
-				bs[sigOffset] == 0x55 && bs[sigOffset+1] == 0xAA && bootSectorPlausible(bs[:]) {
-				found = true
+		default:
+			if bootSectorAt(r, size, lba) {
+				return true
 			}
 		}
 	}
-	return found
+	return false
+}
+
+// maxSniffLogical bounds the extended boot records sniffing follows.
+const maxSniffLogical = 16
+
+// logicalPlausible follows the chain of extended boot records from LBA base
+// and reports a logical partition with a plausible boot sector.
+func logicalPlausible(r io.ReaderAt, size, base int64) bool {
+	var ebr [sectorLen]byte
+	at := base
+	for n := 0; n < maxSniffLogical && at > 0 && (at+1)*sectorLen <= size; n++ {
+		if _, err := r.ReadAt(ebr[:], at*sectorLen); err != nil || ebr[sigOffset] != 0x55 || ebr[sigOffset+1] != 0xAA {
+			return false
+		}
+		first := ebr[mbrTable : mbrTable+mbrEntrySize]
+		if first[4] != 0 && bootSectorAt(r, size, at+int64(binary.LittleEndian.Uint32(first[8:]))) {
+			return true
+		}
+		link := ebr[mbrTable+mbrEntrySize : mbrTable+2*mbrEntrySize]
+		if link[4] == 0 {
+			return false
+		}
+		at = base + int64(binary.LittleEndian.Uint32(link[8:]))
+	}
+	return false
+}
+
+// bootSectorAt reports a plausible boot sector at LBA lba.
+func bootSectorAt(r io.ReaderAt, size, lba int64) bool {
+	if lba <= 0 || (lba+1)*sectorLen > size {
+		return false
+	}
+	var bs [sectorLen]byte
+	_, err := r.ReadAt(bs[:], lba*sectorLen)
+	return err == nil && bs[sigOffset] == 0x55 && bs[sigOffset+1] == 0xAA && bootSectorPlausible(bs[:])
 }
