@@ -59,7 +59,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	if err != nil {
 		return err
 	}
-	w := &walker{ctx: ctx, s: s, limits: p.Limits}
+	w := &walker{ctx: ctx, s: s, limits: p.Limits, backing: p.Size}
 	return w.disk(d)
 }
 
@@ -69,6 +69,9 @@ type walker struct {
 	s      inspect.Scope
 	limits inspect.Limits
 	files  int // files and directories listed, against Limits.MaxParts
+	// backing is the size of the image file: a virtual disk may be far
+	// larger than the bytes that hold it.
+	backing int64
 }
 
 func (w *walker) unscannable(where, detail string) {
@@ -184,7 +187,7 @@ func (w *walker) volume(r io.ReaderAt, size int64, where string) error {
 	}
 	bpb, err := parseBPB(b[:])
 	if err == nil {
-		v, err := openFAT(r, size, bpb)
+		v, err := openFAT(r, size, w.backing, bpb)
 		if err != nil {
 			w.unscannable(where, err.Error())
 			return nil

@@ -110,6 +110,8 @@ type fatVolume struct {
 	count   uint32 // data clusters: numbers 2 .. count+1
 	total   int64  // bytes the boot sector says the volume has
 
+	steps int64 // chain steps left: cross-linked chains cannot make the walk quadratic
+
 	blk    [4096]byte // the FAT block last read
 	blkOff int64      // its offset, -1 for none
 }
@@ -118,7 +120,9 @@ type fatVolume struct {
 // Type Determination") and checks them against the volume size: the
 // metadata regions must be inside the image; clusters outside it are found
 // when a chain reaches them.
-func openFAT(r io.ReaderAt, size int64, p bpb) (*fatVolume, error) {
+//
+// backing is the size of the image file, which bounds the chain steps.
+func openFAT(r io.ReaderAt, size, backing int64, p bpb) (*fatVolume, error) {
 	bps := p.bytesPerSector
 	v := &fatVolume{r: r, size: size, cluster: bps * p.sectorsPerCluster, blkOff: -1, total: p.totalSectors * bps}
 	rootSectors := (p.rootEntries*dirEntrySize + bps - 1) / bps
@@ -165,6 +169,13 @@ func openFAT(r io.ReaderAt, size int64, p bpb) (*fatVolume, error) {
 	if v.fatOff+v.fatLen > size || v.dataOff > size {
 		return nil, errors.New("malformed FAT volume: file allocation table outside the image")
 	}
+	// A volume whose chains share no cluster is walked in one step per
+	// cluster; allow twice that, and never more than the clusters whose
+	// FAT entries the image file itself can hold (a sparse virtual disk
+	// reads zeros, which end a chain).
+	inImage := max(0, (size-v.dataOff)/v.cluster)
+	backed := backing * 8 / int64(v.bits)
+	v.steps = 2*min(int64(v.count), inImage, backed) + 65536
 	if v.bits == 32 {
 		v.root = p.rootCluster
 		if !v.valid(v.root) {
@@ -192,6 +203,7 @@ var (
 	errChainBad     = errors.New("cluster chain runs into a bad cluster")
 	errChainOutside = errors.New("cluster chain points outside the volume")
 	errChainLoop    = errors.New("cluster chain loops")
+	errStepBudget   = errors.New("cross-linked cluster chains: listing stopped")
 )
 
 // next returns the FAT entry of cluster c: the next cluster of its chain or
@@ -285,6 +297,9 @@ func (v *fatVolume) chain(first uint32, max int64, used clusterSet) (runs []run,
 	mine := clusterSet{}
 	c := first
 	for max < 0 || n < max {
+		if v.steps--; v.steps < 0 {
+			return runs, n, shared, errStepBudget
+		}
 		if mine.has(c) {
 			return runs, n, shared, errChainLoop
 		}
@@ -400,6 +415,10 @@ func (w *walker) fat(v *fatVolume, where string) error {
 			ents, err = v.readChainDir(d.cluster, used)
 		}
 		dirWhere := joinPath(where, d.path)
+		if errors.Is(err, errStepBudget) {
+			w.unscannable(dirWhere, "FAT directory: "+err.Error())
+			return nil
+		}
 		if err != nil {
 			w.unscannable(dirWhere, "FAT directory: "+err.Error())
 			if len(ents) == 0 {
@@ -424,7 +443,9 @@ func (w *walker) fat(v *fatVolume, where string) error {
 				}
 				continue
 			}
-			if err := w.fatFile(v, used, joinPath(where, full), e); err != nil {
+			if err := w.fatFile(v, used, joinPath(where, full), e); errors.Is(err, errStepBudget) {
+				return nil // reported on the file
+			} else if err != nil {
 				return err
 			}
 		}
@@ -453,6 +474,10 @@ func (w *walker) fatFile(v *fatVolume, used clusterSet, where string, e dirEntry
 	}
 	if shared {
 		w.unscannable(where, "FAT file shares clusters with another file (cross-linked)")
+	}
+	if errors.Is(err, errStepBudget) {
+		w.unscannable(where, "FAT file: "+err.Error())
+		return err
 	}
 	if err != nil {
 		w.unscannable(where, "FAT file: "+err.Error())

@@ -24,7 +24,7 @@ func fatOf(t testing.TB, b []byte) *fatVolume {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := openFAT(bytes.NewReader(b), int64(len(b)), p)
+	v, err := openFAT(bytes.NewReader(b), int64(len(b)), int64(len(b)), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +161,20 @@ func TestHostileFAT(t *testing.T) {
 		}), finding: "unscannable|malformed FAT volume: file allocation table outside the image|"},
 		{name: "truncated image", b: base[:len(base)/2], finding: "unscannable|FAT volume extends past the end of the image (truncated?)|"},
 		{name: "truncated in a file", b: base[:doc.clusterOffForTest(v)+512], finding: "unscannable|FAT file: cluster outside the image (truncated?)|Long Folder Name/Letter to the customer.doc"},
+		{name: "many files sharing one long chain", b: patch(func(b []byte) {
+			// Fill the root directory with entries that all claim the
+			// .doc's chain: each costs a walk of it, within a budget.
+			off := bytes.Index(b, []byte("SETUP   EXE"))
+			ent := append([]byte{}, b[off:off+32]...)
+			binary.LittleEndian.PutUint16(ent[26:], uint16(doc.cluster))
+			binary.LittleEndian.PutUint32(ent[28:], doc.size)
+			root := int(v.rootOff)
+			for i := 0; i < int(v.rootLen)/32; i++ {
+				copy(b[root+32*i:], ent)
+				b[root+32*i] = 'A' + byte(i%26)
+				b[root+32*i+1] = 'A' + byte(i/26)
+			}
+		}), finding: "FAT file shares clusters with another file (cross-linked)"},
 		{name: "deleted entries are skipped", b: patch(func(b []byte) {
 			b[bytes.Index(b, []byte("SETUP   EXE"))] = 0xE5
 		}), names: []string{"Long Folder Name/Letter to the customer.doc"}},
@@ -350,5 +364,21 @@ func TestParentSentinel(t *testing.T) {
 	p := inspect.Part{R: bytes.NewReader(dyn), Size: int64(len(dyn)), Limits: inspect.DefaultLimits}
 	if err := New(inspect.FamilyVHD).Inspect(context.Background(), p, &inspecttest.Recorder{}); !errors.Is(err, ErrNeedsParent) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestStepBudget: once the chain steps of a volume are spent (cross-linked
+// chains walked again and again), the listing stops with a finding.
+func TestStepBudget(t *testing.T) {
+	b := fixture(t, "fat12.img")
+	v := fatOf(t, b)
+	v.steps = 5 // the .doc alone needs 9
+	rec := &inspecttest.Recorder{}
+	w := &walker{ctx: context.Background(), s: rec, limits: inspect.DefaultLimits, backing: int64(len(b))}
+	if err := w.fat(v, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rec.Short(), "\n"); !strings.Contains(got, "cross-linked cluster chains: listing stopped") {
+		t.Fatalf("findings %q", got)
 	}
 }
