@@ -49,7 +49,12 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		d = disk{r: p.R, size: p.Size, sector: 512}
 	case inspect.FamilyVHD:
 		s.SetType(inspect.TypeVHD)
-		d, err = openVHD(p)
+		var alt *disk
+		var altErr error
+		d, alt, altErr, err = openVHD(p)
+		if err == nil && alt != nil {
+			return in.twoReadings(ctx, p, s, d, *alt, altErr)
+		}
 	case inspect.FamilyVHDX:
 		s.SetType(inspect.TypeVHDX)
 		d, err = openVHDX(p)
@@ -61,6 +66,45 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	}
 	w := &walker{ctx: ctx, s: s, limits: p.Limits, backing: p.Size}
 	return w.disk(d)
+}
+
+// twoReadings walks a VHD whose footer copy at the start disagrees with the
+// footer at the end: the disk Hyper-V sees, then the one qemu sees (under
+// "footer-copy/"), and reports the ambiguity.
+func (in *Inspector) twoReadings(ctx context.Context, p inspect.Part, s inspect.Scope, d, alt disk, altErr error) error {
+	s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: "VHD footer and its copy at the start disagree: both readings inspected"})
+	w := &walker{ctx: ctx, s: s, limits: p.Limits, backing: p.Size}
+	if err := w.disk(d); err != nil {
+		return err
+	}
+	if altErr != nil {
+		w.unscannable(altFooter, altErr.Error())
+		return nil
+	}
+	aw := &walker{ctx: ctx, s: prefixScope{s, altFooter}, limits: p.Limits, backing: p.Size, files: w.files}
+	return aw.disk(alt)
+}
+
+// altFooter is where the second reading of a VHD is reported.
+const altFooter = "footer-copy"
+
+// prefixScope puts everything a second reading reports under a prefix.
+type prefixScope struct {
+	inspect.Scope
+	prefix string
+}
+
+func (p prefixScope) Emit(f inspect.Finding) {
+	f.Where = joinPath(p.prefix, f.Where)
+	p.Scope.Emit(f)
+}
+
+func (p prefixScope) Child(name string, r io.Reader) error {
+	return p.Scope.Child(joinPath(p.prefix, name), r)
+}
+
+func (p prefixScope) ChildAt(name string, r io.ReaderAt, size int64) error {
+	return p.Scope.ChildAt(joinPath(p.prefix, name), r, size)
 }
 
 // walker is the state of one image's walk.

@@ -248,8 +248,10 @@ func TestHostileVHD(t *testing.T) {
 		{"table larger than the file", "block allocation table", patch(dyn, func(b []byte) {
 			binary.BigEndian.PutUint32(b[hoff+28:], 0xFFFFFFF0)
 			binary.BigEndian.PutUint32(b[hoff+32:], 4096)
-			binary.BigEndian.PutUint64(b[48:], 1<<40)
-			vhdFix(b)
+			for _, off := range []int{0, len(b) - 512} {
+				binary.BigEndian.PutUint64(b[off+48:], 1<<40)
+				vhdFix(b[off:])
+			}
 			var sum uint32
 			for i, c := range b[hoff : hoff+vhdDynHeaderSize] {
 				if i < 36 || i >= 40 {
@@ -380,5 +382,32 @@ func TestStepBudget(t *testing.T) {
 	}
 	if got := strings.Join(rec.Short(), "\n"); !strings.Contains(got, "cross-linked cluster chains: listing stopped") {
 		t.Fatalf("findings %q", got)
+	}
+}
+
+// TestVHDTwoFooters: a file whose end footer says fixed while the copy at
+// the start says dynamic is read both ways (Hyper-V trusts the end, qemu
+// the start) and reported ambiguous.
+func TestVHDTwoFooters(t *testing.T) {
+	b := fixture(t, "dynamic.vhd")
+	end := b[len(b)-512:]
+	binary.BigEndian.PutUint32(end[60:], vhdTypeFixed)
+	binary.BigEndian.PutUint64(end[16:], ^uint64(0))
+	binary.BigEndian.PutUint64(end[48:], uint64(len(b)-512))
+	vhdFix(end)
+	if f := inspect.Sniff(bytes.NewReader(b), int64(len(b)), "x.vhd"); f != inspect.FamilyVHD {
+		t.Fatalf("sniffed %q", f)
+	}
+	res, err := inspectOK(t, inspect.FamilyVHD, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ambiguous|VHD footer and its copy at the start disagree: both readings inspected|\n" +
+		"unscannable|unknown file system: files not listed|"
+	if res.short != want {
+		t.Errorf("findings %q, want %q", res.short, want)
+	}
+	if names := strings.Join(res.names, "|"); names != "footer-copy/DIR/setup.exe|footer-copy/Long Folder Name/Letter to the customer.doc" {
+		t.Errorf("children %q", names)
 	}
 }

@@ -43,25 +43,40 @@ func vhdFooter(f []byte) bool {
 // openVHD presents the virtual disk of a VHD: a fixed disk is the file
 // before its footer; a dynamic disk is read through its block allocation
 // table; a differencing disk needs its parent.
-func openVHD(p inspect.Part) (disk, error) {
-	foot := make([]byte, vhdFooterSize)
-	ok := false
-	if p.Size >= vhdFooterSize {
-		if _, err := p.R.ReadAt(foot, p.Size-vhdFooterSize); err == nil && vhdFooter(foot) {
-			ok = true
+//
+// Hyper-V reads the footer at the end of the file, the copy at the start
+// only when that one is damaged; qemu reads the start first. When both are
+// valid and differ, the file has two readings: the second one is returned
+// as alt (nil otherwise), with the error that opening it met.
+func openVHD(p inspect.Part) (d disk, alt *disk, altErr error, err error) {
+	var end, head []byte
+	if p.Size >= 2*vhdFooterSize {
+		end, head = make([]byte, vhdFooterSize), make([]byte, vhdFooterSize)
+		if _, err := p.R.ReadAt(end, p.Size-vhdFooterSize); err != nil || !vhdFooter(end) {
+			end = nil
+		}
+		if _, err := p.R.ReadAt(head, 0); err != nil || !vhdFooter(head) {
+			head = nil
 		}
 	}
-	if !ok || binary.BigEndian.Uint32(foot[60:]) != vhdTypeFixed {
-		// Dynamic and differencing disks keep a copy of the footer at 0;
-		// a footer at the end that is not fixed must agree with it.
-		head := make([]byte, vhdFooterSize)
-		if _, err := p.R.ReadAt(head, 0); err == nil && vhdFooter(head) {
-			foot, ok = head, true
+	switch {
+	case end != nil:
+		d, err = vhdDisk(p, end)
+		if head != nil && !bytes.Equal(head, end) {
+			a, aerr := vhdDisk(p, head)
+			alt, altErr = &a, aerr
 		}
+		return d, alt, altErr, err
+	case head != nil:
+		d, err = vhdDisk(p, head)
+		return d, nil, nil, err
 	}
-	if !ok {
-		return disk{}, errors.New("malformed vhd: no valid footer")
-	}
+	return disk{}, nil, nil, errors.New("malformed vhd: no valid footer")
+}
+
+// vhdDisk opens the disk a footer describes ([VHD] "Hard Disk Footer
+// Format": Data Offset at 16, Current Size at 48, Disk Type at 60).
+func vhdDisk(p inspect.Part, foot []byte) (disk, error) {
 	size := int64(binary.BigEndian.Uint64(foot[48:])) // Current Size
 	if size < 0 {
 		return disk{}, errors.New("malformed vhd: disk size out of range")
