@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,5 +73,27 @@ func TestDiskImageNTFS(t *testing.T) {
 		if f.Kind == inspect.KindUnscannable && f.Detail != "NTFS volume: files not listed" {
 			t.Errorf("detail %q", f.Detail)
 		}
+	}
+}
+
+// TestDiskImageDifferencing: a differencing VHD (here dynamic.vhd with its
+// disk type changed and the checksums fixed) cannot be read without its
+// parent and is unscannable, never clean.
+func TestDiskImageDifferencing(t *testing.T) {
+	b := diskFixture(t, "dynamic.vhd")
+	for _, off := range []int{0, len(b) - 512} {
+		f := b[off : off+512]
+		binary.BigEndian.PutUint32(f[60:], 4)
+		var sum uint32
+		for i, c := range f {
+			if i < 64 || i >= 68 {
+				sum += uint32(c)
+			}
+		}
+		binary.BigEndian.PutUint32(f[64:], ^sum)
+	}
+	res := NewEngine(inspect.Limits{}).Inspect(context.Background(), "x.vhd", "", bytes.NewReader(b), int64(len(b)))
+	if res.Type != inspect.TypeVHD || !res.HasAt(inspect.KindUnscannable, "") || res.Findings[0].Detail != "differencing VHD/VHDX needs its parent" {
+		t.Fatalf("type %q findings %+v", res.Type, res.Findings)
 	}
 }
