@@ -61,18 +61,19 @@ func TestDiskImages(t *testing.T) {
 	}
 }
 
-// TestDiskImageNTFS: an NTFS volume (mkfs.ntfs, setup.exe copied in with
-// ntfscp) is not listed, and says so: never clean.
+// TestDiskImageNTFS: an NTFS volume (mkfs.ntfs, files copied in with
+// ntfscp) is listed from its MFT: the executable, the Word 97 document and
+// the executable hidden in the document's alternate data stream.
 func TestDiskImageNTFS(t *testing.T) {
 	b := diskFixture(t, "ntfs.img")
 	res := NewEngine(inspect.Limits{}).Inspect(context.Background(), "disk.img", "", bytes.NewReader(b), int64(len(b)))
-	if res.Type != inspect.TypeIMG || !res.HasAt(inspect.KindUnscannable, "") {
+	if res.Type != inspect.TypeIMG || res.Has(inspect.KindUnscannable) {
 		t.Fatalf("type %q findings %+v", res.Type, res.Findings)
 	}
-	for _, f := range res.Findings {
-		if f.Kind == inspect.KindUnscannable && f.Detail != "NTFS volume: files not listed" {
-			t.Errorf("detail %q", f.Detail)
-		}
+	if !res.HasAt(inspect.KindExecutable, "setup.exe") ||
+		!res.HasAt(inspect.KindExecutable, "Letter to the customer.doc:payload.exe") ||
+		!res.HasAt(inspect.KindLegacyOffice, "Letter to the customer.doc") {
+		t.Errorf("findings %+v", res.Findings)
 	}
 }
 

@@ -222,9 +222,17 @@ func (w *walker) volume(r io.ReaderAt, size int64, where string) error {
 		return nil
 	}
 	if fs, ok := foreignFS(b[:]); ok {
-		if fs == "BitLocker" {
+		switch fs {
+		case "BitLocker":
 			w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: where, Detail: "BitLocker volume"})
-		} else {
+		case "NTFS":
+			v, err := openNTFS(r, size, b[:])
+			if err != nil {
+				w.unscannable(where, err.Error())
+				return nil
+			}
+			return w.ntfs(v, where)
+		default:
 			w.unscannable(where, fs+" volume: files not listed")
 		}
 		return nil

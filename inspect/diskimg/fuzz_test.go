@@ -105,3 +105,17 @@ func FuzzVHDX(f *testing.F) {
 		fuzzInspect(t, inspect.FamilyVHDX, b)
 	})
 }
+
+// FuzzNTFS mutates the boot sector and the first MFT records of ntfs.img.
+func FuzzNTFS(f *testing.F) {
+	tmpl := fixture(f, "ntfs.img")
+	mft := int(binary.LittleEndian.Uint64(tmpl[0x30:])) * 4096 // 4 KiB clusters
+	f.Add(tmpl[:512], tmpl[mft:mft+1024], tmpl[mft+64*1024:mft+66*1024])
+	f.Fuzz(func(t *testing.T, boot, rec0, user []byte) {
+		b := append([]byte{}, tmpl...)
+		copy(b[:512], boot)
+		copy(b[mft:mft+1024], rec0)
+		copy(b[mft+64*1024:mft+66*1024], user) // records 64 and 65: the files
+		fuzzInspect(t, inspect.FamilyIMG, b)
+	})
+}

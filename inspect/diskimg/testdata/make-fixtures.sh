@@ -42,10 +42,14 @@ qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on mbr.img fixed.vh
 qemu-img convert -f raw -O vpc -o subformat=dynamic,force_size=on mbr.img dynamic.vhd
 qemu-img convert -f raw -O vhdx -o subformat=dynamic,block_size=1M mbr.img disk.vhdx
 
-# An NTFS volume holding setup.exe: not listed, reported unscannable.
+# An NTFS volume: setup.exe, the .doc under a long name, and setup.exe
+# again hidden in an alternate data stream of the .doc (ntfscp makes no
+# directories).
 truncate -s 2M ntfs.img
 mkfs.ntfs -F -Q -q ntfs.img >/dev/null 2>&1 # warns that it is no block device
 ntfscp -q ntfs.img setup.exe setup.exe
+ntfscp -q ntfs.img letter.doc "Letter to the customer.doc"
+ntfscp -q -N payload.exe ntfs.img setup.exe "Letter to the customer.doc"
 
 for f in fat12.img fat16.img fat32.img mbr.img fixed.vhd dynamic.vhd disk.vhdx ntfs.img; do
 	gzip -9n <"$f" >"$out/$f.gz"
