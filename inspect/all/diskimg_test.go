@@ -98,3 +98,60 @@ func TestDiskImageDifferencing(t *testing.T) {
 		t.Fatalf("type %q findings %+v", res.Type, res.Findings)
 	}
 }
+
+// isoOverFAT writes an ISO 9660 file system into the free clusters of a
+// FAT12 image (ECMA-119 8.4 primary volume descriptor at sector 16, a
+// terminator, a root directory at sector 20 holding EVIL.EXE at sector
+// 21): a polyglot that Windows mounts as an ISO and other tools as FAT.
+func isoOverFAT(fat, payload []byte) []byte {
+	const sec = 2048
+	b := append([]byte{}, fat...)
+	both32 := func(p []byte, v uint32) {
+		binary.LittleEndian.PutUint32(p, v)
+		binary.BigEndian.PutUint32(p[4:], v)
+	}
+	record := func(p []byte, lba, size uint32, dir bool, name string) int {
+		n := 33 + len(name)
+		n += n % 2
+		p[0] = byte(n)
+		both32(p[2:], lba)
+		both32(p[10:], size)
+		if dir {
+			p[25] = 2
+		}
+		p[32] = byte(len(name))
+		copy(p[33:], name)
+		return n
+	}
+	pvd := b[16*sec:]
+	pvd[0], pvd[6] = 1, 1
+	copy(pvd[1:], "CD001")
+	binary.LittleEndian.PutUint16(pvd[128:], sec)
+	binary.BigEndian.PutUint16(pvd[130:], sec)
+	record(pvd[156:], 20, sec, true, "\x00")
+	term := b[17*sec:]
+	term[0], term[6] = 255, 1
+	copy(term[1:], "CD001")
+	root := b[20*sec:]
+	off := record(root, 20, sec, true, "\x00")
+	off += record(root[off:], 20, sec, true, "\x01")
+	record(root[off:], 21, uint32(len(payload)), false, "EVIL.EXE;1")
+	copy(b[21*sec:], payload)
+	return b
+}
+
+// TestDiskImageISOPolyglot: both readings of a FAT/ISO polyglot are
+// inspected, and the ambiguity is reported.
+func TestDiskImageISOPolyglot(t *testing.T) {
+	pe, err := os.ReadFile(filepath.Join("..", "..", "testdata", "files", "setup.exe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := isoOverFAT(diskFixture(t, "fat12.img"), pe)
+	res := NewEngine(inspect.Limits{}).Inspect(context.Background(), "x.img", "", bytes.NewReader(b), int64(len(b)))
+	if res.Type != inspect.TypeIMG || !res.HasAt(inspect.KindAmbiguous, "") ||
+		!res.HasAt(inspect.KindExecutable, "DIR/setup.exe") || !res.HasAt(inspect.KindExecutable, "iso9660/EVIL.EXE") ||
+		res.Has(inspect.KindUnscannable) {
+		t.Fatalf("type %q findings %+v", res.Type, res.Findings)
+	}
+}

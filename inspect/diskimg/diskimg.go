@@ -65,7 +65,43 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		return err
 	}
 	w := &walker{ctx: ctx, s: s, limits: p.Limits, backing: p.Size}
-	return w.disk(d)
+	if err := w.disk(d); err != nil {
+		return err
+	}
+	if in.family == inspect.FamilyIMG && isISO9660(p) {
+		// A FAT boot sector in the system area of an ISO 9660 image: Windows
+		// mounts the ISO reading, other tools the FAT one. Hand the ISO
+		// reading to the engine with the boot sector masked (ECMA-119 6.2.1:
+		// the first 16 sectors are not part of the file system), so that
+		// it is sniffed as ISO.
+		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: "disk image is also an ISO 9660 image: both readings inspected"})
+		return s.ChildAt(isoReading, &maskedReader{r: p.R, mask: 512}, p.Size)
+	}
+	return nil
+}
+
+// isoReading is the name of the ISO 9660 reading of a polyglot image.
+const isoReading = "iso9660"
+
+// isISO9660 reports an ISO 9660 volume descriptor at sector 16.
+func isISO9660(p inspect.Part) bool {
+	var vd [5]byte
+	_, err := p.R.ReadAt(vd[:], 0x8001)
+	return err == nil && string(vd[:]) == "CD001"
+}
+
+// maskedReader reads r with its first mask bytes as zeros.
+type maskedReader struct {
+	r    io.ReaderAt
+	mask int64
+}
+
+func (m *maskedReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := m.r.ReadAt(p, off)
+	if off < m.mask {
+		clear(p[:min(int64(n), m.mask-off)])
+	}
+	return n, err
 }
 
 // twoReadings walks a VHD whose footer copy at the start disagrees with the
