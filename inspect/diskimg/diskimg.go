@@ -38,7 +38,7 @@ type disk struct {
 }
 
 // Inspect opens the image in p, finds its volumes and hands every file of a
-// FAT volume to s.ChildAt.
+// FAT or NTFS volume to s.ChildAt.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	p.Limits = p.Limits.WithDefaults()
 	var d disk
@@ -65,19 +65,20 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		return err
 	}
 	w := &walker{ctx: ctx, s: s, limits: p.Limits, backing: p.Size}
-	if err := w.disk(d); err != nil {
-		return err
-	}
-	if in.family == inspect.FamilyIMG && isISO9660(p) {
+	err = w.disk(d)
+	var le *inspect.LimitError
+	if in.family == inspect.FamilyIMG && !errors.As(err, &le) && ctx.Err() == nil && isISO9660(p) {
 		// A FAT boot sector in the system area of an ISO 9660 image: Windows
 		// mounts the ISO reading, other tools the FAT one. Hand the ISO
 		// reading to the engine with the boot sector masked (ECMA-119 6.2.1:
 		// the first 16 sectors are not part of the file system), so that
 		// it is sniffed as ISO.
 		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: "disk image is also an ISO 9660 image: both readings inspected"})
-		return s.ChildAt(isoReading, &maskedReader{r: p.R, mask: 512}, p.Size)
+		if cerr := s.ChildAt(isoReading, &maskedReader{r: p.R, mask: 512}, p.Size); cerr != nil {
+			return cerr
+		}
 	}
-	return nil
+	return err
 }
 
 // isoReading is the name of the ISO 9660 reading of a polyglot image.
