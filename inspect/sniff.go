@@ -155,6 +155,9 @@ func sniffHead(r io.ReaderAt, size int64, head []byte, name string) Family {
 	case isCMS(head):
 		return FamilyCMS
 	}
+	if f := sniffDiskImage(r, size, head); f != "" {
+		return f
+	}
 	// Readers accept junk before the header; Acrobat looks in the first KiB.
 	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 && (i == 0 || !isMessageHead(head)) {
 		// (A message is decided by its header block: a PDF in its

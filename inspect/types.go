@@ -59,6 +59,9 @@ const (
 	TypeTAR    = "tar"
 	TypeCAB    = "cab"
 	TypeISO    = "iso"
+	TypeIMG    = "img"  // a raw disk image or bare volume (FAT, with or without a partition table)
+	TypeVHD    = "vhd"  // a Virtual Hard Disk (fixed or dynamic)
+	TypeVHDX   = "vhdx" // a Hyper-V VHDX virtual disk
 	TypeTNEF   = "tnef"
 	TypeEML    = "eml"
 	TypeMSG    = "msg"
@@ -103,7 +106,7 @@ var TypeNames = []string{
 	TypePOTX, TypePOTM, TypeODT, TypeOTT, TypeODS, TypeODP, TypeODG,
 	TypeFODT, TypeFODS, TypeFODP, TypeSXW, TypeSXC, TypeSXI, TypeSXD,
 	TypePDF, TypeRTF, TypeTXT, TypeSLK, TypeZIP, TypeJAR, Type7Z, TypeRAR,
-	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
+	TypeGZ, TypeBZ2, TypeXZ, TypeTAR, TypeCAB, TypeISO, TypeIMG, TypeVHD, TypeVHDX, TypeTNEF, TypeEML, TypeMSG, TypePE, TypeELF, TypeMachO,
 	TypeScript, TypeLNK, TypeMSI, TypeMSIX, TypeAppInstaller, TypeOLE, TypeP7M, TypeP7S, TypeOne, TypeCHM,
 	TypeWordXML, TypeXLSXML, TypeFlatOPC, TypeMHT, TypeActiveMime, TypeHTML, TypeSVG, TypeOther,
 }
@@ -165,7 +168,8 @@ var extTypes = map[string]string{
 	"slk": TypeSLK, "sylk": TypeSLK,
 	"zip": TypeZIP, "jar": TypeJAR, "7z": Type7Z, "rar": TypeRAR,
 	"gz": TypeGZ, "tgz": TypeGZ, "bz2": TypeBZ2, "tbz2": TypeBZ2, "xz": TypeXZ,
-	"txz": TypeXZ, "tar": TypeTAR, "cab": TypeCAB, "iso": TypeISO, "img": TypeISO,
+	"txz": TypeXZ, "tar": TypeTAR, "cab": TypeCAB, "iso": TypeISO, "img": TypeIMG,
+	"vhd": TypeVHD, "vhdx": TypeVHDX,
 	"tnef": TypeTNEF,
 	"eml":  TypeEML, "msg": TypeMSG,
 	"exe": TypePE, "dll": TypePE, "scr": TypePE, "sys": TypePE, "cpl": TypePE,

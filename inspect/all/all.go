@@ -17,6 +17,7 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addPdf(m)
 	addRtf(m)
 	addArchive(m)
+	addDiskimg(m)
 	addTnef(m)
 	addExe(m)
 	addMime(m)

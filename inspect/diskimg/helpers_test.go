@@ -1,0 +1,64 @@
+package diskimg
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
+)
+
+// fixture returns a gzipped image of testdata (see make-fixtures.sh),
+// expanded.
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// repoFile reads a file of the repository's testdata/files.
+func repoFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "files", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// inspectImage inspects b as family fam with one inspector and records what it
+// hands on.
+func inspectImage(t testing.TB, fam inspect.Family, b []byte, l inspect.Limits) (*inspecttest.Recorder, error) {
+	t.Helper()
+	rec := &inspecttest.Recorder{}
+	p := inspect.Part{Name: "x", Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: l.WithDefaults()}
+	err := New(fam).Inspect(context.Background(), p, rec)
+	rec.CheckInvariants(t)
+	return rec, err
+}
+
+// engine returns an engine with only this package's inspectors.
+func engine(l inspect.Limits) *inspect.Engine {
+	m := map[inspect.Family]inspect.Inspector{}
+	for _, f := range Families() {
+		m[f] = New(f)
+	}
+	return inspect.NewEngine(m, l)
+}
