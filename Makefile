@@ -21,7 +21,8 @@ build:
 run: build
 	$(BIN) serve --listen $(LISTEN)
 
-# Installs Postfix, swaks, miltertest, msoffcrypto-tool, tnef and MIME-tools with apt-get when one is missing
+# Installs Postfix, swaks, miltertest, msoffcrypto-tool, tnef, Perl MIME-tools, python3-olefile,
+# mtools and qemu-utils with apt-get when one is missing
 # (as root; Postfix is configured "Local only" and not started: the tests
 # run their own private instance), then runs vet, gofmt and all tests with
 # the race detector, the Postfix end-to-end tests included.
@@ -32,7 +33,9 @@ test-deps:
 	@missing=""; \
 	for c in postfix:/usr/sbin/postfix swaks:/usr/bin/swaks miltertest:/usr/bin/miltertest \
 		python3-msoffcrypto-tool:/usr/bin/msoffcrypto-tool tnef:/usr/bin/tnef \
-		libmime-tools-perl:/usr/share/perl5/MIME/Parser.pm; do \
+		libmime-tools-perl:/usr/share/perl5/MIME/Parser.pm \
+		python3-olefile:/usr/lib/python3/dist-packages/olefile \
+		mtools:/usr/bin/mcopy qemu-utils:/usr/bin/qemu-img; do \
 		p=$${c%%:*}; f=$${c#*:}; [ -e "$$f" ] || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

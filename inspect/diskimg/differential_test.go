@@ -22,6 +22,9 @@ func need(t *testing.T, tool string) string {
 	t.Helper()
 	p, err := exec.LookPath(tool)
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not installed (make test-deps installs mtools and qemu-utils)", tool)
+		}
 		t.Skipf("%s not installed", tool)
 	}
 	return p
