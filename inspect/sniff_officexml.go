@@ -42,11 +42,12 @@ func sniffOfficeXML(head []byte, name string) Family {
 	if bytes.HasPrefix(head, magicActiveMime) {
 		return FamilyActiveMime
 	}
-	if _, ok := ScriptExts[Ext(name)]; ok || !IsText(head) {
+	if _, ok := ScriptExts[Ext(name)]; ok {
 		return ""
 	}
+	// Cheap test first: XML starts with '<' (after a BOM or white space).
 	text := xmlHeadASCII(head)
-	if text == nil {
+	if text == nil || !IsText(head) {
 		return ""
 	}
 	for _, m := range officeXMLMarkers {

@@ -84,3 +84,38 @@ func BenchmarkScanCorpus(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScanTestMessages: scan over the project's test messages
+// (testdata/eml, or the directory in OFFICEMILTER_BENCH_EML, e.g. an
+// older checkout's messages to compare two builds on the same input),
+// each to the recipient its To: names.
+func BenchmarkScanTestMessages(b *testing.B) {
+	dir := os.Getenv("OFFICEMILTER_BENCH_EML")
+	if dir == "" {
+		dir = "../../testdata/eml"
+	}
+	var total int64
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".eml") {
+			total += fi.Size()
+		}
+	}
+	cfg := loadConfig(b)
+	filter := milter.NewFilter(cfg, all.NewEngine(cfg.InspectLimits()))
+	b.SetBytes(total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	msgs := 0
+	for i := 0; i < b.N; i++ {
+		sum, err := replay.Run(context.Background(), replay.Options{Filter: filter, Jobs: 1}, []string{dir}, nil, func(replay.Outcome) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs += sum.Messages
+	}
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+}
