@@ -3,11 +3,13 @@ package odf
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 func TestProtections(t *testing.T) {
@@ -135,4 +137,50 @@ func TestSettingsNeedParse(t *testing.T) {
 			t.Errorf("settingsNeedParse(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// FuzzSettingsNeedParse checks the byte test that lets settings.xml go
+// undecoded: whenever it says no, decoding finds no protection.
+func FuzzSettingsNeedParse(f *testing.F) {
+	f.Add(settingsXML(emptyRedlineKey + loadReadonly))
+	f.Add(settingsXML(modifyPassword))
+	f.Add(`<c n="RedlineProtectionKey"/><c n='RedlineProtectionKey' >` + digest + `</c>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if settingsNeedParse([]byte(s)) {
+			return
+		}
+		p := &protections{}
+		x := zipx.NewXMLReader(context.Background(), strings.NewReader(s))
+		for {
+			tok, err := x.Next()
+			if err != nil {
+				break
+			}
+			switch tt := tok.(type) {
+			case xml.StartElement:
+				p.start(tt)
+			case xml.EndElement:
+				p.end(tt)
+			case xml.CharData:
+				p.text(tt)
+			}
+		}
+		p.flush(func(_ inspect.Kind, d string) { t.Fatalf("settingsNeedParse said no, decoding found %q", d) })
+	})
+}
+
+// FuzzSignatures fuzzes the XML signature reader through a package's
+// documentsignatures.xml.
+func FuzzSignatures(f *testing.F) {
+	f.Add(signaturesXML(f, "ID_1"))
+	f.Add(`<Signature><Signature><X509SerialNumber>1</X509SerialNumber></Signature><X509Certificate>AAAA</X509Certificate></Signature>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		b := odfPkg{mimetype: mtODT, files: withFile(nil, "META-INF/documentsignatures.xml", s)}.build(t)
+		sigs, _ := Signatures(context.Background(), bytes.NewReader(b), int64(len(b)))
+		for _, sig := range sigs {
+			if len(sig.Subject) > 4*maxSigDetail || len(sig.SigningTime) > 4*64 {
+				t.Fatalf("unbounded field in %+v", sig)
+			}
+		}
+	})
 }

@@ -90,9 +90,13 @@ var (
 // classifyProtection adds the protection roles of pt: called from classify.
 func (pk *pkg) classifyProtection(pt *part, ct string) {
 	switch {
-	case ct == ctWordSettings:
+	// By content type, and by the names Office gives the parts: readers
+	// that follow relationships without checking content types
+	// (LibreOffice) read a sheet whatever type it declares.
+	case ct == ctWordSettings || pt.key == "word/settings.xml":
 		pt.role |= roleWordSettings
-	case sheetTypes[ct] || ct == "" && (hasDir(pt.key, "worksheets") || hasDir(pt.key, "chartsheets")) && ext(pt.key) == "xml":
+	case sheetTypes[ct] || ext(pt.key) == "xml" &&
+		(hasDir(pt.key, "worksheets") || hasDir(pt.key, "chartsheets") || hasDir(pt.key, "dialogsheets")):
 		pt.role |= roleSheet
 	case pt.key == pk.main:
 		mct, _ := pk.ct.of(pk.main)

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
@@ -145,4 +149,71 @@ func TestStartTags(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"1&2", "3"}) {
 		t.Errorf("startTags: %v %q", err, got)
 	}
+}
+
+// FuzzStartTags checks the tag scanner against the XML decoder: every
+// start tag the decoder reads from a document it accepts whole, the
+// scanner finds too, with the same attributes (it may find more: a tag
+// written in a DOCTYPE's quoted string).
+func FuzzStartTags(f *testing.F) {
+	f.Add(`<a><sheetProtection password="CC1A" sheet="1"/></a>`)
+	f.Add(`<?xml version="1.0"?><!-- <sheetProtection a="c"> --><a><![CDATA[<sheetProtection/>]]><x:sheetProtection a='&#65;>'></x:sheetProtection></a>`)
+	f.Add(settingsHeader + `<w:writeProtection ` + word2013Prot + `/></w:settings>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []string
+		x := zipx.NewXMLReader(context.Background(), strings.NewReader(s))
+		for {
+			tok, err := x.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || x.Transcoded {
+				return
+			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "sheetProtection" {
+				want = append(want, fmt.Sprint(se.Attr))
+			}
+		}
+		var got []string
+		err := startTags(context.Background(), strings.NewReader(s), []string{"sheetProtection"}, func(se xml.StartElement) {
+			got = append(got, fmt.Sprint(se.Attr))
+		})
+		if err != nil {
+			t.Fatalf("scanner error %v on a document the decoder reads", err)
+		}
+		i := 0
+		for _, g := range got {
+			if i < len(want) && g == want[i] {
+				i++
+			}
+		}
+		if i != len(want) {
+			t.Fatalf("decoder tags %q, scanner tags %q", want, got)
+		}
+	})
+}
+
+// FuzzProtectionParts fuzzes the protection and signature readers through
+// a signed package whose settings, sheet and signature parts are stored,
+// so that mutations reach the XML.
+func FuzzProtectionParts(f *testing.F) {
+	f.Add(settingsHeader+`<w:writeProtection `+word2013Prot+`/></w:settings>`, sheetXML(2, `<sheetProtection password="CC1A" sheet="1"/>`), dsigXML(f, "id"))
+	f.Add(utf16le(settingsHeader+`<w:documentProtection w:enforcement="1" w:hash="AA"/></w:settings>`), `<!-- <sheetProtection`, `<Signature><X509Certificate>AAAA`)
+	f.Fuzz(func(t *testing.T, settings, sheet, sig string) {
+		defer inspecttest.FailSlow(t, time.Now())
+		fs := signed(t, docx{}.files(), "id")
+		fs = append(fs, zfile{name: "word/settings.xml", body: settings, method: storeMethod},
+			zfile{name: "xl/worksheets/sheet1.xml", body: sheet, method: storeMethod})
+		for i := range fs {
+			if fs[i].name == "_xmlsignatures/sig1.xml" {
+				fs[i].body, fs[i].method = sig, storeMethod
+			}
+		}
+		b := buildZip(t, fs)
+		rec := &recorder{}
+		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: inspecttest.FuzzLimits}
+		_ = New().Inspect(context.Background(), p, rec)
+		rec.CheckInvariants(t)
+		_, _ = Signatures(context.Background(), bytes.NewReader(b), int64(len(b)))
+	})
 }
