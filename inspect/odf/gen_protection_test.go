@@ -135,8 +135,8 @@ func certs(t testing.TB) (ca, signer []byte) {
 	return caDER, der
 }
 
-// signaturesXML is a signature file as LibreOffice writes one (ODF 1.2
-// Part 3, 5.2: dsig:document-signatures with ds:Signature children; the
+// signaturesXML is a signature file as LibreOffice writes one ([ODF 1.2]
+// Part 3, 5 Digital Signatures: dsig:document-signatures with ds:Signature children; the
 // time in a dc:date signature property), one signature per id, signer
 // certificate after the CA's.
 func signaturesXML(t testing.TB, ids ...string) string {

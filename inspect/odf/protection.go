@@ -20,11 +20,11 @@ import (
 // password's digest in a protection-key attribute:
 //
 //   - text:protection-key (19.867) on text:section and the index elements
-//     (text:table-of-content ...), with text:protected="true" (19.865);
+//     (text:table-of-content ...), with text:protected="true";
 //   - table:protection-key (19.697) on table:table with
-//     table:protected="true" (19.694), on office:spreadsheet with
-//     table:structure-protected="true" (19.717), and on
-//     table:tracked-changes (change recording, no flag of its own).
+//     table:protected="true", on office:spreadsheet with
+//     table:structure-protected="true", and on table:tracked-changes
+//     (change recording, no flag of its own).
 //
 // An element with the flag but no key is protected without a password
 // (LibreOffice lifts it without asking): no finding. One with a key but
@@ -88,7 +88,8 @@ type protections struct {
 	spreadsheet bool
 	found       []protFound
 
-	// Configuration items ([ODF 1.2] Part 1, 3.10 office:settings).
+	// Configuration items ([ODF 1.2] Part 1 office:settings,
+	// config:config-item and the sets and maps that hold them).
 	sets   []string // config:name of the enclosing item sets and maps
 	item   string   // config:name of the config-item being read
 	inItem bool

@@ -21,7 +21,7 @@ import (
 // in its Detail (DetailSigned). Nothing here verifies a signature or the
 // certificate: they are read as the package states them.
 
-// Signature files of a package: [ODF 1.2] Part 3, 5.2.
+// Signature files of a package: [ODF 1.2] Part 3, 5 Digital Signatures.
 const (
 	documentSignatures = "META-INF/documentsignatures.xml"
 	macroSignatures    = "META-INF/macrosignatures.xml"

@@ -52,7 +52,7 @@ func wordSettings(writeProt, docProt string) docx {
 
 // workbookXML is a workbook with the given elements before and after
 // workbookPr (fileSharing comes first, workbookProtection after
-// workbookPr: 18.2.27 workbook).
+// workbookPr, in the workbook's schema order).
 func workbookXML(fileSharing, protection string, sheets int) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")
@@ -67,8 +67,8 @@ func workbookXML(fileSharing, protection string, sheets int) string {
 
 func itoa(i int) string { return big.NewInt(int64(i)).String() }
 
-// sheetXML is a worksheet with rows of cells and then prot, where
-// 18.3.1.99 puts sheetProtection: after sheetData.
+// sheetXML is a worksheet with rows of cells and then prot, where the
+// schema puts sheetProtection: after sheetData.
 func sheetXML(rows int, prot string) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")

@@ -20,11 +20,11 @@ import (
 //
 //   - WordprocessingML settings ([ECMA-376] Part 1, 17.15.1.93
 //     writeProtection: a password to modify; 17.15.1.29 documentProtection:
-//     restricted editing). The hash is w:hashValue (ISO form, with
-//     w:algorithmName, w:saltValue, w:spinCount) or w:hash (the
-//     transitional form Word 2007-2013 writes beside w:cryptProviderType,
-//     w:cryptAlgorithmSid, w:cryptSpinCount and w:salt; [MS-OI29500]
-//     2.1.1624 and 2.1.1541 say Word reads both).
+//     restricted editing). The hash is w:hashValue (the ISO form, with
+//     w:algorithmName, w:saltValue, w:spinCount) or w:hash (the form of
+//     the first edition, kept in the transitional schema, which Word
+//     2007-2013 writes beside w:cryptProviderType, w:cryptAlgorithmSid,
+//     w:cryptSpinCount and w:salt).
 //   - SpreadsheetML workbook (18.2.29 workbookProtection, 18.2.12
 //     fileSharing) and sheets (18.3.1.85 sheetProtection, in worksheets,
 //     chartsheets and dialogsheets): the legacy 16-bit hash in hex
@@ -37,7 +37,10 @@ import (
 // editing with w:enforcement="1" but no hash is lifted with "Stop
 // Protection" without any prompt, a writeProtection with only
 // w:recommended suggests read-only, and Excel unprotects a sheet or a
-// workbook without a hash without asking. No finding for them. A hash with
+// workbook without a hash without asking. No finding for them. (17.15.1.93
+// says an application prompts for a password when writeProtection has
+// neither attribute; with no hash to compare, no password is known to
+// anyone, so it guards nothing either.) A hash with
 // the protection switched off is none either: documentProtection needs
 // w:enforcement on (17.15.1.29), a sheet needs sheet="1" (18.3.1.85: the
 // other attributes only say what the protection allows), the workbook
@@ -234,8 +237,8 @@ func onOff(v string) bool {
 	return false
 }
 
-// editName is the documentProtection w:edit value ([ECMA-376] Part 1,
-// 17.18.18 ST_DocProtect) for a Detail: one of the known values, "none"
+// editName is the documentProtection w:edit value ([ECMA-376] Part 1
+// ST_DocProtect) for a Detail: one of the known values, "none"
 // when absent.
 func editName(v string) string {
 	switch v = strings.TrimSpace(v); v {
@@ -252,7 +255,7 @@ const maxTagScan = 1024
 
 // startTags calls fn with every start tag in r whose local name is one of
 // locals, without decoding the rest of the XML: a sheet's sheetProtection
-// comes after its cell data ([ECMA-376] Part 1, 18.3.1.99 worksheet), and
+// comes after its cell data in the worksheet's schema order, and
 // decoding a large sheet to find it costs more than inflating it. It looks
 // for '<', skips comments, CDATA sections and processing instructions
 // (which may hold '<'), and decodes only the tags it wants, with the XML
