@@ -36,6 +36,14 @@ func TestProtections(t *testing.T) {
 			"protected|protected spreadsheet structure with a password (office:spreadsheet)|content.xml",
 			"protected|protected sheet with a password (table:table, 2 of them)|content.xml"}},
 		{"sheets protected without a key", docs["sheet-nokey.ods"], nil},
+		// What LibreOffice 7.4 writes for an xlsx sheet password in the
+		// legacy 16-bit form: the Excel hash as the key, and a second
+		// algorithm attribute in its own namespace.
+		{"sheet with Excel's legacy hash as LibreOffice writes it", odfPkg{mimetype: mtODS, files: calcFiles("",
+			`<table:table table:name="Sheet1" table:style-name="ta1" table:protected="true" table:protection-key="4JNY3MAx69V+qfkjRipnoRWyILo=" `+
+				`table:protection-key-digest-algorithm="http://docs.oasis-open.org/office/ns/table/legacy-hash-excel" `+
+				`xmlns:loext="urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0" loext:protection-key-digest-algorithm-2="http://www.w3.org/2000/09/xmldsig#sha1"/>`)}.build(t),
+			[]string{"protected|protected sheet with a password (table:table)|content.xml"}},
 		{"change tracking of a spreadsheet", odfPkg{mimetype: mtODS, files: withFile(plainFiles(""), "content.xml", spreadsheet("",
 			`<table:tracked-changes table:protection-key="`+digest+`"/>`+sheet("T", false, "")))}.build(t),
 			[]string{"protected|protected change recording with a password (table:tracked-changes)|content.xml"}},
@@ -79,6 +87,10 @@ func TestProtections(t *testing.T) {
 			}
 		})
 	}
+}
+
+func calcFiles(attrs, body string) []ofile {
+	return withFile(plainFiles(""), "content.xml", spreadsheet(attrs, body))
 }
 
 func TestFlatProtections(t *testing.T) {

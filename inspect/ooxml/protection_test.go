@@ -63,6 +63,14 @@ func TestProtections(t *testing.T) {
 			[]string{"protected|protected sheet with a password (xl/worksheets/sheet1.xml)|xl/worksheets/sheet1.xml"}},
 		{"sheet locked without password", book(workbookXML("", "", 1), sheetXML(2, `<sheetProtection sheet="1" objects="1"/>`)).build(t), nil},
 		{"sheet password, sheet not locked", book(workbookXML("", "", 1), sheetXML(2, `<sheetProtection password="CC1A"/>`)).build(t), nil},
+		// The forms LibreOffice 7.4 writes when it saves these fixtures
+		// as xlsx and docx again: xsd:boolean "true", and restricted
+		// editing whose hash it could not keep.
+		{"sheet protection as LibreOffice writes it", book(workbookXML("", "", 1), sheetXML(1, `<sheetProtection algorithmName="SHA-512" hashValue="`+hash64+
+			`" saltValue="`+salt16+`" spinCount="100000" sheet="true" formatCells="false"/>`)).build(t),
+			[]string{"protected|protected sheet with a password (xl/worksheets/sheet1.xml)|xl/worksheets/sheet1.xml"}},
+		{"restricted editing with an empty hash as LibreOffice writes it", wordSettings("",
+			`<w:documentProtection w:edit="readOnly" w:enforcement="1" w:cryptProviderType="rsaAES" w:cryptAlgorithmClass="hash" w:cryptAlgorithmType="typeAny" w:cryptAlgorithmSid="" w:cryptSpinCount="0" w:hash="" w:salt=""/>`).build(t), nil},
 		{"sheetProtection as cell text", book(workbookXML("", "", 1), strings.Replace(sheetXML(2, ""), "a &lt; b", "&lt;sheetProtection password=&quot;CC1A&quot; sheet=&quot;1&quot;/&gt;", 1)).build(t), nil},
 		{"modifyVerifier", pk["modifyverifier.pptx"],
 			[]string{"protected|password to modify (modifyVerifier)|ppt/presentation.xml"}},
