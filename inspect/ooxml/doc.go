@@ -28,8 +28,8 @@
 // parts, WordprocessingML text parts that hold field instructions,
 // external link parts, and the parts that can hold a protection (Word
 // settings, the workbook, every worksheet, the presentation; each is
-// searched for the element's name first, and only a part that has it is
-// read for the element's attributes). vbaProject.bin, embedded objects and altChunk
+// scanned for the protection element's start tag without decoding the
+// rest of its XML). vbaProject.bin, embedded objects and altChunk
 // imports are handed to the engine with Scope.Child, which sniffs them and
 // calls the inspector of their own family (the OLE inspector looks inside
 // a vbaProject.bin).

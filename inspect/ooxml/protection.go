@@ -80,16 +80,6 @@ var sheetTypes = map[string]bool{
 	ctSheetPfx + "dialogsheet+xml": true,
 }
 
-// Needles a part must contain for the protection element to be there:
-// element names are case-sensitive and cannot be written with character
-// references.
-var (
-	settingsNeedles     = [][]byte{[]byte("writeProtection"), []byte("documentProtection")}
-	workbookNeedles     = [][]byte{[]byte("workbookProtection"), []byte("fileSharing")}
-	sheetNeedles        = [][]byte{[]byte("sheetProtection")}
-	presentationNeedles = [][]byte{[]byte("modifyVerifier")}
-)
-
 // classifyProtection adds the protection roles of pt: called from classify.
 func (pk *pkg) classifyProtection(pt *part, ct string) {
 	switch {
@@ -116,29 +106,32 @@ func (pk *pkg) classifyProtection(pt *part, ct string) {
 // of sheets are gathered for sheetFinding; the others are emitted. It
 // returns an error only when the walk must stop.
 func (pk *pkg) protection(pt *part, emit func(inspect.Kind, string)) error {
-	var needles [][]byte
 	var locals []string
 	switch {
 	case pt.role&roleWordSettings != 0:
-		needles, locals = settingsNeedles, []string{"writeProtection", "documentProtection"}
+		locals = []string{"writeProtection", "documentProtection"}
 	case pt.role&roleWorkbook != 0:
-		needles, locals = workbookNeedles, []string{"workbookProtection", "fileSharing"}
+		locals = []string{"workbookProtection", "fileSharing"}
 	case pt.role&roleSheet != 0:
-		needles, locals = sheetNeedles, []string{"sheetProtection"}
+		locals = []string{"sheetProtection"}
 	case pt.role&rolePresentation != 0:
-		needles, locals = presentationNeedles, []string{"modifyVerifier"}
+		locals = []string{"modifyVerifier"}
 	default:
 		return nil
 	}
+	// One pass: the tag scanner costs no more than a byte search for the
+	// names would, and a protected sheet is inflated once. The head is
+	// sniffed on the way (pt.fam). Decoding errors are recorded by read;
+	// the walk goes on.
 	var details []string
-	_, err := pk.scan(pt, needles, func(ctx context.Context, r io.Reader) (bool, error) {
-		return false, startTags(ctx, r, locals, func(se xml.StartElement) {
+	err := pk.readHead(pt, func(r io.Reader) error {
+		return startTags(pk.ctx, r, locals, func(se xml.StartElement) {
 			if d := protectionDetail(se); d != "" && !contains(details, d) {
 				details = append(details, d)
 			}
 		})
 	})
-	if err != nil {
+	if pk.stop(err) {
 		return err
 	}
 	for _, d := range details {
@@ -250,20 +243,24 @@ func editName(v string) string {
 	return "other"
 }
 
-// maxTagScan bounds the tags startTags looks at between context checks.
-const maxTagScan = 1024
+// tagContext is how many bytes startTags keeps before a name it found, to
+// walk back over the element's prefix to its '<', and after it.
+const tagContext = 256
 
 // startTags calls fn with every start tag in r whose local name is one of
 // locals, without decoding the rest of the XML: a sheet's sheetProtection
-// comes after its cell data in the worksheet's schema order, and
-// decoding a large sheet to find it costs more than inflating it. It looks
-// for '<', skips comments, CDATA sections and processing instructions
-// (which may hold '<'), and decodes only the tags it wants, with the XML
-// decoder (so attribute values with character references read as Office
-// reads them). Content that is not ASCII-compatible (UTF-16) is decoded
-// whole instead.
+// comes after its cell data in the worksheet's schema order, and decoding
+// a large sheet to find it costs far more than inflating it. It jumps
+// (bytes.Index) from one place of interest to the next: the names, and
+// the markup that may hold a '<' that is no tag (comments, CDATA sections,
+// processing instructions, which it skips). A name preceded by '<', or by
+// '<' and a prefix, and followed by white space, '/' or '>' is a start
+// tag: it is decoded with the XML decoder, so attribute values with
+// character references read as Office reads them. A prefix longer than
+// tagContext that straddles a buffer boundary is not recognised. Content
+// that is not ASCII-compatible (UTF-16) is decoded whole instead.
 func startTags(ctx context.Context, r io.Reader, locals []string, fn func(xml.StartElement)) error {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReaderSize(r, 64<<10)
 	if head, _ := br.Peek(2); len(head) == 2 && (head[0] == 0 || head[1] == 0 || head[0] >= 0xFE) {
 		x := zipx.NewXMLReader(ctx, br)
 		for {
@@ -279,38 +276,78 @@ func startTags(ctx context.Context, r io.Reader, locals []string, fn func(xml.St
 			}
 		}
 	}
+	// marks[0] and [1] are markup to skip; then "<name" and ":name" for
+	// each local name.
+	marks := [][]byte{[]byte("<!"), []byte("<?")}
 	longest := 0
 	for _, l := range locals {
+		marks = append(marks, []byte("<"+l), []byte(":"+l))
 		longest = max(longest, len(l))
 	}
+	keep := tagContext + longest + 1
 	for n := 0; ; n++ {
-		if n%maxTagScan == 0 {
+		if n%64 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		_, err := br.ReadSlice('<')
-		switch err {
-		case nil:
-		case bufio.ErrBufferFull:
-			continue
-		case io.EOF:
-			return nil
-		default:
-			return err
+		buf, perr := br.Peek(br.Size())
+		if perr != nil && perr != io.EOF {
+			return perr
 		}
-		b, _ := br.Peek(9 + 64 + longest)
+		at, m := -1, -1
+		for k, mk := range marks {
+			if j := bytes.Index(buf, mk); j >= 0 && (at < 0 || j < at) {
+				at, m = j, k
+			}
+		}
 		switch {
-		case bytes.HasPrefix(b, []byte("!--")):
-			err = skipPast(br, "-->")
-		case bytes.HasPrefix(b, []byte("![CDATA[")):
-			err = skipPast(br, "]]>")
-		case bytes.HasPrefix(b, []byte("?")):
+		case at < 0 && perr == io.EOF:
+			return nil
+		case at < 0:
+			// Nothing here; keep what a mark across the boundary needs.
+			br.Discard(len(buf) - keep)
+			continue
+		case perr == nil && at > len(buf)-keep:
+			// Too near the end of the buffer to look around: refill.
+			br.Discard(at - tagContext)
+			continue
+		}
+		var err error
+		switch m {
+		case 0:
+			switch rest := buf[at:]; {
+			case bytes.HasPrefix(rest, []byte("<!--")):
+				br.Discard(at + 4)
+				err = skipPast(br, "-->")
+			case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+				br.Discard(at + 9)
+				err = skipPast(br, "]]>")
+			default:
+				br.Discard(at + 2) // a DOCTYPE, or not XML
+			}
+		case 1:
+			br.Discard(at + 2)
 			err = skipPast(br, "?>")
 		default:
-			if !contains(locals, localName(b)) {
+			lt := at
+			if m%2 == 1 {
+				// ":name": walk back over the prefix to its '<'.
+				lt = at - 1
+				for lt >= 0 && at-lt <= tagContext && isNameByte(buf[lt]) {
+					lt--
+				}
+				if lt < 0 || lt == at-1 || buf[lt] != '<' {
+					br.Discard(at + 1)
+					continue
+				}
+			}
+			end := at + len(marks[m])
+			if end >= len(buf) || !isSpace(buf[end]) && buf[end] != '/' && buf[end] != '>' {
+				br.Discard(at + 1) // a longer name, or the end of the input
 				continue
 			}
+			br.Discard(lt + 1)
 			d := xml.NewDecoder(&ltReader{br: br})
 			tok, err := d.RawToken()
 			if err != nil {
@@ -330,18 +367,11 @@ func startTags(ctx context.Context, r io.Reader, locals []string, fn func(xml.St
 	}
 }
 
-// localName returns the local part of the element name at the start of b
-// (after its '<'): "" for an end tag or anything that is no name.
-func localName(b []byte) string {
-	end := bytes.IndexAny(b, " \t\r\n/>")
-	if end <= 0 {
-		return ""
-	}
-	name := b[:end]
-	if i := bytes.LastIndexByte(name, ':'); i >= 0 {
-		name = name[i+1:]
-	}
-	return string(name)
+// isNameByte reports whether c can be part of an XML name's prefix: ASCII
+// name characters and any byte of a multi-byte UTF-8 character.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c >= 0x80
 }
 
 // skipPast reads br up to and including the first occurrence of end.

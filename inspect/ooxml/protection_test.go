@@ -225,3 +225,32 @@ func FuzzProtectionParts(f *testing.F) {
 		_, _ = Signatures(context.Background(), bytes.NewReader(b), int64(len(b)))
 	})
 }
+
+// TestStartTagsBoundaries moves a tag, a prefixed tag and a comment that
+// hides one across the scanner's buffer boundary.
+func TestStartTagsBoundaries(t *testing.T) {
+	for pad := 64<<10 - 300; pad < 64<<10+300; pad += 7 {
+		cell := `<c r="A1"><v>1</v></c>`
+		fill := strings.Repeat(cell, pad/len(cell)+1)[:pad/len(cell)*len(cell)]
+		for _, tc := range []struct {
+			tail string
+			want int
+		}{
+			{`<sheetProtection a="1"/>`, 1},
+			{`<some-long.prefix_1:sheetProtection a="1"></some-long.prefix_1:sheetProtection>`, 1},
+			{`<!-- <sheetProtection a="1"/> -->`, 0},
+			{`<sheetProtectionX a="1"/><x:sheetProtectionY/>`, 0},
+		} {
+			in := `<worksheet><sheetData>` + fill + `</sheetData>` + tc.tail + `</worksheet>`
+			got := 0
+			err := startTags(context.Background(), strings.NewReader(in), []string{"sheetProtection"}, func(se xml.StartElement) {
+				if v, _ := zipx.Attr(se, "a"); v == "1" {
+					got++
+				}
+			})
+			if err != nil || got != tc.want {
+				t.Fatalf("pad %d, %q: %d tags (%v), want %d", pad, tc.tail, got, err, tc.want)
+			}
+		}
+	}
+}
