@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/internal/zipx"
@@ -106,16 +107,16 @@ func (pk *pkg) classifyProtection(pt *part, ct string) {
 // of sheets are gathered for sheetFinding; the others are emitted. It
 // returns an error only when the walk must stop.
 func (pk *pkg) protection(pt *part, emit func(inspect.Kind, string)) error {
-	var locals []string
+	var tags *tagSet
 	switch {
 	case pt.role&roleWordSettings != 0:
-		locals = []string{"writeProtection", "documentProtection"}
+		tags = settingsTags
 	case pt.role&roleWorkbook != 0:
-		locals = []string{"workbookProtection", "fileSharing"}
+		tags = workbookTags
 	case pt.role&roleSheet != 0:
-		locals = []string{"sheetProtection"}
+		tags = sheetTags
 	case pt.role&rolePresentation != 0:
-		locals = []string{"modifyVerifier"}
+		tags = presentationTags
 	default:
 		return nil
 	}
@@ -125,7 +126,7 @@ func (pk *pkg) protection(pt *part, emit func(inspect.Kind, string)) error {
 	// the walk goes on.
 	var details []string
 	err := pk.readHead(pt, func(r io.Reader) error {
-		return startTags(pk.ctx, r, locals, func(se xml.StartElement) {
+		return tags.scan(pk.ctx, r, func(se xml.StartElement) {
 			if d := protectionDetail(se); d != "" && !contains(details, d) {
 				details = append(details, d)
 			}
@@ -243,12 +244,46 @@ func editName(v string) string {
 	return "other"
 }
 
+// tagSet is what startTags looks for: local names, and the byte strings it
+// jumps between (built once per set).
+type tagSet struct {
+	locals  []string
+	marks   [][]byte // "<!", "<?", then "<name" and ":name" for each name
+	longest int
+}
+
+func newTagSet(locals ...string) *tagSet {
+	t := &tagSet{locals: locals, marks: [][]byte{[]byte("<!"), []byte("<?")}}
+	for _, l := range locals {
+		t.marks = append(t.marks, []byte("<"+l), []byte(":"+l))
+		t.longest = max(t.longest, len(l))
+	}
+	return t
+}
+
+// The protection elements of each kind of part.
+var (
+	settingsTags     = newTagSet("writeProtection", "documentProtection")
+	workbookTags     = newTagSet("workbookProtection", "fileSharing")
+	sheetTags        = newTagSet("sheetProtection")
+	presentationTags = newTagSet("modifyVerifier")
+)
+
+// startTags is newTagSet(locals...).scan(ctx, r, fn).
+func startTags(ctx context.Context, r io.Reader, locals []string, fn func(xml.StartElement)) error {
+	return newTagSet(locals...).scan(ctx, r, fn)
+}
+
+// tagReaders are the buffered readers of startTags: a window of 64 KiB
+// makes bytes.Index worth its call.
+var tagReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // tagContext is how many bytes startTags keeps before a name it found, to
 // walk back over the element's prefix to its '<', and after it.
 const tagContext = 256
 
-// startTags calls fn with every start tag in r whose local name is one of
-// locals, without decoding the rest of the XML: a sheet's sheetProtection
+// scan calls fn with every start tag in r whose local name is one of
+// t.locals, without decoding the rest of the XML: a sheet's sheetProtection
 // comes after its cell data in the worksheet's schema order, and decoding
 // a large sheet to find it costs far more than inflating it. It jumps
 // (bytes.Index) from one place of interest to the next: the names, and
@@ -259,8 +294,13 @@ const tagContext = 256
 // character references read as Office reads them. A prefix longer than
 // tagContext that straddles a buffer boundary is not recognised. Content
 // that is not ASCII-compatible (UTF-16) is decoded whole instead.
-func startTags(ctx context.Context, r io.Reader, locals []string, fn func(xml.StartElement)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+func (t *tagSet) scan(ctx context.Context, r io.Reader, fn func(xml.StartElement)) error {
+	br := tagReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		tagReaders.Put(br)
+	}()
 	if head, _ := br.Peek(2); len(head) == 2 && (head[0] == 0 || head[1] == 0 || head[0] >= 0xFE) {
 		x := zipx.NewXMLReader(ctx, br)
 		for {
@@ -271,20 +311,13 @@ func startTags(ctx context.Context, r io.Reader, locals []string, fn func(xml.St
 			if err != nil {
 				return err
 			}
-			if se, ok := tok.(xml.StartElement); ok && contains(locals, se.Name.Local) {
+			if se, ok := tok.(xml.StartElement); ok && contains(t.locals, se.Name.Local) {
 				fn(se)
 			}
 		}
 	}
-	// marks[0] and [1] are markup to skip; then "<name" and ":name" for
-	// each local name.
-	marks := [][]byte{[]byte("<!"), []byte("<?")}
-	longest := 0
-	for _, l := range locals {
-		marks = append(marks, []byte("<"+l), []byte(":"+l))
-		longest = max(longest, len(l))
-	}
-	keep := tagContext + longest + 1
+	marks := t.marks
+	keep := tagContext + t.longest + 1
 	for n := 0; ; n++ {
 		if n%64 == 0 {
 			if err := ctx.Err(); err != nil {
