@@ -13,17 +13,25 @@
 //     scripting framework (Scripts/), event listeners and links bound to
 //     scripts (vnd.sun.star.script:, macro:) in content.xml and styles.xml
 //     (settings.xml holds only configuration items: office:settings has no
-//     event listeners and is not read);
+//     event listeners, and it is read for the protections below only);
 //   - active content: DDE connections, DDE() formulas and presentation
 //     actions that execute a program;
 //   - embedded objects: binary OLE objects ("Object N" streams that are
 //     compound files, office:binary-data of draw:object-ole), handed to the
 //     engine with Scope.Child. Embedded ODF sub-documents such as charts are
-//     ordinary content and not reported.
+//     ordinary content and not reported;
+//   - password protections that are not encryption (protected): a
+//     protection-key on a section, index, sheet, the spreadsheet structure
+//     or tracked changes in content.xml and styles.xml, and LibreOffice's
+//     settings.xml items for a password to modify (ModifyPasswordInfo) and
+//     for change recording (RedlineProtectionKey) (protection.go). A
+//     package's own signatures are no finding: Signatures lists them, and a
+//     protected finding of a package with a document signature ends in
+//     "; signed".
 //
-// The manifest, the mimetype, Basic module sources and the document XML
-// parts are read for their findings, the XML parts only when a cheap byte
-// search says they can hold something to report. Every other member
+// The manifest, the mimetype, Basic module sources, the document XML
+// parts and settings.xml are read for their findings, the XML parts only
+// when a cheap byte search says they can hold something to report. Every other member
 // (pictures, thumbnails, configuration, anything added) is sniffed from its
 // first bytes (inspect.SniffLen): unzip shows it. One that is content with
 // an inspector of its own (an executable, archive, compound file, PDF,

@@ -40,7 +40,9 @@ func newBase64Decoder(r io.Reader) io.Reader { return base64.NewDecoder(base64.S
 func (in *FlatInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	f := &flat{ctx: ctx, p: p, s: s}
 	f.h = &docHandler{emit: func(k inspect.Kind, d string) { s.Emit(inspect.Finding{Kind: k, Detail: d}) }}
-	return f.run()
+	err := f.run()
+	f.h.finish()
+	return err
 }
 
 type flat struct {
@@ -72,6 +74,7 @@ func (f *flat) run() error {
 				mt, _ := zipx.Attr(t, "mimetype")
 				if typ, ok := flatTypes[strings.ToLower(strings.TrimSpace(mt))]; ok {
 					f.s.SetType(typ)
+					f.h.prot.spreadsheet = isSpreadsheet(typ)
 				}
 			}
 			act := f.h.start(t)

@@ -92,6 +92,10 @@ type pkg struct {
 	// odf: the package is an OpenDocument package (not an EPUB or another
 	// zip with a mimetype), so that an unlisted member is worth a finding.
 	odf bool
+	// spreadsheet: its tables are sheets (protection.go); signed caches
+	// signedNote (signatures.go).
+	spreadsheet bool
+	signed      *string
 }
 
 func (pk *pkg) fail(err error) {
@@ -180,6 +184,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	}
 	typ := packageType(mt)
 	pk.odf = typ != inspect.TypeZIP
+	pk.spreadsheet = isSpreadsheet(typ)
 	pk.s.SetType(typ)
 
 	// Encryption ([ODF 1.2] Part 3, manifest:encryption-data): password-protected Basic
@@ -231,6 +236,9 @@ func (pk *pkg) encrypted(f *zip.File) bool {
 func (pk *pkg) member(f *zip.File) error {
 	name := f.Name
 	emit := func(k inspect.Kind, detail string) {
+		if k == inspect.KindProtected {
+			detail += pk.signedNote()
+		}
 		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
 	}
 	if pk.unlisted(f) {
@@ -254,6 +262,8 @@ func (pk *pkg) member(f *zip.File) error {
 			return nil // DetailEncryption says why it is not read
 		}
 		return pk.scanDocument(f, emit)
+	case base == "settings.xml":
+		return pk.settings(f, emit)
 	}
 	if pk.isOLECandidate(f, segs) {
 		return pk.embedded(f, emit)
@@ -329,7 +339,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	}
 	oles := 0
 	var stop error
-	h := &docHandler{emit: emit}
+	h := &docHandler{emit: emit, prot: protections{spreadsheet: pk.spreadsheet}}
 	err = pk.read(f, func(r io.Reader) error {
 		x := zipx.NewXMLReader(pk.ctx, r)
 		var ole *bytes.Buffer // base64 text of an object-ole's binary data
@@ -367,6 +377,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 			}
 		}
 	})
+	h.finish()
 	if stop != nil {
 		return stop
 	}

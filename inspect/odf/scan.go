@@ -30,7 +30,7 @@ const (
 var docNeedles = [][]byte{
 	[]byte("event-"), []byte("vnd.sun.star.script"), []byte("macro:"),
 	[]byte("&#"), []byte("object-ole"), []byte("source-code"),
-	[]byte("dde-"), []byte("dde("),
+	[]byte("dde-"), []byte("dde("), []byte("protection-key"),
 }
 
 // docHandler looks at the elements of an ODF document part (content.xml or
@@ -42,6 +42,7 @@ type docHandler struct {
 	lib, module string     // names of the enclosing ooo:library-embedded / ooo:module
 	code        *basicCode // non-nil inside ooo:source-code
 	inOLE       int        // depth of draw:object-ole elements
+	prot        protections
 }
 
 // elemAction says what the token loop must do with an element's content.
@@ -82,8 +83,15 @@ func (h *docHandler) start(se xml.StartElement) elemAction {
 			return actOLEData
 		}
 		return actImageData
+	case "config-item-set", "config-item-map-named", "config-item-map-indexed", "config-item-map-entry", "config-item":
+		// office:settings of a flat document.
+		h.prot.start(se)
 	}
+	keyed := false
 	for _, a := range se.Attr {
+		if a.Name.Local == "protection-key" && strings.TrimSpace(a.Value) != "" {
+			keyed = true
+		}
 		if a.Name.Local == "formula" && strings.Contains(strings.ToLower(a.Value), "dde(") {
 			// A spreadsheet cell formula calling DDE() ([ODF 1.2] Part 2,
 			// OpenFormula).
@@ -95,10 +103,14 @@ func (h *docHandler) start(se xml.StartElement) elemAction {
 			h.emit(inspect.KindMacro, DetailScriptLink)
 		}
 	}
+	if keyed {
+		h.prot.keyed(se)
+	}
 	return actNone
 }
 
 func (h *docHandler) end(ee xml.EndElement) {
+	h.prot.end(ee)
 	switch ee.Name.Local {
 	case "source-code":
 		if h.code != nil && h.code.done() {
@@ -124,6 +136,12 @@ func (h *docHandler) text(t xml.CharData) {
 	if h.code != nil {
 		h.code.Write(t)
 	}
+	h.prot.text(t)
+}
+
+// finish emits what is reported once per part: the protections.
+func (h *docHandler) finish() {
+	h.prot.flush(h.emit)
 }
 
 // eventBinding reports an event listener that runs a script or a program.

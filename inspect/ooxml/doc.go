@@ -16,11 +16,20 @@
 //     in SpreadsheetML external link parts, ActiveX controls;
 //   - embedded objects: parts under an embeddings/ folder or targeted by an
 //     oleObject/package relationship;
-//   - encrypted zip entries.
+//   - encrypted zip entries;
+//   - password protections that are not encryption (protected): a password
+//     to modify (Word writeProtection, Excel fileSharing, PowerPoint
+//     modifyVerifier), Word restricted editing with a password, protected
+//     workbook structure and protected sheets (protection.go). A package's
+//     own XML signatures are no finding: Signatures lists them, and a
+//     protected finding of a signed package ends in "; signed".
 //
 // It inflates what a verdict needs: [Content_Types].xml, the relationship
-// parts, WordprocessingML text parts that hold field instructions, and
-// external link parts. vbaProject.bin, embedded objects and altChunk
+// parts, WordprocessingML text parts that hold field instructions,
+// external link parts, and the parts that can hold a protection (Word
+// settings, the workbook, every worksheet, the presentation; each is
+// scanned for the protection element's start tag without decoding the
+// rest of its XML). vbaProject.bin, embedded objects and altChunk
 // imports are handed to the engine with Scope.Child, which sniffs them and
 // calls the inspector of their own family (the OLE inspector looks inside
 // a vbaProject.bin).

@@ -100,6 +100,12 @@ const (
 	roleAltChunk
 	roleWordText
 	roleExternalLink
+	roleWordSettings // WordprocessingML settings: protection.go
+	roleWorkbook     // the SpreadsheetML workbook part
+	roleSheet        // a worksheet, chartsheet or dialogsheet
+	rolePresentation // the PresentationML presentation part
+
+	roleProtection = roleWordSettings | roleWorkbook | roleSheet | rolePresentation
 )
 
 type part struct {
@@ -157,6 +163,10 @@ type pkg struct {
 	relsOf       map[string][]*part
 	edges        int
 	edgeOverflow bool
+	// protectedSheets are the sheet parts with a password protection, for
+	// one finding at the end (protection.go); signed caches signedNote.
+	protectedSheets []string
+	signed          *string
 }
 
 // fail records the first error that leaves the inspection incomplete; the
@@ -292,6 +302,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 			return err
 		}
 	}
+	pk.sheetFinding()
 	return pk.err
 }
 
@@ -431,6 +442,7 @@ func (pk *pkg) classify(pt *part) {
 	if ct == ctExternalLinkXML || hasDir(pt.key, "externallinks") && ext(pt.key) == "xml" {
 		pt.role |= roleExternalLink
 	}
+	pk.classifyProtection(pt, ct)
 }
 
 // inspectPart emits the findings of one part and hands nested content to
@@ -452,7 +464,7 @@ func (pk *pkg) inspectPart(pt *part) error {
 	switch {
 	case pt.role&(roleVBA|roleEmbedded|roleAltChunk) != 0:
 		return nil // handed to the engine whole
-	case pt.role&(roleWordText|roleExternalLink) != 0:
+	case pt.role&(roleWordText|roleExternalLink|roleProtection) != 0:
 		// Read for its own findings; its head was sniffed then.
 		if handOn(pt.fam) {
 			return pk.child(pt)
@@ -506,6 +518,9 @@ func (pk *pkg) roles(pt *part, emit func(inspect.Kind, string)) error {
 		if found {
 			emit(inspect.KindActiveContent, DetailDDELink)
 		}
+	}
+	if pt.role&roleProtection != 0 {
+		return pk.protection(pt, emit)
 	}
 	return nil
 }

@@ -1,0 +1,194 @@
+package ooxml
+
+// This file is the same in inspect/ooxml and inspect/odf (but for the
+// package clause): both formats sign with XML-Signature, and inspectors
+// do not import each other.
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"io"
+	"math/big"
+	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
+)
+
+// Bounds on what one signature keeps: certificates are a few KiB, a chain
+// a few certificates; names and times are short.
+const (
+	maxCertB64   = 64 << 10
+	maxCerts     = 8
+	maxSigText   = 1 << 10
+	maxSigDetail = 200
+)
+
+// dsigState gathers one ds:Signature ([XMLDSIG] 4.1) while its tokens are
+// read.
+type dsigState struct {
+	sig    Signature
+	depth  int      // element depth inside the ds:Signature
+	certs  []string // base64 of ds:X509Certificate elements
+	cert   *strings.Builder
+	text   *strings.Builder // text of the element being gathered
+	field  string           // which element text is for
+	serial string           // ds:X509SerialNumber (of ds:X509IssuerSerial or xades:IssuerSerial)
+	inTime bool             // inside mdssi:SignatureTime
+}
+
+// parseDSig calls add with every ds:Signature element of the XML in r (a
+// signature part of an OOXML package, or ODF's META-INF/*signatures.xml
+// with its ds:Signature children). Signatures nested in another one
+// (XAdES counter-signatures) are part of it.
+func parseDSig(ctx context.Context, r io.Reader, add func(Signature) error) error {
+	x := zipx.NewXMLReader(ctx, r)
+	var st *dsigState
+	for {
+		tok, err := x.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if st == nil {
+				if t.Name.Local == "Signature" {
+					st = &dsigState{}
+					id, _ := zipx.Attr(t, "Id")
+					st.sig.ID = inspect.Clean(id, maxSigDetail)
+				}
+				continue
+			}
+			st.depth++
+			switch t.Name.Local {
+			case "X509Certificate":
+				if len(st.certs) < maxCerts {
+					st.cert = &strings.Builder{}
+				}
+			case "X509SubjectName", "SigningTime", "X509SerialNumber":
+				st.text, st.field = &strings.Builder{}, t.Name.Local
+			case "SignatureTime":
+				st.inTime = true
+			case "Value":
+				if st.inTime {
+					st.text, st.field = &strings.Builder{}, "SigningTime"
+				}
+			case "date":
+				// ODF 1.2 Part 3, 5: dc:date in a ds:SignatureProperty.
+				if st.sig.SigningTime == "" {
+					st.text, st.field = &strings.Builder{}, "SigningTime"
+				}
+			case "QualifyingProperties":
+				st.sig.XAdES = true
+			}
+		case xml.EndElement:
+			if st == nil {
+				continue
+			}
+			if st.depth == 0 {
+				if t.Name.Local == "Signature" {
+					st.finish()
+					if err := add(st.sig); err != nil {
+						return err
+					}
+					st = nil
+				}
+				continue
+			}
+			st.depth--
+			switch t.Name.Local {
+			case "X509Certificate":
+				if st.cert != nil {
+					st.certs = append(st.certs, st.cert.String())
+					st.cert = nil
+				}
+			case "SignatureTime":
+				st.inTime = false
+			}
+			if st.text != nil {
+				v := strings.TrimSpace(st.text.String())
+				switch st.field {
+				case "X509SubjectName":
+					if st.sig.Subject == "" {
+						st.sig.Subject = inspect.Clean(v, maxSigDetail)
+					}
+				case "SigningTime":
+					if st.sig.SigningTime == "" {
+						st.sig.SigningTime = inspect.Clean(v, 64)
+					}
+				case "X509SerialNumber":
+					if st.serial == "" {
+						st.serial = v
+					}
+				}
+				st.text = nil
+			}
+		case xml.CharData:
+			if st == nil {
+				continue
+			}
+			if st.cert != nil && st.cert.Len()+len(t) <= maxCertB64 {
+				st.cert.Write(t)
+			}
+			if st.text != nil && st.text.Len()+len(t) <= maxSigText {
+				st.text.Write(t)
+			}
+		}
+	}
+}
+
+// finish picks the signer's certificate and fills in its names.
+func (st *dsigState) finish() {
+	if len(st.certs) == 0 {
+		return
+	}
+	var want *big.Int
+	if st.serial != "" {
+		want, _ = new(big.Int).SetString(strings.TrimSpace(st.serial), 10)
+	}
+	var first *x509.Certificate
+	for _, b64 := range st.certs {
+		der, err := base64.StdEncoding.DecodeString(stripSpace(b64))
+		if err != nil {
+			st.sig.Problem = "certificate: not base64"
+			continue
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			st.sig.Problem = inspect.Clean("certificate: "+err.Error(), maxSigDetail)
+			continue
+		}
+		if first == nil {
+			first = c
+		}
+		if want != nil && c.SerialNumber.Cmp(want) == 0 {
+			first = c
+			break
+		}
+	}
+	if first == nil {
+		return
+	}
+	st.sig.Problem = ""
+	st.sig.Subject = inspect.Clean(first.Subject.String(), maxSigDetail)
+	st.sig.Issuer = inspect.Clean(first.Issuer.String(), maxSigDetail)
+	st.sig.SerialNumber = first.SerialNumber.String()
+}
+
+// stripSpace drops the white space base64 text in XML is wrapped with.
+func stripSpace(s string) string {
+	var b bytes.Buffer
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
