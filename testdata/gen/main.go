@@ -354,6 +354,14 @@ func emls() {
 		add(fmt.Sprintf("r2-%02d-%s.eml", 31+i, a.name), a.build(strict, hidden{"setup.exe", "application/octet-stream", inspecttest.PE()}))
 	}
 
+	// The carriers attackers moved to after Office blocked macros from the
+	// internet in 2022: each written twice, to rule 1 and to the strict
+	// mailbox, with the same attachment.
+	for i, c := range carriers() {
+		add(fmt.Sprintf("r1-%02d-%s.eml", 53+i, c.name), message(everyone, c.subject, nil, mixed(attach(c.file, c.ctype, c.data))))
+		add(fmt.Sprintf("r2-%02d-%s.eml", 56+i, c.name), message(strict, c.subject, nil, mixed(attach(c.file, c.ctype, c.data))))
+	}
+
 	for name, b := range out {
 		write(filepath.Join("testdata/eml", name), b)
 	}

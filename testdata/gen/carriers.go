@@ -1,0 +1,143 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/officemilter/officemilter/inspect/html/htmltest"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
+	"github.com/officemilter/officemilter/inspect/onenote/onenotetest"
+)
+
+// carrier is one file of a format that carries macros or a program past
+// filters that look for .doc, .docm and .exe.
+type carrier struct {
+	name, subject string // message name part and subject
+	file, ctype   string // attachment name and Content-Type
+	data          []byte
+}
+
+// hta is an HTML application: a script Windows runs with mshta.exe.
+var hta = []byte("<html><head><HTA:APPLICATION id=x/><script language=\"VBScript\">CreateObject(\"WScript.Shell\").Run \"cmd /c calc\"</script></head></html>\n")
+
+// carriers returns one carrier per format, in message order. Files of
+// testdata/files and the disk images of inspect/diskimg/testdata are read;
+// the rest is built here from the builders the inspector tests use.
+func carriers() []carrier {
+	f := func(name string) []byte { return read(filepath.Join("testdata/files", name)) }
+	pe := inspecttest.PE()
+	// letter.pdf with the macro MHT appended: a PDF reader shows the
+	// letter, Word opens the same file as a web archive ("MalDoc in PDF",
+	// JPCERT/CC 2023, sent named .doc); written named .pdf and .doc.
+	malDocInPDF := append(append([]byte{}, f("letter.pdf")...), f("mht-macro.doc")...)
+	docxExe := inspecttest.Must(inspecttest.EditZip(f("letter.docx"), nil, map[string][]byte{"setup.exe": pe}))
+	return []carrier{
+		{"word2003-xml-macro-named-doc", "Bericht (Word 2003 XML)", "Bericht.doc", "application/msword", f("word2003-macro.doc")},
+		{"word2003-xml-macro", "Bericht (XML)", "Bericht.xml", "text/xml", f("word2003-macro.xml")},
+		{"excel2003-xml", "Tabelle (XML)", "Tabelle.xml", "text/xml", f("excel2003.xml")},
+		{"flatopc-word-macro", "Bericht (Flat OPC)", "Bericht.xml", "text/xml", f("flatopc-word-macro.xml")},
+		{"mht-activemime-named-doc", "Bericht (Webarchiv)", "Bericht.doc", "application/msword", f("mht-macro.doc")},
+		{"activemime-editdata-mso", "Bearbeitungsdaten", "editdata.mso", "application/x-mso", f("editdata.mso")},
+		{"pdf-with-mht-appended", "Antrag (PDF)", "Antrag.pdf", "application/pdf", malDocInPDF},
+		{"pdf-with-mht-named-doc", "Antrag (PDF als doc)", "Antrag.doc", "application/msword", malDocInPDF},
+		{"onenote-embedded-exe", "Notizen", "Notizen.one", "application/onenote", onenotetest.One(onenotetest.File{Name: "Rechnung.exe", Ext: ".exe", Data: pe})},
+		{"onenote-embedded-hta", "Notizen", "Notizen.one", "application/onenote", onenotetest.One(onenotetest.File{Name: "Open.hta", Ext: ".hta", Data: hta})},
+		{"chm-with-exe", "Hilfe", "Hilfe.chm", "application/vnd.ms-htmlhelp", onenotetest.CHM(
+			onenotetest.CHMFile{Name: "/", Section: 0},
+			onenotetest.CHMFile{Name: "/index.html", Section: 1, Data: []byte("<html>")},
+			onenotetest.CHMFile{Name: "/tools/setup.exe", Section: 0, Data: pe},
+		)},
+		{"fat-image", "Abbild", "Unterlagen.img", "application/octet-stream", gunzip("inspect/diskimg/testdata/fat12.img.gz")},
+		{"vhd-dynamic", "Abbild (VHD)", "Unterlagen.vhd", "application/octet-stream", gunzip("inspect/diskimg/testdata/dynamic.vhd.gz")},
+		// No VHDX: its regions and blocks sit on 1 MiB boundaries, so
+		// even a small one is over 4 MiB (disk.vhdx is 9 MiB, a 12.9 MB
+		// message) and over the shipped spool.memory: the scan would then
+		// need the configured spool directory, which a test machine lacks.
+		// inspect/diskimg's tests and inspect/all cover it.
+		{"html-smuggling", "Rechnung (HTML)", "Rechnung.html", "text/html", htmltest.BlobDownload(pe, "Rechnung.exe")},
+		{"svg-smuggling", "Foto", "Foto.svg", "image/svg+xml", htmltest.SVGSmuggling(pe, "Foto.zip")},
+		{"appinstaller", "Programm installieren", "Contoso.appinstaller", "application/appinstaller", htmltest.AppInstaller()},
+		{"docx-with-exe-member", "Antrag (docx)", "Antrag.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docxExe},
+		// A [Content_Types].xml makes a zip look like an OPC package to
+		// filters that stop there; it has no main part, so it is a zip.
+		{"zip-content-types-exe", "Archiv", "Unterlagen.zip", "application/zip", zipOf(
+			zfile{"[Content_Types].xml", contentTypes(map[string]string{"exe": "application/x-msdownload"})},
+			zfile{"setup.exe", pe},
+		)},
+		// A Windows app package: the footprint files (Microsoft, "App
+		// package format") beside [Content_Types].xml and the program.
+		// Unsigned: AppxSignature.p7x is left out.
+		{"msix-package", "App", "Contoso.msix", "application/msix", zipOf(
+			zfile{"AppxManifest.xml", []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10"><Identity Name="Contoso.Viewer" Publisher="CN=Contoso" Version="2.23.0.0"/><Applications><Application Id="App" Executable="App/app.exe" EntryPoint="Windows.FullTrustApplication"/></Applications></Package>` + "\n")},
+			zfile{"AppxBlockMap.xml", []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<BlockMap xmlns="http://schemas.microsoft.com/appx/2010/blockmap" HashMethod="http://www.w3.org/2001/04/xmlenc#sha256"/>` + "\n")},
+			zfile{"App/app.exe", pe},
+			zfile{"[Content_Types].xml", contentTypes(map[string]string{"exe": "application/x-msdownload"})},
+		)},
+	}
+}
+
+// gunzip reads a gzipped fixture.
+func gunzip(path string) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(read(path)))
+	if err != nil {
+		fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		fatal(err)
+	}
+	return b
+}
+
+type zfile struct {
+	name string
+	data []byte
+}
+
+// zipOf writes a zip with the files deflated, in order, with no
+// timestamps (so the output is the same on every run).
+func zipOf(files ...zfile) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, f := range files {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate})
+		if err != nil {
+			fatal(err)
+		}
+		w.Write(f.data)
+	}
+	if err := zw.Close(); err != nil {
+		fatal(err)
+	}
+	return b.Bytes()
+}
+
+// contentTypes is an OPC [Content_Types].xml ([ECMA-376] Part 2, 10.1.2)
+// with the rels and xml defaults and the extra ones given.
+func contentTypes(extra map[string]string) []byte {
+	d := map[string]string{"rels": "application/vnd.openxmlformats-package.relationships+xml", "xml": "application/xml"}
+	for k, v := range extra {
+		d[k] = v
+	}
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	s := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+		`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">`
+	for _, k := range keys {
+		s += `<Default Extension="` + k + `" ContentType="` + d[k] + `"/>`
+	}
+	return []byte(s + `</Types>`)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
