@@ -178,6 +178,20 @@ func (pk *pkg) sniffMember(f *zip.File) error {
 		// no byte past the declared size.
 		return nil
 	}
+	// Most members are content that is left alone (images, media): their
+	// head is decoded without compress/flate's 32 KiB blocks, and only a
+	// member that is handed on is opened and read in full.
+	bp := zipx.SmallBufs.Get().(*[]byte)
+	n, herr := zipx.MemberHead(f, (*bp)[:min(memberSniffLen, len(*bp))])
+	if herr == nil {
+		fam := sniffHead((*bp)[:n], f.Name)
+		zipx.SmallBufs.Put(bp)
+		if !handOn(fam) {
+			return nil
+		}
+	} else {
+		zipx.SmallBufs.Put(bp)
+	}
 	// No part-size refusal up front: a large video is sniffed from its
 	// head and left alone, and the engine caps what is handed on. The
 	// ratio limit applies to what is read.
