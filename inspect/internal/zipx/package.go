@@ -57,15 +57,15 @@ func OpenPackage(ctx context.Context, p inspect.Part, lim inspect.Limits) (*Pack
 			return nil, err
 		}
 	}
-	parts := &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
+	parts := func() error { return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)} }
 	if len(zr.File) > lim.MaxParts {
-		return nil, parts
+		return nil, parts()
 	}
 	pk := &Package{Reader: zr}
-	v, err := ReadViews(ctx, p.R, p.Size, Options{MaxEntries: lim.MaxParts, MaxDecode: lim.MaxPartSize})
+	v, err := ReadViews(ctx, p.R, p.Size, Options{MaxEntries: lim.MaxParts, MaxDecode: lim.MaxPartSize, files: zr.File})
 	switch {
 	case errors.Is(err, ErrTooManyEntries):
-		return nil, parts
+		return nil, parts()
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case v == nil:
@@ -133,6 +133,7 @@ func (v *Views) sameAsCentral(l *Local) bool {
 const (
 	methodImplode   = 6
 	methodDeflate64 = 9
+	methodAES       = 99 // WinZip AE-x (APPNOTE 4.4.5)
 )
 
 // localFile returns l as a *zip.File that archive/zip opens: a reader over
