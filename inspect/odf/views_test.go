@@ -1,11 +1,15 @@
 package odf
 
 import (
+	"archive/zip"
+	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 	"github.com/officemilter/officemilter/inspect/internal/zipx/zipxtest"
 )
 
@@ -83,6 +87,30 @@ func TestViewsConsistent(t *testing.T) {
 		for _, f := range rec.Findings {
 			if f.Kind == inspect.KindAmbiguous && f.Detail != DetailUnlisted {
 				t.Errorf("%s: %+v", name, f)
+			}
+		}
+	}
+}
+
+// BenchmarkViews reads the package views of BenchmarkODF's packages the
+// way the engine has the inspector do it (the central directory already
+// read by sniffing): what reading the local headers adds to an inspection.
+func BenchmarkViews(b *testing.B) {
+	files := benchPackages(b)
+	parts := make([]inspect.Part, 0, len(files))
+	for _, c := range files {
+		zr, err := zip.NewReader(bytes.NewReader(c), int64(len(c)))
+		if err != nil {
+			continue
+		}
+		parts = append(parts, inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c), Zip: zr})
+	}
+	b.ReportAllocs()
+	lim := inspect.Limits{}.WithDefaults()
+	for b.Loop() {
+		for _, p := range parts {
+			if _, err := zipx.OpenPackage(context.Background(), p, lim); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}
