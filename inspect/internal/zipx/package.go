@@ -62,7 +62,13 @@ func OpenPackage(ctx context.Context, p inspect.Part, lim inspect.Limits) (*Pack
 		return nil, parts()
 	}
 	pk := &Package{Reader: zr}
-	v, err := ReadViews(ctx, p.R, p.Size, Options{MaxEntries: lim.MaxParts, MaxDecode: lim.MaxPartSize, files: zr.File})
+	o := Options{MaxEntries: lim.MaxParts, MaxDecode: lim.MaxPartSize, files: zr.File, differing: true}
+	v, err := ReadViews(ctx, p.R, p.Size, o)
+	if err == nil && !sameDirectory(zr, v) {
+		// Rare: every local entry is needed (see below).
+		o.differing = false
+		v, err = ReadViews(ctx, p.R, p.Size, o)
+	}
 	switch {
 	case errors.Is(err, ErrTooManyEntries):
 		return nil, parts()

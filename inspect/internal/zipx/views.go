@@ -122,6 +122,9 @@ type Options struct {
 	// files are the central directory's entries as archive/zip read them
 	// (OpenPackage): equal names are shared, not allocated again.
 	files []*zip.File
+	// differing keeps in Views.Local only the entries that differ from
+	// their central directory entry (OpenPackage needs no others).
+	differing bool
 }
 
 func le16(b []byte) uint16 { return binary.LittleEndian.Uint16(b) }
@@ -524,8 +527,10 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 	for i := range v.CentralData {
 		v.CentralData[i] = -1
 	}
-	seen := make([]bool, len(v.Central))
-	v.Local = make([]Local, 0, len(v.Central))
+	if !o.differing {
+		v.Local = make([]Local, 0, len(v.Central))
+	}
+	entries := 0
 	off := start
 	for off < size {
 		if err := ctx.Err(); err != nil {
@@ -561,12 +566,12 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 			off = next
 			continue
 		}
-		if len(v.Local) >= o.MaxEntries {
+		if entries >= o.MaxEntries {
 			return ErrTooManyEntries
 		}
+		entries++
 		if known {
 			l.Central = ci
-			seen[ci] = true
 			v.CentralData[ci] = l.Data
 		}
 		if err := v.localEnd(ctx, r, size, &l, o); err != nil {
@@ -575,7 +580,9 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 			break
 		}
 		v.compare(&l)
-		v.Local = append(v.Local, l)
+		if !o.differing || l.Central < 0 || !v.sameAsCentral(&l) {
+			v.Local = append(v.Local, l)
+		}
 		if l.End > v.Directory && off < v.Directory {
 			v.amb(cleanWhere(l.Name), "local entry at offset %d runs into the central directory", off)
 			break
@@ -583,7 +590,7 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 		off = l.End
 	}
 	for i := range v.Central {
-		if !seen[i] {
+		if v.CentralData[i] < 0 { // no local header at its offset was walked
 			if v.CentralData[i] = v.dataOffset(v.Central[i].Offset); v.CentralData[i] < 0 {
 				v.amb(cleanWhere(v.Central[i].Name), "central directory entry has no local header at offset %d", v.Central[i].Offset)
 			} else {
