@@ -41,6 +41,14 @@
 // ambiguous: LibreOffice calls such a package broken, unzip shows the
 // member.
 //
+// A package is read both ways a zip can be read (zipx.OpenPackage): by its
+// central directory, as LibreOffice and unzip read it, and by its local
+// headers, as streaming readers (Java's ZipInputStream, some scanners)
+// read it. Every disagreement is reported as ambiguous, and a member that
+// only the local headers show as it is (hidden there, renamed, other
+// bytes) is inspected like any other: a Basic module or a script is a
+// macro, anything else is sniffed and handed on.
+//
 // It must not know about other inspectors (it never imports them), the
 // milter, policy, configuration or logging.
 package odf

@@ -107,6 +107,12 @@ func benchFiles(b *testing.B, files map[string][]byte, in inspect.Inspector) {
 // BenchmarkODF inspects the generated packages and the shared corpus's ODF
 // files (read in place when present).
 func BenchmarkODF(b *testing.B) {
+	benchFiles(b, benchPackages(b), New())
+}
+
+// benchPackages are the generated packages and the shared corpus's ODF
+// files (read in place when present).
+func benchPackages(b *testing.B) map[string][]byte {
 	files := seedPackages(b)
 	dir := filepath.Join("..", "..", "..", "shared", "corpus", "odf")
 	names, _ := filepath.Glob(filepath.Join(dir, "*.odt"))
@@ -115,7 +121,7 @@ func BenchmarkODF(b *testing.B) {
 			files["corpus/"+filepath.Base(n)] = c
 		}
 	}
-	benchFiles(b, files, New())
+	return files
 }
 
 // BenchmarkFlatODF inspects generated flat documents, one of them mostly

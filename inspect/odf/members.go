@@ -64,7 +64,7 @@ func flatRoot(head []byte) bool {
 // and what macOS adds when a document is zipped by hand.
 func (pk *pkg) unlisted(f *zip.File) bool {
 	name := f.Name
-	if !pk.odf || name == "mimetype" || strings.HasPrefix(name, "META-INF/") ||
+	if !pk.odf || pk.isLocal(f) || name == "mimetype" || strings.HasPrefix(name, "META-INF/") ||
 		strings.HasPrefix(name, "__MACOSX/") || path.Base(name) == ".DS_Store" {
 		return false
 	}
@@ -80,7 +80,7 @@ func (pk *pkg) listed(p string) {
 		return
 	}
 	p = strings.TrimPrefix(p, "/")
-	if pk.byName[p] != nil && pk.man.entries[p] == nil {
+	if pk.exists(p) && pk.man.entries[p] == nil {
 		pk.man.entries[p] = &manifestEntry{}
 	}
 }

@@ -65,18 +65,13 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	lim := p.Limits.WithDefaults()
-	zr, err := p.Zip, error(nil)
-	if zr == nil { // not through the engine's sniffing
-		zr, err = zip.NewReader(p.R, p.Size)
-	}
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return fmt.Errorf("malformed ODF package: %w", err)
-	}
-	if len(zr.File) > lim.MaxParts {
-		return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
+	zp, err := openPackage(ctx, p, lim, s)
+	if err != nil {
+		return err
 	}
 	pk := &pkg{ctx: ctx, lim: lim, s: s, byName: map[string]*zip.File{}}
-	return pk.inspect(zr)
+	pk.setLocal(zp.Local)
+	return pk.inspect(zp.Reader)
 }
 
 type pkg struct {
@@ -96,6 +91,10 @@ type pkg struct {
 	// signedNote (signatures.go).
 	spreadsheet bool
 	signed      *string
+	// local are the members only the local header view shows as they
+	// are, localNames their names (views.go).
+	local      []*zip.File
+	localNames map[string]bool
 }
 
 func (pk *pkg) fail(err error) {
@@ -156,7 +155,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				}
 				r = bytes.NewReader(b)
 			}
-			m, err := parseManifest(pk.ctx, r, func(p string) bool { return pk.byName[p] != nil })
+			m, err := parseManifest(pk.ctx, r, pk.exists)
 			pk.man = m
 			return err
 		})
@@ -212,6 +211,9 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		if err := pk.member(f); err != nil {
 			return err
 		}
+	}
+	if err := pk.localMembers(); err != nil {
+		return err
 	}
 	return pk.err
 }

@@ -48,6 +48,15 @@
 // AppxBlockMap.xml, AppxSignature.p7x, or a bundle manifest) is an MSIX
 // installer, type "msix".
 //
+// A package is read both ways a zip can be read (zipx.OpenPackage): by its
+// central directory, as Office and unzip read it, and by its local
+// headers, as streaming readers (Java's ZipInputStream, some scanners)
+// read it. Every disagreement is reported as ambiguous, and a member that
+// only the local headers show as it is (hidden there, renamed, other
+// bytes) is inspected like any other, by its name and content type: a
+// vbaProject.bin is a macro, an external relationship an external
+// reference, anything else is sniffed and handed on.
+//
 // It must not know about other inspectors (it never imports them), the
 // milter, policy, configuration or logging. An encrypted OOXML document is
 // an OLE compound file ([MS-OFFCRYPTO] ECMA-376 document encryption), not

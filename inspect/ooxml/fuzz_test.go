@@ -71,14 +71,7 @@ func sortedKeysB(m map[string][]byte) []string {
 // BenchmarkOOXML inspects the generated packages and the shared corpus's
 // OOXML zips (read in place when present) once per iteration.
 func BenchmarkOOXML(b *testing.B) {
-	files := seedPackages(b)
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "ooxml")
-	for _, name := range []string{"filetype__sample.docx", "filetype__sample.pptx", "filetype__sample.xlsx",
-		"poi__SimpleMacro.docm", "poi__SimpleMacro.pptm", "poi__SimpleMacro.xlsm", "poi__xlmmacro.xlsm"} {
-		if c, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-			files["corpus/"+name] = c
-		}
-	}
+	files := benchPackages(b)
 	var total int64
 	for _, c := range files {
 		total += int64(len(c))
@@ -94,6 +87,20 @@ func BenchmarkOOXML(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchPackages are the generated packages and the shared corpus's OOXML
+// zips (read in place when present).
+func benchPackages(b *testing.B) map[string][]byte {
+	files := seedPackages(b)
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "ooxml")
+	for _, name := range []string{"filetype__sample.docx", "filetype__sample.pptx", "filetype__sample.xlsx",
+		"poi__SimpleMacro.docm", "poi__SimpleMacro.pptm", "poi__SimpleMacro.xlsm", "poi__xlmmacro.xlsm"} {
+		if c, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			files["corpus/"+name] = c
+		}
+	}
+	return files
 }
 
 // discard is a Scope that drops everything but reads children, as the

@@ -202,7 +202,10 @@ func (pk *pkg) unreferenced(pt *part) bool {
 		// Package structure: read as XML, never content of its own.
 		return false
 	}
-	return !pk.byKey[pt.key].ref && !leftover(pt.key)
+	// The first part of the key decides; a member only the local header
+	// view shows has none (the view's ambiguity is reported instead).
+	first := pk.byKey[pt.key]
+	return first != nil && !first.ref && !leftover(pt.key)
 }
 
 // withHead reads the first bytes of r and calls fn with them and with a

@@ -131,18 +131,12 @@ type part struct {
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	lim := p.Limits.WithDefaults()
-	zr, err := p.Zip, error(nil)
-	if zr == nil { // not through the engine's sniffing
-		zr, err = zip.NewReader(p.R, p.Size)
+	zp, err := openPackage(ctx, p, lim, s)
+	if err != nil {
+		return err
 	}
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return fmt.Errorf("malformed OOXML package: %w", err)
-	}
-	if len(zr.File) > lim.MaxParts {
-		return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
-	}
-	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}, relsOf: map[string][]*part{}}
-	return pk.inspect(zr)
+	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}, relsOf: map[string][]*part{}, local: zp.Local}
+	return pk.inspect(zp.Reader)
 }
 
 // pkg is the state of one package walk.
@@ -167,6 +161,9 @@ type pkg struct {
 	// one finding at the end (protection.go); signed caches signedNote.
 	protectedSheets []string
 	signed          *string
+	// local are the members only the local header view shows as they
+	// are (views.go).
+	local []*zip.File
 }
 
 // fail records the first error that leaves the inspection incomplete; the
@@ -201,6 +198,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
 		}
 	}
+	pk.localKeys(keys, exts)
 
 	pk.ct = &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
 	if pt := pk.byKey[contentTypesPart]; pt != nil {
@@ -303,6 +301,9 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		}
 	}
 	pk.sheetFinding()
+	if err := pk.localMembers(); err != nil {
+		return err
+	}
 	return pk.err
 }
 

@@ -1,15 +1,17 @@
 package zipx
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 )
 
 // A zip archive can be read in two ways (APPNOTE 4.3.6): by its central
@@ -31,7 +33,10 @@ type Header struct {
 	// CSize and USize are the compressed and uncompressed sizes (Zip64
 	// values applied), at most 1<<62.
 	CSize, USize int64
-	Extra        []byte
+	// Extra is the extra field (APPNOTE 4.5). Of a local header it is
+	// kept only for an encrypted entry (the WinZip AES field 0x9901 says
+	// how, APPNOTE 4.4.5 method 99); its Zip64 sizes are applied.
+	Extra []byte
 }
 
 // Descriptor reports whether the sizes follow the data (APPNOTE 4.4.4 bit 3).
@@ -77,6 +82,7 @@ type Views struct {
 	Directory int64
 
 	r io.ReaderAt
+	w *window // during ReadViews
 }
 
 // APPNOTE 4.3 signatures and fixed lengths.
@@ -112,6 +118,13 @@ type Options struct {
 	// whose sizes follow its data and that the central directory does not
 	// know (streaming readers find the end that way).
 	MaxDecode int64
+
+	// files are the central directory's entries as archive/zip read them
+	// (OpenPackage): equal names are shared, not allocated again.
+	files []*zip.File
+	// differing keeps in Views.Local only the entries that differ from
+	// their central directory entry (OpenPackage needs no others).
+	differing bool
 }
 
 func le16(b []byte) uint16 { return binary.LittleEndian.Uint16(b) }
@@ -127,7 +140,8 @@ var ErrTooManyEntries = errors.New("zip: too many entries")
 // ReadViews reads the central directory and walks the local headers of the
 // zip archive in r (size bytes).
 func ReadViews(ctx context.Context, r io.ReaderAt, size int64, o Options) (*Views, error) {
-	v := &Views{r: r}
+	v := &Views{r: r, w: newWindow(r, size)}
+	defer v.w.release()
 	if err := v.readCentral(r, size, o); err != nil {
 		return nil, err
 	}
@@ -135,6 +149,22 @@ func ReadViews(ctx context.Context, r io.ReaderAt, size int64, o Options) (*View
 		return v, err
 	}
 	return v, nil
+}
+
+// name returns b as a string: the name of files[i] when that is b.
+func (v *Views) name(b []byte, i int, files []*zip.File) string {
+	if i < len(files) && files[i].Name == string(b) {
+		return files[i].Name
+	}
+	return string(b)
+}
+
+// extra returns a copy of b: the extra field of files[i] when that is b.
+func (v *Views) extra(b []byte, i int, files []*zip.File) []byte {
+	if i < len(files) && bytes.Equal(files[i].Extra, b) {
+		return files[i].Extra
+	}
+	return append([]byte(nil), b...)
 }
 
 func (v *Views) amb(where, format string, args ...any) {
@@ -161,9 +191,15 @@ func (v *Views) readCentral(r io.ReaderAt, size int64, o Options) error {
 	var tail []byte
 	var tailLen int64
 	at := -1
+	tp := windowBufs.Get().(*[]byte)
+	defer windowBufs.Put(tp)
 	for _, n := range []int64{1024, 65 * 1024} {
 		tailLen = min(size, n)
-		tail = make([]byte, tailLen)
+		if tailLen <= int64(cap(*tp)) {
+			tail = (*tp)[:tailLen]
+		} else {
+			tail = make([]byte, tailLen)
+		}
 		if _, err := r.ReadAt(tail, size-tailLen); err != nil && err != io.EOF {
 			return err
 		}
@@ -218,32 +254,38 @@ func (v *Views) readCentral(r io.ReaderAt, size int64, o Options) error {
 
 	// APPNOTE 4.3.12: read headers until something else follows, as
 	// archive/zip does; compare with what the end record says.
-	br := bufio.NewReaderSize(io.NewSectionReader(r, v.Directory, size-v.Directory), 4<<10)
+	// The window reads the directory a few KiB at a time; names shared
+	// with archive/zip's reading and no extra field cost no allocation.
 	var read int64
-	var hdr [centralLen]byte
-	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil || string(hdr[:4]) != sigCentral {
+	v.Central = make([]Header, 0, min(end.entries, uint64(max(o.MaxEntries, 0))))
+	for off := v.Directory; ; {
+		hdr, ok := v.w.at(off, centralLen)
+		if !ok || string(hdr[:4]) != sigCentral {
 			break
 		}
 		if len(v.Central) >= o.MaxEntries {
 			return ErrTooManyEntries
 		}
 		n, m, k := int(le16(hdr[28:])), int(le16(hdr[30:])), int(le16(hdr[32:]))
-		buf := make([]byte, n+m+k) // at most 192 KiB, and ReadFull stops at the end of the file
-		if _, err := io.ReadFull(br, buf); err != nil {
+		rec, ok := v.w.at(off, centralLen+n+m+k) // at most 192 KiB, inside the file
+		if !ok {
 			break
 		}
+		hdr = rec[:centralLen]
 		h := Header{
-			Name:  string(buf[:n]),
+			Name:  v.name(rec[centralLen:centralLen+n], len(v.Central), o.files),
 			Flags: le16(hdr[8:]), Method: le16(hdr[10:]), CRC: le32(hdr[16:]),
 			CSize: int64(le32(hdr[20:])), USize: int64(le32(hdr[24:])),
 			Offset: int64(le32(hdr[42:])),
-			Extra:  buf[n : n+m],
 		}
-		v.central64(&h, hdr[:])
+		if extra := rec[centralLen+n : centralLen+n+m]; m > 0 {
+			h.Extra = v.extra(extra, len(v.Central), o.files)
+		}
+		v.central64(&h, hdr)
 		h.Offset += base
 		v.Central = append(v.Central, h)
 		read += int64(centralLen + n + m + k)
+		off += int64(centralLen + n + m + k)
 	}
 	if len(v.Central) == 0 && end.entries != 0 {
 		return fmt.Errorf("%w: no directory entry at offset %d", ErrNoDirectory, v.Directory)
@@ -398,32 +440,34 @@ func extraField(extra []byte, id uint16) []byte {
 	return nil
 }
 
-// readLocal reads the local header at off (APPNOTE 4.3.7). ok is false when
-// no local header is there.
-func readLocal(r io.ReaderAt, size, off int64) (l Local, ok bool) {
-	var hdr [localLen]byte
-	if off < 0 || off > size-localLen {
+// readLocal reads the local header at off (APPNOTE 4.3.7), its name and
+// extra field in one read. ok is false when no local header is there.
+// name is the name the central directory gives the entry at off ("" when
+// none does): the local header's name, when it is the same, shares it.
+func (v *Views) readLocal(off int64, name string) (l Local, ok bool) {
+	hdr, ok := v.w.at(off, localLen)
+	if !ok || string(hdr[:4]) != sigLocal {
 		return l, false
 	}
-	if _, err := r.ReadAt(hdr[:], off); err != nil || string(hdr[:4]) != sigLocal {
+	n, m := int(le16(hdr[26:])), int(le16(hdr[28:]))
+	rec, ok := v.w.at(off, localLen+n+m) // at most 128 KiB, inside the file
+	if !ok {
 		return l, false
 	}
-	n, m := int64(le16(hdr[26:])), int64(le16(hdr[28:]))
-	data := off + localLen + n + m
-	if data > size {
-		return l, false
-	}
-	buf := make([]byte, n+m) // at most 128 KiB, inside the file (checked above)
-	if _, err := r.ReadAt(buf, off+localLen); err != nil {
-		return l, false
+	hdr = rec[:localLen]
+	if nb := rec[localLen : localLen+n]; name == "" || name != string(nb) {
+		name = string(nb)
 	}
 	l = Local{Header: Header{
-		Name: string(buf[:n]), Offset: off,
+		Name: name, Offset: off,
 		Flags: le16(hdr[6:]), Method: le16(hdr[8:]), CRC: le32(hdr[14:]),
 		CSize: int64(le32(hdr[18:])), USize: int64(le32(hdr[22:])),
-		Extra: buf[n:],
-	}, Data: data, Central: -1}
-	if z := extraField(l.Extra, zip64ExtraID); z != nil {
+	}, Data: off + int64(localLen+n+m), Central: -1}
+	extra := rec[localLen+n:]
+	if m > 0 && (l.Encrypted() || l.Method == methodAES) {
+		l.Extra = append([]byte(nil), extra...)
+	}
+	if z := extraField(extra, zip64ExtraID); z != nil {
 		// APPNOTE 4.5.3: in a local header both sizes are given.
 		if (l.USize == max32 || l.CSize == max32) && len(z) >= 16 {
 			l.USize, l.CSize = capSize(le64(z)), capSize(le64(z[8:]))
@@ -435,7 +479,13 @@ func readLocal(r io.ReaderAt, size, off int64) (l Local, ok bool) {
 // DataOffset returns the offset of the data of the entry whose local
 // header is at off, as archive/zip finds it (-1 when there is no header).
 func DataOffset(r io.ReaderAt, size, off int64) int64 {
-	l, ok := readLocal(r, size, off)
+	v := &Views{r: r, w: newWindow(r, size)}
+	defer v.w.release()
+	return v.dataOffset(off)
+}
+
+func (v *Views) dataOffset(off int64) int64 {
+	l, ok := v.readLocal(off, "")
 	if !ok {
 		return -1
 	}
@@ -445,18 +495,29 @@ func DataOffset(r io.ReaderAt, size, off int64) int64 {
 // walkLocal walks the local headers from the first entry on, matches them
 // with the central directory and reports the differences.
 func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Options) error {
-	byOffset := make(map[int64]int, len(v.Central))
+	// The central entry whose local header is at an offset (the first
+	// one, when several share it): archivers write the directory in file
+	// order, so a binary search finds it; otherwise a map does.
+	byOffset := func(int64) (int, bool) { return 0, false }
 	first := v.Directory
 	for i := range v.Central {
-		off := v.Central[i].Offset
-		if _, dup := byOffset[off]; !dup {
-			byOffset[off] = i
+		first = min(first, v.Central[i].Offset)
+	}
+	if slices.IsSortedFunc(v.Central, func(a, b Header) int { return cmp.Compare(a.Offset, b.Offset) }) {
+		byOffset = func(off int64) (int, bool) {
+			return slices.BinarySearchFunc(v.Central, off, func(h Header, off int64) int { return cmp.Compare(h.Offset, off) })
 		}
-		first = min(first, off)
+	} else {
+		m := make(map[int64]int, len(v.Central))
+		for i := range v.Central {
+			if _, dup := m[v.Central[i].Offset]; !dup {
+				m[v.Central[i].Offset] = i
+			}
+		}
+		byOffset = func(off int64) (int, bool) { i, ok := m[off]; return i, ok }
 	}
 	start := int64(0)
-	var sig [4]byte
-	if _, err := r.ReadAt(sig[:], 0); err != nil || string(sig[:]) != sigLocal {
+	if sig, ok := v.w.at(0, 4); !ok || string(sig) != sigLocal {
 		// Not a local header at the start: a stub or another file before
 		// the archive. Streaming readers start where the entries do.
 		start, v.Prefix = first, max(first, 0)
@@ -466,7 +527,10 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 	for i := range v.CentralData {
 		v.CentralData[i] = -1
 	}
-	seen := make([]bool, len(v.Central))
+	if !o.differing {
+		v.Local = make([]Local, 0, len(v.Central))
+	}
+	entries := 0
 	off := start
 	for off < size {
 		if err := ctx.Err(); err != nil {
@@ -475,7 +539,12 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 		if off == v.Directory {
 			break
 		}
-		l, ok := readLocal(r, size, off)
+		ci, known := byOffset(off)
+		hint := ""
+		if known {
+			hint = v.Central[ci].Name
+		}
+		l, ok := v.readLocal(off, hint)
 		if !ok {
 			// Streaming readers stop here; go on at the next entry the
 			// central directory knows, so that the rest is compared.
@@ -497,13 +566,13 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 			off = next
 			continue
 		}
-		if len(v.Local) >= o.MaxEntries {
+		if entries >= o.MaxEntries {
 			return ErrTooManyEntries
 		}
-		if i, ok := byOffset[off]; ok {
-			l.Central = i
-			seen[i] = true
-			v.CentralData[i] = l.Data
+		entries++
+		if known {
+			l.Central = ci
+			v.CentralData[ci] = l.Data
 		}
 		if err := v.localEnd(ctx, r, size, &l, o); err != nil {
 			v.Local = append(v.Local, l)
@@ -511,7 +580,9 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 			break
 		}
 		v.compare(&l)
-		v.Local = append(v.Local, l)
+		if !o.differing || l.Central < 0 || !v.sameAsCentral(&l) {
+			v.Local = append(v.Local, l)
+		}
 		if l.End > v.Directory && off < v.Directory {
 			v.amb(cleanWhere(l.Name), "local entry at offset %d runs into the central directory", off)
 			break
@@ -519,8 +590,8 @@ func (v *Views) walkLocal(ctx context.Context, r io.ReaderAt, size int64, o Opti
 		off = l.End
 	}
 	for i := range v.Central {
-		if !seen[i] {
-			if v.CentralData[i] = DataOffset(r, size, v.Central[i].Offset); v.CentralData[i] < 0 {
+		if v.CentralData[i] < 0 { // no local header at its offset was walked
+			if v.CentralData[i] = v.dataOffset(v.Central[i].Offset); v.CentralData[i] < 0 {
 				v.amb(cleanWhere(v.Central[i].Name), "central directory entry has no local header at offset %d", v.Central[i].Offset)
 			} else {
 				v.amb(cleanWhere(v.Central[i].Name), "entry only in the central directory (streaming readers do not reach it)")
@@ -582,7 +653,7 @@ func (v *Views) localEnd(ctx context.Context, r io.ReaderAt, size int64, l *Loca
 	// APPNOTE 4.3.9: signature (optional), crc-32, sizes of 4 or 8 bytes.
 	// Take the layout after which a header follows.
 	var d [28]byte
-	n, _ := r.ReadAt(d[:], dataEnd)
+	n := copy(d[:], v.w.upTo(dataEnd, len(d)))
 	for _, lay := range []struct {
 		skip, size int
 	}{{4, 4}, {0, 4}, {4, 8}, {0, 8}} {
@@ -621,6 +692,14 @@ func (v *Views) compare(l *Local) {
 		return
 	}
 	c := &v.Central[l.Central]
+	if l.Name != c.Name || l.Method != c.Method || l.Encrypted() != c.Encrypted() ||
+		l.Sized && (l.CRC != c.CRC || l.CSize != c.CSize || l.USize != c.USize) {
+		v.differ(l, c)
+	}
+}
+
+// differ reports how l differs from its central directory entry c.
+func (v *Views) differ(l *Local, c *Header) {
 	where := cleanWhere(c.Name)
 	if l.Name != c.Name {
 		v.amb(where, "name differs between central directory and local header: %q vs %q", clip(c.Name), clip(l.Name))
@@ -660,7 +739,10 @@ func (v *Views) overlaps(size int64) {
 		}
 		spans = append(spans, span{v.Central[i].Offset, d + min(v.Central[i].CSize, size), i})
 	}
-	sort.Slice(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
+	byStart := func(a, b span) int { return cmp.Compare(a.start, b.start) }
+	if !slices.IsSortedFunc(spans, byStart) { // archivers write the directory in file order
+		slices.SortStableFunc(spans, byStart)
+	}
 	for k := 1; k < len(spans); k++ {
 		p, q := spans[k-1], spans[k]
 		if q.start < p.end {
@@ -681,7 +763,10 @@ func (v *Views) Overlapping(size int64) bool {
 			spans = append(spans, span{v.Central[i].Offset, d + min(v.Central[i].CSize, size)})
 		}
 	}
-	sort.Slice(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
+	byStart := func(a, b span) int { return cmp.Compare(a.start, b.start) }
+	if !slices.IsSortedFunc(spans, byStart) {
+		slices.SortStableFunc(spans, byStart)
+	}
 	for k := 1; k < len(spans); k++ {
 		if spans[k].start < spans[k-1].end {
 			return true

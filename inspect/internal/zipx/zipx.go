@@ -1,8 +1,11 @@
-// Package zipx holds what the zip-based inspectors (OOXML, ODF) share:
-// opening a member under the part-size and ratio limits, a streaming XML
-// token reader that copes with the encodings packages use, and fast
-// case-insensitive searches that decide whether a part needs parsing at
-// all. It is a helper, not an inspector: it knows no package format.
+// Package zipx holds what the zip-based inspectors (OOXML, ODF, zip) share:
+// the two readings of a zip (ReadViews, OpenPackage) and how their
+// disagreements are reported (Ambiguity.Finding), the implode and
+// deflate64 decoders, opening a member under the part-size and ratio
+// limits, a streaming XML token reader that copes with the encodings
+// packages use, and fast case-insensitive searches that decide whether a
+// part needs parsing at all. It is a helper, not an inspector: it knows no
+// package format.
 package zipx
 
 import (
