@@ -2,7 +2,7 @@ package zipx
 
 import (
 	"archive/zip"
-	"bufio"
+	"compress/flate"
 	"errors"
 	"io"
 	"sync"
@@ -13,38 +13,43 @@ import (
 // the caller opens it the ordinary way.
 var ErrNoQuickHead = errors.New("zipx: no quick head for this compression method")
 
-// headWindow is the history MemberHead's inflater keeps: back-references
-// cannot reach further than what was written, and at most len(p) bytes are.
-const headWindow = 4096
+// headInput bounds the compressed bytes MemberHead feeds the decoder:
+// compress/flate decodes up to a whole 32 KiB window per Read however
+// little is asked for, but it can decode no further than its input goes.
+// A KiB of input gives about a KiB of incompressible content (enough for
+// every magic number and the KiB a PDF reader searches for its header) and
+// several KiB of XML or text (enough for a prolog and the root element).
+const headInput = 1024 + 64
 
-var headBufs = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1024) }}
+var flatePool sync.Pool
 
 // MemberHead fills p with the first bytes of f's content (fewer when the
-// member is shorter) and returns how many. compress/flate decodes up to a
-// whole 32 KiB window per Read however little is asked for; sniffing every
-// member of a package needs only a head, so a deflated member is decoded
-// here one symbol at a time and decoding stops at len(p) (RFC 1951).
-// Neither the CRC nor the size is checked: the head is for sniffing, and
-// content that is handed on is read again through zip.File.Open.
+// member is shorter) and returns how many. Sniffing every member of a
+// package needs only a head; a deflated member is decoded from its first
+// headInput compressed bytes only. Neither the CRC nor the size is checked:
+// the head is for sniffing, and content that is handed on is read again
+// through zip.File.Open.
 func MemberHead(f *zip.File, p []byte) (int, error) {
-	if len(p) > headWindow {
-		p = p[:headWindow]
-	}
 	raw, err := f.OpenRaw()
 	if err != nil {
 		return 0, err
 	}
+	want := p[:min(int64(len(p)), int64(f.UncompressedSize64))]
 	switch f.Method {
 	case zip.Store:
-		return io.ReadFull(raw, p[:min(int64(len(p)), int64(f.UncompressedSize64))])
+		return io.ReadFull(raw, want)
 	case zip.Deflate:
-		br := headBufs.Get().(*bufio.Reader)
-		br.Reset(raw)
-		defer func() { br.Reset(nil); headBufs.Put(br) }()
-		in := &inflater{br: br, win: make([]byte, headWindow)}
-		n, err := io.ReadFull(in, p)
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			err = nil
+		in := io.LimitReader(raw, headInput)
+		fr, _ := flatePool.Get().(io.ReadCloser)
+		if fr == nil {
+			fr = flate.NewReader(in)
+		} else if err := fr.(flate.Resetter).Reset(in, nil); err != nil {
+			return 0, err
+		}
+		defer flatePool.Put(fr)
+		n, err := io.ReadFull(fr, want)
+		if err == io.ErrUnexpectedEOF && n > 0 {
+			err = nil // the input was cut, not the member
 		}
 		return n, err
 	}
