@@ -138,6 +138,11 @@ func TestSMIMEVerdicts(t *testing.T) {
 			!strings.HasPrefix(res.Reasons[0].Detail, "S/MIME decryption failed: ") {
 			t.Fatalf("action %s reasons %+v", res.Action, res.Reasons)
 		}
+		// Rule 1 removes what it cannot inspect (unscannable: strip).
+		res = check(t, f, anna, readSMIME(t, "corrupt-gcm-pdf.eml"))
+		if res.Action != Strip || strings.Join(res.Stripped, ",") != "smime.p7m" {
+			t.Errorf("rule 1: action %s stripped %v", res.Action, res.Stripped)
+		}
 	})
 	for _, file := range []string{"signed-enc-docm.eml", "enc-signed-docm.eml", "triple-docm.eml"} {
 		t.Run("nested "+file, func(t *testing.T) {
