@@ -444,7 +444,8 @@ func (c *Config) Validate() error {
 		}
 		key, err := mime.LoadKey(k.Cert, k.Key)
 		if err != nil {
-			return fmt.Errorf("smime.keys[%d]: %v", i, err)
+			// The library's name means nothing to a sysadmin.
+			return fmt.Errorf("smime.keys[%d]: %s", i, strings.ReplaceAll(err.Error(), "cmsdecrypt: ", ""))
 		}
 		c.smimeKeys = append(c.smimeKeys, key)
 	}

@@ -31,7 +31,7 @@ type Filter struct {
 // engine eng.
 func NewFilter(cfg *Config, eng *inspect.Engine) *Filter {
 	return &Filter{cfg: cfg, eng: eng, boundary: randomBoundary,
-		mlim: mime.Limits{MemSpool: int64(cfg.Spool.Memory), TempDir: cfg.Spool.Dir}}
+		mlim: mime.Limits{MemSpool: int64(cfg.Spool.Memory), TempDir: cfg.Spool.Dir, Keys: cfg.smimeKeys}}
 }
 
 // Config returns the filter's configuration.
@@ -278,6 +278,19 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 		reasons = append(reasons, inspect.Finding{Kind: inspect.KindDisallowedType, Type: inspect.TypeEML, Detail: "removing attachments would break the message signature"})
 	}
 	rebuild := false
+	if action == Strip && strippedDecrypted(res) {
+		// The part to remove is inside S/MIME encryption: the encrypted
+		// body cannot be cut apart, and re-encrypting needs the sender's
+		// key. Refuse (the reply names the inner file), or, where the site
+		// wants it, deliver the decrypted message rebuilt from its
+		// inspected parts without the removed one.
+		switch pol.EncryptedStrip {
+		case EncryptedDecrypt:
+			rebuild = true
+		default:
+			action = Reject
+		}
+	}
 	if action == Strip && len(res.ambiguities) > 0 {
 		// Cutting by the offsets of one reading could leave a removed part
 		// visible under another: deliver only what was inspected, or refuse.
@@ -331,6 +344,17 @@ func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding)
 	}
 }
 
+// strippedDecrypted reports a stripped attachment that came out of
+// decrypted S/MIME content.
+func strippedDecrypted(res *Result) bool {
+	for _, at := range res.Attachments {
+		if at.Action == Strip && at.leaf.Decrypted {
+			return true
+		}
+	}
+	return false
+}
+
 // unaddressable returns the name of an edit the milter protocol cannot
 // carry (empty, or with whitespace, control characters or a colon), "" when
 // all can be.
@@ -370,8 +394,23 @@ func signedAncestors(res *Result) []string {
 				out = append(out, "PGP/MIME")
 			case e.MediaType == "multipart/signed":
 				out = append(out, "S/MIME")
-			case at.leaf.Inner && e == at.leaf.Entity && strings.Contains(e.MediaType, "pkcs7-mime"):
+			case at.leaf.Inner && e == at.leaf.Entity && strings.Contains(e.MediaType, "pkcs7-mime") &&
+				!(at.leaf.Decrypted && strings.Contains(strings.ToLower(e.Params["smime-type"]), "enveloped")):
+				// Opaque-signed content. (Encryption is no signature; a
+				// signature inside it is found below.)
 				out = append(out, "S/MIME")
+			}
+		}
+		if at.leaf.Decrypted && at.leaf.Part != nil {
+			// Signed, then encrypted: the signature lies in the decrypted
+			// message.
+			for e := at.leaf.Part.Parent; e != nil; e = e.Parent {
+				switch {
+				case e.MediaType == "multipart/signed" && strings.Contains(strings.ToLower(e.Params["protocol"]), "pgp"):
+					out = append(out, "PGP/MIME")
+				case e.MediaType == "multipart/signed":
+					out = append(out, "S/MIME")
+				}
 			}
 		}
 	}

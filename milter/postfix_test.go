@@ -29,7 +29,9 @@ type e2e struct {
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
 	postfixtest.Require(t)
-	cfg := contribConfig(t)
+	// The organisation's S/MIME keys (testdata/smime), as an smime section
+	// would configure them.
+	cfg := withSMIMEKeys(t, contribConfig(t))
 	e := &e2e{cfg: cfg, qdir: filepath.Join(t.TempDir(), "quarantine")}
 	cfg.Quarantine.Dir = e.qdir
 	port := postfixtest.FreePort(t)
@@ -264,6 +266,55 @@ func TestPostfixEndToEnd(t *testing.T) {
 		res := pf.Send("erika@example.com", []string{"strict@example.org"}, twoBoundaries("strict@example.org", "clam.exe", minimalPE()))
 		if res.Data.Code != 550 || !strings.Contains(res.Data.Msg, "ambiguous") {
 			t.Fatalf("DATA: %v", res.Data)
+		}
+	})
+
+	t.Run("S/MIME: an encrypted clean pdf reaches the strict mailbox unchanged", func(t *testing.T) {
+		msg := readSMIME(t, "rsa-pdf.eml")
+		res := pf.Send("erika@example.com", []string{"strict@example.org"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		d := expectDelivery(t, "strict@example.org")
+		if !bytes.Equal(body(d.Message), body(msg)) {
+			t.Errorf("body changed on its way")
+		}
+		if !bytes.Contains(d.Message, []byte("X-Officemilter: clean")) {
+			t.Errorf("no status header:\n%s", d.Message[:min(len(d.Message), 800)])
+		}
+	})
+
+	t.Run("S/MIME: an encrypted docm is refused with 550 naming it", func(t *testing.T) {
+		res := pf.Send("erika@example.com", []string{"strict@example.org"}, readSMIME(t, "gcm-docm.eml"))
+		if res.Data.Code != 550 || !strings.Contains(res.Data.Msg, "5.7.1") || !strings.Contains(res.Data.Msg, "Rechnung.docm") {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+	})
+
+	t.Run("S/MIME: an encrypted legacy .doc under rule 1 follows encrypted_strip", func(t *testing.T) {
+		msg := readSMIME(t, "p256-doc.eml")
+		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 550 || !strings.Contains(res.Data.Msg, "5.7.1") || !strings.Contains(res.Data.Msg, "Bericht.doc") {
+			t.Fatalf("default (reject): DATA: %v", res.Data)
+		}
+		// encrypted_strip: decrypt (a reloaded configuration).
+		cfg := *e.cfg
+		cfg.Policies = append([]Policy(nil), e.cfg.Policies...)
+		policyNamed(&cfg, "legacy-office").EncryptedStrip = EncryptedDecrypt
+		e.srv.SetFilter(newTestFilter(&cfg))
+		defer e.srv.SetFilter(newTestFilter(e.cfg))
+		res = pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("decrypt: DATA: %v", res.Data)
+		}
+		d := expectDelivery(t, "anna@example.net")
+		s := string(d.Message)
+		if !strings.Contains(s, "X-Officemilter: stripped; legacy-office; Bericht.doc") || strings.Contains(s, "pkcs7") ||
+			strings.Contains(s, "Bericht.doc\"") {
+			t.Errorf("delivered:\n%s", s[:min(len(s), 1500)])
+		}
+		if !strings.Contains(s, base64.StdEncoding.EncodeToString([]byte("Sehr geehrte Damen und Herren,\r\nanbei das Dokument."))) {
+			t.Error("the decrypted text was not delivered")
 		}
 	})
 

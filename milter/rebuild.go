@@ -78,8 +78,29 @@ func (f *Filter) planRebuild(res *Result) *rewrite {
 	rw.rebuild = p
 	rw.whole = true
 	rw.edits = rebuildEdits(res.msg, root, rw.boundary)
-	rw.notice = f.notice(res, true)
+	if !strippedDecrypted(res) {
+		rw.notice = f.notice(res, true)
+		return rw
+	}
+	// A decrypted S/MIME message (encrypted_strip: decrypt): say that,
+	// not that it was ambiguous (unless it was that too).
+	rw.notice = f.notice(res, len(res.ambiguities) > 0) + decryptedNotice(res.Policy.Languages)
 	return rw
+}
+
+// decryptedNotice tells the recipient that the message arrived encrypted
+// and is delivered decrypted.
+func decryptedNotice(langs []string) string {
+	var b strings.Builder
+	for _, l := range langs {
+		switch l {
+		case "de":
+			b.WriteString("\nDie Nachricht war S/MIME-verschlüsselt. Sie wurde entschlüsselt, geprüft und ohne die entfernten Anhänge unverschlüsselt zugestellt.\n")
+		case "en":
+			b.WriteString("\nThe message was S/MIME-encrypted. It was decrypted, checked and is delivered without the removed attachments, unencrypted.\n")
+		}
+	}
+	return b.String()
 }
 
 // rebuildEdits replaces the top-level header's MIME fields: every field that

@@ -26,6 +26,10 @@ type Limits struct {
 	MemSpool int64
 	// TempDir holds those spool files (default os.TempDir()).
 	TempDir string
+	// Keys decrypt S/MIME enveloped content addressed to them: Walk then
+	// walks the decrypted message (its leaves are Leaf.Decrypted). Without
+	// a matching key such content stays RoleEncrypted.
+	Keys []Key
 }
 
 // Defaults for Limits.

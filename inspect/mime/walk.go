@@ -75,6 +75,11 @@ type Leaf struct {
 	// for RoleUnscannable why ("message/partial fragment", ...); for
 	// RoleAmbiguous what readers read differently (Entity.Ambiguities).
 	Detail string
+	// Decrypted is true for content that came out of S/MIME enveloped
+	// content decrypted with one of Limits.Keys (at any depth below it):
+	// its Entity is then the encrypted entity (Inner), which the milter
+	// cannot cut apart without giving up the encryption.
+	Decrypted bool
 	// View is "" for a leaf of the primary reading, else the name of the
 	// alternative reading that exposed it ("last-parameter",
 	// "lenient-delimiters", ...). Its Entity then belongs to that
@@ -133,6 +138,9 @@ type walker struct {
 	// content, no need to decode it again).
 	seen  map[seenKey]bool
 	spans map[spanKey]bool
+	// decrypted counts the decrypted S/MIME bodies the walk is inside:
+	// every leaf emitted meanwhile is Leaf.Decrypted.
+	decrypted int
 }
 
 // spanKey is the content of a leaf that is its entity's whole body.
@@ -161,6 +169,9 @@ type seenKey struct {
 // them are dropped: an attachment covers any role of the same bytes,
 // text covers text, others cover the same role and detail.
 func (w *walker) emit(l Leaf) error {
+	if w.decrypted > 0 {
+		l.Decrypted = true
+	}
 	if l.Role == RoleAmbiguous {
 		if w.view != "" {
 			return nil // reported by the primary reading
@@ -521,9 +532,10 @@ func isEnvelopeType(t string) bool {
 const cmsProbe = 64
 
 // smime handles an S/MIME body (RFC 8551 3.2-3.5), DER, BER, PEM or
-// base64 inside its transfer encoding: enveloped is encrypted, a detached
-// signature is a signature, and what signedData carries (RFC 5652 5.2
-// eContent) is walked by signedContent.
+// base64 inside its transfer encoding: enveloped is encrypted (or, with
+// Limits.Keys, decrypted and walked by decrypt), a detached signature is a
+// signature, and what signedData carries (RFC 5652 5.2 eContent) is walked
+// by signedContent.
 func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms int, leafOf func(Role, string) Leaf) error {
 	emit := func(role Role, detail string) error { return w.emit(leafOf(role, detail)) }
 	// When the sender's type does not claim CMS (a .p7m name on
@@ -545,7 +557,9 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	case cmsFormDER:
 		switch probeCMS(head[:k]) {
 		case cmsEnveloped:
-			return emit(RoleEncrypted, DetailSMIMEEnveloped)
+			if len(w.lim.Keys) == 0 {
+				return emit(RoleEncrypted, DetailSMIMEEnveloped)
+			}
 		case cmsCompressed:
 			return emit(RoleUnscannable, "S/MIME compressed content")
 		case cmsOther:
@@ -572,9 +586,24 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 		return emit(RoleUnscannable, "S/MIME content: "+err.Error())
 	}
 	defer f.Close()
+	name := e.Filename
+	if name == "" {
+		name = "part-" + self
+	}
+	if outer == nil {
+		outer = e
+	}
 	switch f.kind {
 	case cmsEnveloped:
-		return emit(RoleEncrypted, DetailSMIMEEnveloped)
+		if len(w.lim.Keys) == 0 {
+			return emit(RoleEncrypted, DetailSMIMEEnveloped)
+		}
+		var der io.ReaderAt = sp
+		size := sp.Size()
+		if f.der != nil {
+			der, size = f.der, f.der.Size()
+		}
+		return w.decrypt(der, size, cmsContentName(name), self, outer, cms+1, emit)
 	case cmsDetached:
 		return emit(RoleSignature, DetailSMIMESignature)
 	case cmsCompressed:
@@ -583,13 +612,6 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 		return bad("unsupported S/MIME content type")
 	case cmsMalformed:
 		return bad("malformed S/MIME content")
-	}
-	name := e.Filename
-	if name == "" {
-		name = "part-" + self
-	}
-	if outer == nil {
-		outer = e
 	}
 	return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
 }
