@@ -152,6 +152,17 @@ func TestSMIMEVerdicts(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a signed file carrying an encrypted file: decrypted and inspected", func(t *testing.T) {
+		res := check(t, f, strict, readSMIME(t, "signed-enc-file-exe.eml"))
+		if res.Action != Reject || !hasKind(res.Reasons, inspect.KindExecutable) {
+			t.Fatalf("action %s reasons %+v", res.Action, res.Reasons)
+		}
+		// Without the key it stays encrypted.
+		res = check(t, newTestFilter(contribConfig(t)), strict, readSMIME(t, "signed-enc-file-exe.eml"))
+		if res.Action != Reject || !hasKind(res.Reasons, inspect.KindEncrypted) || hasKind(res.Reasons, inspect.KindExecutable) {
+			t.Fatalf("without keys: action %s reasons %+v", res.Action, res.Reasons)
+		}
+	})
 	t.Run("without keys: encrypted, as before", func(t *testing.T) {
 		res := check(t, newTestFilter(contribConfig(t)), strict, readSMIME(t, "rsa-pdf.eml"))
 		if res.Action != Reject || len(res.Reasons) == 0 || res.Reasons[0].Kind != inspect.KindEncrypted {

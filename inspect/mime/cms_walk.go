@@ -85,7 +85,16 @@ func (w *walker) signedFile(c *segReader, name, self string, outer *Entity, cms 
 		defer f.Close()
 		switch f.kind {
 		case cmsEnveloped:
-			return leaf(RoleEncrypted, DetailSMIMEEnveloped)
+			if len(w.lim.Keys) == 0 {
+				return leaf(RoleEncrypted, DetailSMIMEEnveloped)
+			}
+			// Signed, then encrypted to us: decrypted like a message part.
+			var der io.ReaderAt = c
+			size := c.size
+			if f.der != nil {
+				der, size = f.der, f.der.Size()
+			}
+			return w.decrypt(der, size, cmsContentName(name), self, outer, cms+1, leaf)
 		case cmsDetached:
 			return leaf(RoleSignature, DetailSMIMESignature)
 		case cmsCompressed:

@@ -72,3 +72,19 @@ printf '\001' | dd of=gcm-pdf.der bs=1 seek=$((size - 40)) conv=notrunc 2>/dev/n
 	base64 -w 64 gcm-pdf.der | sed 's/$/\r/'
 } > corrupt-gcm-pdf.eml
 rm gcm-pdf.der
+
+# A signed file whose content is an encrypted file (not a MIME message):
+# setup.exe encrypted to rsa.crt, the DER signed into a .p7m, attached to a
+# message as application/octet-stream.
+openssl cms -encrypt -binary -in setup.exe -outform DER -out setup.exe.p7m.tmp -aes256 rsa.crt
+openssl cms -sign -nodetach -binary -in setup.exe.p7m.tmp -outform DER -signer rsa.crt -inkey rsa.key -out setup.exe.p7m.p7m.tmp
+{
+	printf 'From: erika@example.com\r\nTo: strict@example.org\r\nSubject: Antrag (signiert)\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+	printf -- '--b\r\nContent-Type: text/plain\r\n\r\nAnbei der Antrag.\r\n'
+	printf -- '--b\r\nContent-Type: application/octet-stream; name="setup.exe.p7m.p7m"\r\n'
+	printf 'Content-Disposition: attachment; filename="setup.exe.p7m.p7m"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+	base64 -w 64 setup.exe.p7m.p7m.tmp | sed 's/$/\r/'
+	printf -- '--b--\r\n'
+} > signed-enc-file-exe.eml
+rm setup.exe.p7m.tmp setup.exe.p7m.p7m.tmp
