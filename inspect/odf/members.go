@@ -182,7 +182,11 @@ func (pk *pkg) sniffMember(f *zip.File) error {
 	// head is decoded without compress/flate's 32 KiB blocks, and only a
 	// member that is handed on is opened and read in full.
 	bp := zipx.SmallBufs.Get().(*[]byte)
-	n, herr := zipx.MemberHead(f, (*bp)[:min(memberSniffLen, len(*bp))])
+	buf := (*bp)[:min(memberSniffLen, len(*bp))]
+	n, herr := zipx.MemberHeadInput(f, buf, zipx.QuickInput)
+	if herr == nil && n < len(buf) && uint64(n) < f.UncompressedSize64 && zipx.NeedsMoreHead(buf[:n]) {
+		n, herr = zipx.MemberHead(f, buf)
+	}
 	if herr == nil {
 		fam := sniffHead((*bp)[:n], f.Name)
 		zipx.SmallBufs.Put(bp)

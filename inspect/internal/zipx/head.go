@@ -2,6 +2,7 @@ package zipx
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/flate"
 	"errors"
 	"io"
@@ -21,6 +22,12 @@ var ErrNoQuickHead = errors.New("zipx: no quick head for this compression method
 // several KiB of XML or text (enough for a prolog and the root element).
 const headInput = 1024 + 64
 
+// QuickInput is the input of a first, cheaper look: a dynamic Huffman
+// block's tables and a few hundred bytes of content, which decide nearly
+// every member (binary content by its magic number, XML by its root
+// element). NeedsMoreHead says when it did not.
+const QuickInput = 320
+
 var flatePool sync.Pool
 
 // MemberHead fills p with the first bytes of f's content (fewer when the
@@ -30,6 +37,12 @@ var flatePool sync.Pool
 // the head is for sniffing, and content that is handed on is read again
 // through zip.File.Open.
 func MemberHead(f *zip.File, p []byte) (int, error) {
+	return MemberHeadInput(f, p, headInput)
+}
+
+// MemberHeadInput is MemberHead with at most input compressed bytes read
+// (deflate only; stored members are read as they are).
+func MemberHeadInput(f *zip.File, p []byte, input int64) (int, error) {
 	raw, err := f.OpenRaw()
 	if err != nil {
 		return 0, err
@@ -39,7 +52,7 @@ func MemberHead(f *zip.File, p []byte) (int, error) {
 	case zip.Store:
 		return io.ReadFull(raw, want)
 	case zip.Deflate:
-		in := io.LimitReader(raw, headInput)
+		in := io.LimitReader(raw, input)
 		fr, _ := flatePool.Get().(io.ReadCloser)
 		if fr == nil {
 			fr = flate.NewReader(in)
@@ -54,4 +67,61 @@ func MemberHead(f *zip.File, p []byte) (int, error) {
 		return n, err
 	}
 	return 0, ErrNoQuickHead
+}
+
+// NeedsMoreHead reports whether a head decoded from QuickInput is too
+// short to sniff: text whose first element (after an XML prolog) is not
+// complete yet. Binary content is decided by its first bytes.
+func NeedsMoreHead(head []byte) bool {
+	b := bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return true
+	}
+	if b[0] != '<' {
+		// Text that is no XML (a script, a message, SYLK …) or binary:
+		// binary is decided, text gets the longer look.
+		return isTextish(b)
+	}
+	for len(b) > 0 && b[0] == '<' {
+		switch {
+		case bytes.HasPrefix(b, []byte("<?")):
+			i := bytes.Index(b, []byte("?>"))
+			if i < 0 {
+				return true
+			}
+			b = b[i+2:]
+		case bytes.HasPrefix(b, []byte("<!--")):
+			i := bytes.Index(b, []byte("-->"))
+			if i < 0 {
+				return true
+			}
+			b = b[i+3:]
+		case bytes.HasPrefix(b, []byte("<!")):
+			i := bytes.IndexByte(b, '>')
+			if i < 0 {
+				return true
+			}
+			b = b[i+1:]
+		default:
+			// The root element: complete when its start tag ends here.
+			return bytes.IndexByte(b, '>') < 0
+		}
+		b = bytes.TrimLeft(b, " \t\r\n")
+	}
+	return true
+}
+
+// isTextish reports printable text: no NUL and few control bytes.
+func isTextish(b []byte) bool {
+	ctl := 0
+	for _, c := range b {
+		if c == 0 {
+			return false
+		}
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != 0x0c && c != 0x1b {
+			ctl++
+		}
+	}
+	return ctl*100 <= len(b)
 }
