@@ -74,6 +74,9 @@ type Result struct {
 	Declared string `json:"declared,omitempty"`
 	// Findings of the file and of everything inside it, in walk order.
 	Findings []Finding `json:"findings"`
+	// Notes are facts about the file and everything inside it that are
+	// not findings (a document's own signatures), in walk order.
+	Notes []Note `json:"notes,omitempty"`
 	// Parts is the number of files and members inspected; Bytes the number
 	// of (expanded) bytes they held.
 	Parts int   `json:"-"`
@@ -175,6 +178,7 @@ type walk struct {
 	mu        sync.Mutex
 	findings  []Finding
 	seen      map[findingKey]bool
+	notes     []Note
 	truncated bool   // MaxFindings reached
 	top       string // type of the top-level file, once known
 	declared  string
@@ -199,12 +203,30 @@ func (w *walk) emit(f Finding) {
 	w.findings = append(w.findings, f)
 }
 
+// note records a note once; like findings, there are at most MaxFindings.
+func (w *walk) note(n Note) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.notes) >= w.e.limits.MaxFindings {
+		return
+	}
+	for _, x := range w.notes {
+		if x == n {
+			return
+		}
+	}
+	w.notes = append(w.notes, n)
+}
+
 // snapshot copies the result so far; counts only when the walk is over
 // (they belong to the walk's goroutine).
 func (w *walk) snapshot(counts bool) *Result {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	res := &Result{Type: w.top, Declared: w.declared, Findings: append([]Finding{}, w.findings...)}
+	if len(w.notes) > 0 {
+		res.Notes = append([]Note{}, w.notes...)
+	}
 	if counts {
 		res.Parts, res.Bytes = w.parts, w.bytes
 	}
@@ -373,6 +395,27 @@ func AlsoType(s Scope, t string) {
 	if a, ok := s.(*scope); ok && ValidType(t) {
 		a.also = append(a.also, t)
 	}
+}
+
+// Noter is implemented by scopes that keep notes (the engine's): facts
+// about a part that are not findings. Inspectors call AddNote.
+type Noter interface {
+	// Note records n; its Where is relative to the part, as a Finding's.
+	Note(n Note)
+}
+
+// AddNote records the note n about the part of scope s (Where relative to
+// it) when s keeps notes; scopes that do not (test recorders) ignore it.
+func AddNote(s Scope, n Note) {
+	if x, ok := s.(Noter); ok {
+		x.Note(n)
+	}
+}
+
+// Note implements Noter.
+func (s *scope) Note(n Note) {
+	n.Where = joinWhere(s.where, n.Where)
+	s.w.note(n)
 }
 
 func (s *scope) SetType(t string) {

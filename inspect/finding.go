@@ -102,3 +102,22 @@ func Clean(s string, max int) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// NoteSigned is the Kind of a Note that says the file carries a signature
+// of its own: a PDF signature (ISO 32000-1 12.8, PAdES), an OOXML or ODF
+// XML signature, a CMS SignedData (.p7m, .p7s).
+const NoteSigned = "signed"
+
+// Note is a fact about a file that is not a problem, so not a Finding: no
+// policy acts on it, but the log and the notice can name it ("signed").
+// Nothing in a note has been verified: it says what the file states.
+type Note struct {
+	// Kind is what the note says; NoteSigned is the only one so far.
+	Kind string `json:"kind"`
+	// Where is the path of the file inside the inspected file, as for a
+	// Finding; empty means the inspected file itself.
+	Where string `json:"where,omitempty"`
+	// Detail says it precisely: "PAdES signature (ETSI.CAdES.detached)
+	// by Erika Mustermann", "XML signature by Erika Mustermann".
+	Detail string `json:"detail"`
+}

@@ -48,9 +48,17 @@ type Attachment struct {
 	Findings []inspect.Finding `json:"findings"`
 	// Action is what the policy does with it.
 	Action Action `json:"action"`
+	// Signed lists the signatures the attachment and the files inside it
+	// carry, "path: detail" ("Antrag.pdf: PAdES signature (...) by ...");
+	// none is verified. No policy acts on them: they are facts for the log
+	// and the notice (inspect.NoteSigned).
+	Signed []string `json:"signed,omitempty"`
 
 	leaf  mime.Leaf
 	index int // the leaf's position in the walk (see leafInfo)
+	// signedSelf: a signature is the attachment's own, not only of a file
+	// inside it.
+	signedSelf bool
 }
 
 // leafInfo is what a rebuild needs to know of every leaf of the walk, in
@@ -210,6 +218,12 @@ func (f *Filter) inspectLeaf(ctx context.Context, l mime.Leaf) (*Attachment, err
 	for _, fd := range r.Findings {
 		fd.Where = joinPath(l.Name, fd.Where)
 		a.Findings = append(a.Findings, fd)
+	}
+	for _, n := range r.Notes {
+		if n.Kind == inspect.NoteSigned {
+			a.Signed = append(a.Signed, joinPath(l.Name, n.Where)+": "+n.Detail)
+			a.signedSelf = a.signedSelf || n.Where == ""
+		}
 	}
 	return a, nil
 }

@@ -163,7 +163,7 @@ func (f *Filter) notice(res *Result, rebuilt bool) string {
 			continue
 		}
 		kind, detail := deciding(at, res.Policy)
-		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: kind, Detail: detail})
+		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: kind, Detail: detail, Signed: at.signedSelf})
 	}
 	return n.Text(res.Policy.Languages)
 }

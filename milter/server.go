@@ -447,6 +447,13 @@ func (s *Server) logResult(log *zap.Logger, res *Result) {
 	if len(res.Stripped) > 0 {
 		fields = append(fields, zap.Strings("stripped", res.Stripped))
 	}
+	var signed []string
+	for _, a := range res.Attachments {
+		signed = append(signed, a.Signed...)
+	}
+	if len(signed) > 0 {
+		fields = append(fields, zap.Strings("signed", signed))
+	}
 	if res.Reply != "" {
 		fields = append(fields, zap.String("reply", res.Reply))
 	}

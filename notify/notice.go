@@ -11,6 +11,10 @@ type File struct {
 	Type   string // type name by content (doc, zip, pdf ...)
 	Kind   string // reason code (legacy-office, macro, ...)
 	Detail string // precise sub-reason (vbaProject.bin, FILEPASS ...)
+	// Signed: the file carried a signature of its own (a signed PDF or
+	// Office document, a .p7m); the notice says so, so that the recipient
+	// knows a signed document was removed.
+	Signed bool
 }
 
 // Notice is what the recipient (and, by mail, the sender) is told about
@@ -149,6 +153,12 @@ func (n Notice) write(b *strings.Builder, lang string) {
 		fmt.Fprintf(b, "  - %s", f.Name)
 		if f.Type != "" {
 			fmt.Fprintf(b, " (%s)", f.Type)
+		}
+		switch {
+		case f.Signed && de:
+			b.WriteString(" (signiert)")
+		case f.Signed:
+			b.WriteString(" (signed)")
 		}
 		fmt.Fprintf(b, ": %s", Reason(lang, f.Kind))
 		if f.Detail != "" {

@@ -69,3 +69,15 @@ func TestMessage(t *testing.T) {
 }
 
 type mimeWordDecoder = mime.WordDecoder
+
+// TestNoticeSigned: a removed file that was signed is named so.
+func TestNoticeSigned(t *testing.T) {
+	n := Notice{Policy: "p", Files: []File{{Name: "Antrag.pdf", Type: "pdf", Kind: "disallowed-type", Signed: true}, {Name: "b.xls", Type: "xls", Kind: "legacy-office"}}}
+	de, en := n.Text([]string{"de"}), n.Text([]string{"en"})
+	if !strings.Contains(de, "  - Antrag.pdf (pdf) (signiert): ") || strings.Contains(de, "b.xls (xls) (signiert)") {
+		t.Errorf("German notice:\n%s", de)
+	}
+	if !strings.Contains(en, "  - Antrag.pdf (pdf) (signed): ") || strings.Contains(en, "b.xls (xls) (signed)") {
+		t.Errorf("English notice:\n%s", en)
+	}
+}

@@ -20,6 +20,9 @@ type inspectOutput struct {
 	Type     string            `json:"type"`
 	Declared string            `json:"declared,omitempty"`
 	Findings []inspect.Finding `json:"findings"`
+	// Notes are facts that are no findings: the signatures of the file
+	// and of what it holds (none verified).
+	Notes []inspect.Note `json:"notes,omitempty"`
 }
 
 func runInspect(args []string, stdout, stderr io.Writer) int {
@@ -82,7 +85,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 			code = exitUsage
 			continue
 		}
-		out := inspectOutput{File: name, Type: res.Type, Declared: res.Declared, Findings: res.Findings}
+		out := inspectOutput{File: name, Type: res.Type, Declared: res.Declared, Findings: res.Findings, Notes: res.Notes}
 		if out.Findings == nil {
 			out.Findings = []inspect.Finding{}
 		}
@@ -140,6 +143,13 @@ func printHuman(w io.Writer, o inspectOutput) {
 			if f.Type != "" {
 				fmt.Fprintf(&b, " (%s)", f.Type)
 			}
+		}
+		b.WriteByte('\n')
+	}
+	for _, n := range o.Notes {
+		fmt.Fprintf(&b, "  %-18s %s", "("+n.Kind+")", n.Detail)
+		if n.Where != "" {
+			fmt.Fprintf(&b, "  in %s", n.Where)
 		}
 		b.WriteByte('\n')
 	}

@@ -31,6 +31,9 @@ type scanOutput struct {
 	Rcpt     string            `json:"rcpt,omitempty"`
 	Out      string            `json:"out,omitempty"`
 	Error    string            `json:"error,omitempty"`
+	// Signed lists the signatures of the attachments, "file: detail"
+	// (none verified; no policy acts on them).
+	Signed []string `json:"signed,omitempty"`
 }
 
 const scanUsage = `usage: officemilter scan [--config FILE] [--rcpt ADDR] [--json] [--out DIR]
@@ -169,6 +172,9 @@ func toScanOutput(o replay.Outcome) scanOutput {
 	r := o.Result
 	out.Action, out.Reply, out.Stripped, out.Policy = string(r.Action), r.Reply, r.Stripped, r.Verdict.Policy
 	out.Reasons = r.Reasons
+	for _, a := range r.Attachments {
+		out.Signed = append(out.Signed, a.Signed...)
+	}
 	if out.Reasons == nil {
 		out.Reasons = []inspect.Finding{}
 	}

@@ -3,9 +3,11 @@ package mime
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -70,6 +72,7 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 		return nil
 	case cmsDetached:
 		s.SetType(inspect.TypeP7S)
+		noteCMS(p, f, s, "detached CMS signature")
 		return nil
 	case cmsCompressed:
 		return fmt.Errorf("%w: compressed data (RFC 3274)", ErrCMSUnsupported)
@@ -78,6 +81,7 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 	case cmsMalformed:
 		return ErrCMSMalformed
 	}
+	noteCMS(p, f, s, "CMS signature (p7m)")
 	c := f.content
 	name := cmsContentName(p.Name)
 	if name == p.Name || name == "" {
@@ -149,4 +153,103 @@ func pdfReading(p inspect.Part, f *cmsFile, s inspect.Scope) error {
 	}
 	s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: fmt.Sprintf("CMS file that PDF readers open as a PDF (%%PDF- at offset %d)", i)})
 	return s.ChildAt("", io.NewSectionReader(p.R, int64(i), p.Size-int64(i)), p.Size-int64(i))
+}
+
+// noteCMS records that the file is a CMS signature (inspect.NoteSigned),
+// with the signer's name when a certificate in it says it.
+func noteCMS(p inspect.Part, f *cmsFile, s inspect.Scope, detail string) {
+	r, size := p.R, p.Size
+	if f.der != nil {
+		r, size = f.der, f.der.Size()
+	}
+	if cn := cmsSigner(r, size); cn != "" {
+		detail += " by " + cn
+	}
+	inspect.AddNote(s, inspect.Note{Kind: inspect.NoteSigned, Detail: detail})
+}
+
+// maxCMSCerts and maxCMSCertBytes bound what cmsSigner parses: a signature
+// carries its signer's chain, a few certificates of a few KiB.
+const (
+	maxCMSCerts     = 16
+	maxCMSCertBytes = 64 << 10
+)
+
+// cmsSigner is the common name (else the subject) of the certificate the
+// first SignerInfo names by issuer and serial number (RFC 5652 5.3, 10.2.4),
+// else of the first certificate of the SignedData (5.1); "" when there is
+// none to read. Nothing is verified: it is what the file says.
+func cmsSigner(r io.ReaderAt, size int64) string {
+	b := &ber{r: r, size: size}
+	ci, err := b.read(0, size)
+	if err != nil || !ci.constructed {
+		return ""
+	}
+	limit := size
+	if ci.length >= 0 {
+		limit = ci.body + ci.length
+	}
+	c0, err := b.nth(ci, limit, 1)
+	if err != nil || !c0.constructed {
+		return ""
+	}
+	sd, err := b.nth(c0, limit, 0)
+	if err != nil || !sd.constructed {
+		return ""
+	}
+	var certs []*x509.Certificate
+	var serial *big.Int
+	n := 0
+	// SignedData ::= SEQUENCE { version, digestAlgorithms,
+	// encapContentInfo, certificates [0] IMPLICIT OPTIONAL, crls [1]
+	// IMPLICIT OPTIONAL, signerInfos SET }
+	_, _ = b.childrenEnd(sd, limit, 0, func(c tlv) (bool, error) {
+		n++
+		switch {
+		case n <= 3:
+		case c.class == 2 && c.tag == 0 && c.constructed:
+			_, _ = b.childrenEnd(c, limit, 1, func(x tlv) (bool, error) {
+				if x.class == 0 && x.tag == 16 && x.length > 0 && x.body+x.length-x.start <= maxCMSCertBytes {
+					buf := make([]byte, x.body+x.length-x.start)
+					if _, err := r.ReadAt(buf, x.start); err == nil {
+						if cert, err := x509.ParseCertificate(buf); err == nil {
+							certs = append(certs, cert)
+						}
+					}
+				}
+				return len(certs) >= maxCMSCerts, nil
+			})
+		case c.class == 0 && c.tag == 17 && c.constructed:
+			// SignerInfo ::= SEQUENCE { version, sid, ... }; sid is
+			// IssuerAndSerialNumber ::= SEQUENCE { issuer, serialNumber }
+			// or a [0] subjectKeyIdentifier.
+			if si, err := b.nth(c, limit, 0); err == nil && si.constructed {
+				if sid, err := b.nth(si, limit, 1); err == nil && sid.class == 0 && sid.tag == 16 && sid.constructed {
+					if sn, err := b.nth(sid, limit, 1); err == nil && sn.class == 0 && sn.tag == 2 && sn.length > 0 && sn.length <= 64 {
+						buf := make([]byte, sn.length)
+						if _, err := r.ReadAt(buf, sn.body); err == nil {
+							serial = new(big.Int).SetBytes(buf)
+						}
+					}
+				}
+			}
+			return true, nil
+		}
+		return false, nil
+	})
+	if len(certs) == 0 {
+		return ""
+	}
+	cert := certs[0]
+	for _, c := range certs {
+		if serial != nil && c.SerialNumber.Cmp(serial) == 0 {
+			cert = c
+			break
+		}
+	}
+	name := cert.Subject.CommonName
+	if name == "" {
+		name = cert.Subject.String()
+	}
+	return inspect.Clean(name, 200)
 }

@@ -71,7 +71,11 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	}
 	pk := &pkg{ctx: ctx, lim: lim, s: s, byName: map[string]*zip.File{}}
 	pk.setLocal(zp.Local)
-	return pk.inspect(zp.Reader)
+	err = pk.inspect(zp.Reader)
+	if !pk.stop(err) {
+		pk.noteSignatures()
+	}
+	return err
 }
 
 type pkg struct {

@@ -136,7 +136,11 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		return err
 	}
 	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}, relsOf: map[string][]*part{}, local: zp.Local}
-	return pk.inspect(zp.Reader)
+	err = pk.inspect(zp.Reader)
+	if !pk.stop(err) {
+		pk.noteSignatures()
+	}
+	return err
 }
 
 // pkg is the state of one package walk.

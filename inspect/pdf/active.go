@@ -94,6 +94,8 @@ func (d *doc) scanDict(x dict, owner objInfo, st *stream) {
 			d.flag("/RichMedia")
 		case "XFA":
 			d.flag("/XFA")
+		case "ByteRange":
+			d.sigHint = true // signature.go: worth looking for signatures
 		}
 		switch e.v.(type) {
 		case array, dict:

@@ -118,6 +118,9 @@ type doc struct {
 
 	found []string
 	seen  map[string]bool
+	// sigHint: some dictionary has a /ByteRange, as signature
+	// dictionaries do (signature.go).
+	sigHint bool
 
 	sec       *security
 	encDetail string

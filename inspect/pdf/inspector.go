@@ -63,6 +63,9 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	if runErr != nil {
 		return runErr
 	}
+	if d.sigHint {
+		d.noteSignatures(s)
+	}
 	if d.locked() {
 		// Embedded files are encrypted with a key we do not have: the
 		// encrypted finding says that their content cannot be seen.

@@ -372,3 +372,40 @@ func signaturesNote(sigs []Signature) string {
 	}
 	return note
 }
+
+// noteSignatures records each signature of the document as a note
+// (inspect.NoteSigned) in s. Only called when the walk saw a /ByteRange:
+// a document without one has no signature to find. Document timestamps
+// sign nothing of a person's and are left out.
+func (d *doc) noteSignatures(s inspect.Scope) {
+	sigs, err := d.signatures()
+	if err != nil {
+		return
+	}
+	for i, sg := range sigs {
+		if sg.DocTimeStamp {
+			continue
+		}
+		detail := "PDF"
+		if strings.HasPrefix(sg.SubFilter, "ETSI.") {
+			detail = "PAdES"
+		}
+		if sg.DocMDP > 0 {
+			detail += " certification"
+		}
+		detail += " signature"
+		if sg.SubFilter != "" {
+			detail += " (" + sg.SubFilter + ")"
+		}
+		if sg.Name != "" {
+			detail += " by " + sg.Name
+		}
+		switch {
+		case sg.Problem != "":
+			detail += "; " + sg.Problem
+		case sg.ModifiedAfterSigning && i == len(sigs)-1:
+			detail += "; modified after signing"
+		}
+		inspect.AddNote(s, inspect.Note{Kind: inspect.NoteSigned, Detail: detail})
+	}
+}
