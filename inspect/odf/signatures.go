@@ -15,9 +15,9 @@ import (
 // XML-Signature elements in META-INF/documentsignatures.xml, and in
 // META-INF/macrosignatures.xml for the signatures of macros and scripts
 // alone) are facts, not findings: the strict mailbox welcomes signed
-// documents, and no finding kind says "signed". inspect has no place yet
-// for facts beside findings, so Signatures reports them to whoever asks,
-// and a protected finding of a package with a document signature says so
+// documents, and no finding kind says "signed". The inspector reports them
+// as notes (inspect.Note, kind "signed"); Signatures reads them for
+// whoever asks, and a protected finding of a package with a document signature says so
 // in its Detail (DetailSigned). Nothing here verifies a signature or the
 // certificate: they are read as the package states them.
 

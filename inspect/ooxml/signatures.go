@@ -16,9 +16,9 @@ import (
 // XML-Signature parts reached from the package relationship of type
 // digital-signature/origin, over the origin part's relationships of type
 // digital-signature/signature) are facts, not findings: the strict mailbox
-// welcomes signed documents, and no finding kind says "signed". inspect
-// has no place yet for facts beside findings, so Signatures reports them
-// to whoever asks, and a protected finding of a signed package says so in
+// welcomes signed documents, and no finding kind says "signed". The
+// inspector reports them as notes (inspect.Note, kind "signed");
+// Signatures reads them for whoever asks, and a protected finding of a signed package says so in
 // its Detail (DetailSigned). Nothing here verifies a signature or the
 // certificate: they are read as the package states them.
 

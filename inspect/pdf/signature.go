@@ -12,9 +12,9 @@ import (
 
 // A document's own signatures (ISO 32000-1 12.8; PAdES, ETSI EN 319 142-1)
 // are facts, not findings: the strict mailbox welcomes signed documents, and
-// no finding kind says "signed". inspect has no way yet to carry facts
-// beside findings, so Signatures reports them to whoever asks, and the
-// protected finding of an owner-password PDF names them in its Detail.
+// no finding kind says "signed". The inspector reports them as notes
+// (inspect.Note, kind "signed") when the object walk saw a /ByteRange;
+// Signatures reads them for whoever asks, and the protected finding of an owner-password PDF names them in its Detail.
 // Nothing here verifies a signature: the CMS blob is not even parsed.
 
 // Signature is one signature field's signature as the document states it.
