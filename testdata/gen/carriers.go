@@ -141,3 +141,67 @@ func fatal(err error) {
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)
 }
+
+// attachments is a message of the protected and signed series: one or
+// more attachments, written to rule 1 and to the strict mailbox.
+type attachments struct {
+	name, subject string
+	parts         []part
+}
+
+// protectedAndSigned returns the documents the strict mailbox refuses as
+// protected (a password guards editing, not reading) and signed documents
+// as an authority sends them (CMS .p7m with the document inside, a
+// detached .p7s beside it), in message order. The protected ones are
+// letter.docx, table.xlsx and letter.odt with one element added; the
+// hashes are made up (the inspectors look for a hash, not at it). The
+// legacy forms (.doc with fWriteReservation, .xls with FILESHARING) are
+// not here: their builders are in inspect/ole's tests only.
+func protectedAndSigned() []attachments {
+	f := func(name string) []byte { return read(filepath.Join("testdata/files", name)) }
+	cms := func(name string) []byte { return read(filepath.Join("inspect/mime/testdata/cms", name)) }
+	const (
+		ctDocx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+		ctXlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		ctOdt  = "application/vnd.oasis.opendocument.text"
+		ctP7m  = "application/pkcs7-mime"
+	)
+	// patch returns src with the first old in member replaced by new.
+	patch := func(src []byte, member, old, new string) []byte {
+		return inspecttest.Must(inspecttest.EditZip(src, func(name string, data []byte) []byte {
+			if name != member {
+				return data
+			}
+			if !bytes.Contains(data, []byte(old)) {
+				fatal(fmt.Errorf("%s: %q not found", member, old))
+			}
+			return bytes.Replace(data, []byte(old), []byte(new), 1)
+		}, nil))
+	}
+	// A password hash in the ISO form ([ECMA-376] Part 1, 17.15.1.93).
+	const wordHash = ` w:algorithmName="SHA-512" w:hashValue="bW9kaWZ5LXBhc3N3b3JkLWhhc2gtb2YtdGhlLXRlc3QtZG9jdW1lbnQ=" w:saltValue="c2FsdC1vZi10aGUtdGVzdA==" w:spinCount="100000"`
+	// w:writeProtection is the first child of w:settings; the
+	// documentProtection goes before w:defaultTabStop (17.15.1.78 order).
+	writeProt := patch(f("letter.docx"), "word/settings.xml", `<w:zoom `, `<w:writeProtection`+wordHash+`/><w:zoom `)
+	docProt := patch(f("letter.docx"), "word/settings.xml", `<w:defaultTabStop `, `<w:documentProtection w:edit="readOnly" w:enforcement="1"`+wordHash+`/><w:defaultTabStop `)
+	// sheetProtection follows sheetData (18.3.1.99); CC1A is a legacy
+	// 16-bit password hash.
+	sheetProt := patch(f("table.xlsx"), "xl/worksheets/sheet1.xml", `</sheetData>`, `</sheetData><sheetProtection sheet="1" password="CC1A"/>`)
+	// The body text in a section protected with a key ([ODF 1.2] Part 1,
+	// 5.4.1, 19.867); EditZip keeps mimetype first and stored.
+	odt := patch(f("letter.odt"), "content.xml", `</text:sequence-decls>`, `</text:sequence-decls><text:section text:name="S" text:protected="true" text:protection-key="aGFzaA==">`)
+	odt = patch(odt, "content.xml", `</office:text>`, `</text:section></office:text>`)
+	return []attachments{
+		{"docx-write-protection", "Antrag (schreibgeschützt)", []part{attach("Antrag.docx", ctDocx, writeProt)}},
+		{"docx-document-protection", "Antrag (Bearbeitung eingeschränkt)", []part{attach("Antrag.docx", ctDocx, docProt)}},
+		{"xlsx-protected-sheet", "Tabelle (Blattschutz)", []part{attach("Umsatz.xlsx", ctXlsx, sheetProt)}},
+		{"odt-protected-section", "Antrag (geschützter Bereich)", []part{attach("Antrag.odt", ctOdt, odt)}},
+		{"signed-pdf-p7m", "Bescheid (signiert)", []part{attach("Antrag.pdf.p7m", ctP7m, cms("letter.pdf.p7m"))}},
+		{"signed-exe-p7m", "Programm (signiert)", []part{attach("setup.exe.p7m", "application/octet-stream", cms("setup.exe.p7m"))}},
+		{"signed-docm-p7m", "Rechnung (signiert)", []part{attach("Rechnung.docm.p7m", ctP7m, cms("invoice.docm.p7m"))}},
+		{"pdf-with-detached-p7s", "Bescheid (mit Signatur)", []part{
+			attach("Antrag.pdf", "application/pdf", f("letter.pdf")),
+			attach("Antrag.pdf.p7s", "application/pkcs7-signature", cms("letter.pdf.p7s")),
+		}},
+	}
+}

@@ -362,6 +362,14 @@ func emls() {
 		add(fmt.Sprintf("r2-%02d-%s.eml", 56+i, c.name), message(strict, c.subject, nil, mixed(attach(c.file, c.ctype, c.data))))
 	}
 
+	// Documents a password guards against editing, which the strict
+	// mailbox refuses (protected), and signed documents as an authority
+	// sends them: each written twice, to rule 1 and to the strict mailbox.
+	for i, a := range protectedAndSigned() {
+		add(fmt.Sprintf("r1-%02d-%s.eml", 72+i, a.name), message(everyone, a.subject, nil, mixed(a.parts...)))
+		add(fmt.Sprintf("r2-%02d-%s.eml", 75+i, a.name), message(strict, a.subject, nil, mixed(a.parts...)))
+	}
+
 	for name, b := range out {
 		write(filepath.Join("testdata/eml", name), b)
 	}
