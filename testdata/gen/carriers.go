@@ -154,9 +154,9 @@ type attachments struct {
 // as an authority sends them (CMS .p7m with the document inside, a
 // detached .p7s beside it), in message order. The protected ones are
 // letter.docx, table.xlsx and letter.odt with one element added; the
-// hashes are made up (the inspectors look for a hash, not at it). The
-// legacy forms (.doc with fWriteReservation, .xls with FILESHARING) are
-// not here: their builders are in inspect/ole's tests only.
+// hashes are made up (the inspectors look for a hash, not at it). The Word
+// 97 form is letter.doc with FibBase.fWriteReservation set; the Excel 97
+// records (FILESHARING …) are written by inspect/ole's tests only.
 func protectedAndSigned() []attachments {
 	f := func(name string) []byte { return read(filepath.Join("testdata/files", name)) }
 	cms := func(name string) []byte { return read(filepath.Join("inspect/mime/testdata/cms", name)) }
@@ -203,5 +203,57 @@ func protectedAndSigned() []attachments {
 			attach("Antrag.pdf", "application/pdf", f("letter.pdf")),
 			attach("Antrag.pdf.p7s", "application/pkcs7-signature", cms("letter.pdf.p7s")),
 		}},
+		{"doc-write-reservation", "Antrag (Schreibschutz)", []part{attach("Antrag.doc", "application/msword", writeReserved(f("letter.doc")))}},
 	}
+}
+
+// writeReserved returns a copy of the Word 97 compound file doc with
+// fWriteReservation (0x0800) set in the FibBase flags at offset 0x0A of the
+// WordDocument stream ([MS-DOC] 2.5.2): Word asks for the password to
+// modify. The stream's first byte is found through the directory
+// ([MS-CFB] 2.2, 2.6), in a regular sector or in the mini stream.
+func writeReserved(doc []byte) []byte {
+	out := append([]byte(nil), doc...)
+	le16 := func(b []byte) int { return int(b[0]) | int(b[1])<<8 }
+	le32 := func(b []byte) int { return le16(b) | le16(b[2:])<<16 }
+	sector := 1 << le16(out[0x1E:])
+	mini := 1 << le16(out[0x20:])
+	fat := func(n int) int {
+		// The first 109 FAT sectors are listed in the header's DIFAT.
+		per := sector / 4
+		fs := le32(out[0x4C+4*(n/per):])
+		return le32(out[(fs+1)*sector+4*(n%per):])
+	}
+	// offsetIn returns the file offset of byte pos of the chain at start.
+	offsetIn := func(start, pos int) int {
+		for ; pos >= sector; pos -= sector {
+			start = fat(start)
+		}
+		return (start+1)*sector + pos
+	}
+	var rootStart, wordStart, wordSize int
+	found := false
+	for dir := le32(out[0x30:]); dir >= 0 && dir < 0xFFFFFFFA; dir = fat(dir) {
+		base := (dir + 1) * sector
+		for e := base; e < base+sector; e += 128 {
+			name := string(bytes.ReplaceAll(out[e:e+64], []byte{0}, nil))
+			switch {
+			case out[e+0x42] == 5: // the root entry: its stream is the mini stream
+				rootStart = le32(out[e+0x74:])
+			case name == "WordDocument":
+				wordStart, wordSize, found = le32(out[e+0x74:]), le32(out[e+0x78:]), true
+			}
+		}
+	}
+	if !found {
+		fatal(fmt.Errorf("letter.doc: no WordDocument stream"))
+	}
+	var off int
+	if wordSize < le32(out[0x38:]) { // under the mini stream cutoff
+		off = offsetIn(rootStart, wordStart*mini+0x0A)
+	} else {
+		off = offsetIn(wordStart, 0x0A)
+	}
+	out[off+1] |= 0x08 // 0x0800 is in the high byte of the flags
+	return out
 }
