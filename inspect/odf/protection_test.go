@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/xmldsig"
 	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
@@ -190,7 +191,7 @@ func FuzzSignatures(f *testing.F) {
 		b := odfPkg{mimetype: mtODT, files: withFile(nil, "META-INF/documentsignatures.xml", s)}.build(t)
 		sigs, _ := Signatures(context.Background(), bytes.NewReader(b), int64(len(b)))
 		for _, sig := range sigs {
-			if len(sig.Subject) > 4*maxSigDetail || len(sig.SigningTime) > 4*64 {
+			if len(sig.Subject) > 4*xmldsig.MaxDetail || len(sig.SigningTime) > 4*64 {
 				t.Fatalf("unbounded field in %+v", sig)
 			}
 		}

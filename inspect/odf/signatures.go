@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/xmldsig"
 	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
@@ -27,37 +28,8 @@ const (
 	macroSignatures    = "META-INF/macrosignatures.xml"
 )
 
-// Signature is one XML signature of a package, as the package states it.
-// Every string is what the file says (cleaned for display), not verified.
-type Signature struct {
-	// Part is the signature file: META-INF/documentsignatures.xml or
-	// META-INF/macrosignatures.xml.
-	Part string
-	// Macros: the signature is in macrosignatures.xml and signs the Basic
-	// libraries and scripts only, not the document.
-	Macros bool
-	// ID is the ds:Signature element's Id attribute.
-	ID string
-	// Subject and Issuer are the signer's certificate subject and issuer
-	// distinguished names (crypto/x509 pkix.Name.String, RFC 2253 order)
-	// from ds:KeyInfo/ds:X509Data/ds:X509Certificate: the certificate
-	// that ds:X509IssuerSerial (or the XAdES signing certificate's issuer
-	// and serial) names, else the first one. Without a certificate,
-	// Subject is ds:X509SubjectName as written.
-	Subject, Issuer string
-	// SerialNumber is the certificate's serial number in decimal.
-	SerialNumber string
-	// SigningTime is the time the signer's software wrote (dc:date in a
-	// ds:SignatureProperty, as LibreOffice writes it, or
-	// xades:SigningTime), as written.
-	SigningTime string
-	// XAdES: the signature has xades:QualifyingProperties (ETSI EN 319
-	// 132-1), as LibreOffice 4.4 and later write.
-	XAdES bool
-	// Problem says why the certificate could not be read (empty when it
-	// could, or when there is none).
-	Problem string
-}
+// Signature is one XML signature as the package states it (not verified).
+type Signature = xmldsig.Signature
 
 // maxSignatures bounds the signatures read from one package: a real
 // document has a few.
@@ -101,7 +73,7 @@ func (pk *pkg) signatures(macros bool) ([]Signature, error) {
 		if err != nil {
 			return sigs, zipx.MemberError(name, err)
 		}
-		err = parseDSig(pk.ctx, m, func(s Signature) error {
+		err = xmldsig.Parse(pk.ctx, m, func(s Signature) error {
 			if len(sigs) == maxSignatures {
 				return fmt.Errorf("more than %d signatures", maxSignatures)
 			}

@@ -34,18 +34,3 @@ func TestSignatureNotes(t *testing.T) {
 		}
 	}
 }
-
-func TestCommonName(t *testing.T) {
-	for dn, want := range map[string]string{
-		"CN=Erika Mustermann,O=Testbehörde":         "Erika Mustermann",
-		`O=Amt\, Abteilung 2,CN=Mustermann\, Erika`: "Mustermann, Erika",
-		"C=DE, O=Stadt, cn=Poststelle":              "Poststelle",
-		"O=Stadt":                                   "O=Stadt",
-		"SERIALNUMBER=1+CN=Erika Mustermann,C=DE":   "Erika Mustermann",
-		"": "",
-	} {
-		if got := commonName(dn); got != want {
-			t.Errorf("commonName(%q) = %q, want %q", dn, got, want)
-		}
-	}
-}

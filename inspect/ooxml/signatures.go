@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/xmldsig"
 	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
@@ -22,33 +23,8 @@ import (
 // its Detail (DetailSigned). Nothing here verifies a signature or the
 // certificate: they are read as the package states them.
 
-// Signature is one XML signature of a package, as the package states it.
-// Every string is what the file says (cleaned for display), not verified.
-type Signature struct {
-	// Part is the signature part's zip name ("_xmlsignatures/sig1.xml").
-	Part string
-	// ID is the ds:Signature element's Id attribute ("idPackageSignature").
-	ID string
-	// Subject and Issuer are the signer's certificate subject and issuer
-	// distinguished names (crypto/x509 pkix.Name.String, RFC 2253 order)
-	// from ds:KeyInfo/ds:X509Data/ds:X509Certificate: the certificate
-	// that ds:X509IssuerSerial (or the XAdES signing certificate's issuer
-	// and serial) names, else the first one. Without a certificate,
-	// Subject is ds:X509SubjectName as written.
-	Subject, Issuer string
-	// SerialNumber is the certificate's serial number in decimal.
-	SerialNumber string
-	// SigningTime is the time the signer's software wrote
-	// (xades:SigningTime, or the [ECMA-376] Part 2 mdssi:SignatureTime
-	// value), as written.
-	SigningTime string
-	// XAdES: the signature has xades:QualifyingProperties (ETSI EN 319
-	// 132-1), as Office 2010 and later write.
-	XAdES bool
-	// Problem says why the certificate could not be read (empty when it
-	// could, or when there is none).
-	Problem string
-}
+// Signature is one XML signature as the package states it (not verified).
+type Signature = xmldsig.Signature
 
 // Signatures lists the XML signatures of the OOXML package in r (size
 // bytes), in the order of the origin part's relationships. A package
@@ -129,7 +105,7 @@ func (pk *pkg) signatures() ([]Signature, error) {
 	var sigs []Signature
 	for _, pt := range sigParts {
 		err := pk.readQuiet(pt, func(r io.Reader) error {
-			return parseDSig(pk.ctx, r, func(s Signature) error {
+			return xmldsig.Parse(pk.ctx, r, func(s Signature) error {
 				if len(sigs) == maxSignatures {
 					return fmt.Errorf("more than %d signatures", maxSignatures)
 				}

@@ -1,8 +1,9 @@
-package ooxml
-
-// This file is the same in inspect/ooxml and inspect/odf (but for the
-// package clause): both formats sign with XML-Signature, and inspectors
-// do not import each other.
+// Package xmldsig reads the XML-Signature elements ([XMLDSIG]) that OOXML
+// packages (_xmlsignatures/, [ECMA-376] Part 2, 12) and ODF packages
+// (META-INF/documentsignatures.xml, [ODF 1.2] Part 3, 5) carry: who signed,
+// when, with which certificate. Nothing is verified. Both inspectors use
+// it (inspectors do not import each other); it knows no policy.
+package xmldsig
 
 import (
 	"bytes"
@@ -21,10 +22,10 @@ import (
 // Bounds on what one signature keeps: certificates are a few KiB, a chain
 // a few certificates; names and times are short.
 const (
-	maxCertB64   = 64 << 10
-	maxCerts     = 8
-	maxSigText   = 1 << 10
-	maxSigDetail = 200
+	maxCertB64 = 64 << 10
+	maxCerts   = 8
+	maxSigText = 1 << 10
+	MaxDetail  = 200
 )
 
 // dsigState gathers one ds:Signature ([XMLDSIG] 4.1) while its tokens are
@@ -40,11 +41,11 @@ type dsigState struct {
 	inTime bool             // inside mdssi:SignatureTime
 }
 
-// parseDSig calls add with every ds:Signature element of the XML in r (a
+// Parse calls add with every ds:Signature element of the XML in r (a
 // signature part of an OOXML package, or ODF's META-INF/*signatures.xml
 // with its ds:Signature children). Signatures nested in another one
 // (XAdES counter-signatures) are part of it.
-func parseDSig(ctx context.Context, r io.Reader, add func(Signature) error) error {
+func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
 	x := zipx.NewXMLReader(ctx, r)
 	var st *dsigState
 	for {
@@ -61,7 +62,7 @@ func parseDSig(ctx context.Context, r io.Reader, add func(Signature) error) erro
 				if t.Name.Local == "Signature" {
 					st = &dsigState{}
 					id, _ := zipx.Attr(t, "Id")
-					st.sig.ID = inspect.Clean(id, maxSigDetail)
+					st.sig.ID = inspect.Clean(id, MaxDetail)
 				}
 				continue
 			}
@@ -116,7 +117,7 @@ func parseDSig(ctx context.Context, r io.Reader, add func(Signature) error) erro
 				switch st.field {
 				case "X509SubjectName":
 					if st.sig.Subject == "" {
-						st.sig.Subject = inspect.Clean(v, maxSigDetail)
+						st.sig.Subject = inspect.Clean(v, MaxDetail)
 					}
 				case "SigningTime":
 					if st.sig.SigningTime == "" {
@@ -161,7 +162,7 @@ func (st *dsigState) finish() {
 		}
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			st.sig.Problem = inspect.Clean("certificate: "+err.Error(), maxSigDetail)
+			st.sig.Problem = inspect.Clean("certificate: "+err.Error(), MaxDetail)
 			continue
 		}
 		if first == nil {
@@ -176,8 +177,8 @@ func (st *dsigState) finish() {
 		return
 	}
 	st.sig.Problem = ""
-	st.sig.Subject = inspect.Clean(first.Subject.String(), maxSigDetail)
-	st.sig.Issuer = inspect.Clean(first.Issuer.String(), maxSigDetail)
+	st.sig.Subject = inspect.Clean(first.Subject.String(), MaxDetail)
+	st.sig.Issuer = inspect.Clean(first.Issuer.String(), MaxDetail)
 	st.sig.SerialNumber = first.SerialNumber.String()
 }
 
@@ -191,4 +192,73 @@ func stripSpace(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Signature is one XML signature of a package, as the package states it.
+// Every string is what the file says (cleaned for display), not verified.
+type Signature struct {
+	// Part is the zip name of the part that holds it
+	// ("_xmlsignatures/sig1.xml", "META-INF/documentsignatures.xml").
+	Part string
+	// Macros: an ODF signature in META-INF/macrosignatures.xml, which
+	// signs the Basic libraries and scripts only, not the document.
+	Macros bool
+	// ID is the ds:Signature element's Id attribute ("idPackageSignature").
+	ID string
+	// Subject and Issuer are the signer's certificate subject and issuer
+	// distinguished names (crypto/x509 pkix.Name.String, RFC 2253 order)
+	// from ds:KeyInfo/ds:X509Data/ds:X509Certificate: the certificate
+	// that ds:X509IssuerSerial (or the XAdES signing certificate's issuer
+	// and serial) names, else the first one. Without a certificate,
+	// Subject is ds:X509SubjectName as written.
+	Subject, Issuer string
+	// SerialNumber is the certificate's serial number in decimal.
+	SerialNumber string
+	// SigningTime is the time the signer's software wrote
+	// (xades:SigningTime, or the [ECMA-376] Part 2 mdssi:SignatureTime
+	// value), as written.
+	SigningTime string
+	// XAdES: the signature has xades:QualifyingProperties (ETSI EN 319
+	// 132-1), as Office 2010 and later write.
+	XAdES bool
+	// Problem says why the certificate could not be read (empty when it
+	// could, or when there is none).
+	Problem string
+}
+
+// NoteDetail is the text of a "signed" note: what (e.g. "XML signature"),
+// whether XAdES, and by whom (the certificate's common name).
+func NoteDetail(what string, sg Signature) string {
+	if sg.XAdES {
+		what += " (XAdES)"
+	}
+	if cn := CommonName(sg.Subject); cn != "" {
+		what += " by " + cn
+	}
+	return what
+}
+
+// CommonName is the CN of a distinguished name as crypto/x509 writes it
+// (RFC 2253: "CN=Erika Mustermann,O=Amt\, Abteilung 2"), or the whole
+// name when it has no CN.
+func CommonName(dn string) string {
+	var attr strings.Builder
+	esc := false
+	for i := 0; i <= len(dn); i++ {
+		if i < len(dn) && (esc || dn[i] != ',' && dn[i] != '+') {
+			if !esc && dn[i] == '\\' {
+				esc = true
+				continue
+			}
+			esc = false
+			attr.WriteByte(dn[i])
+			continue
+		}
+		a := strings.TrimSpace(attr.String())
+		if len(a) > 3 && strings.EqualFold(a[:3], "CN=") {
+			return strings.TrimSpace(a[3:])
+		}
+		attr.Reset()
+	}
+	return dn
 }
