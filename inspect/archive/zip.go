@@ -86,7 +86,7 @@ func inspectZip(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	}
 	classifyZip(names, s)
 	for _, a := range v.Ambiguities {
-		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Where: cleanName(a.Where), Detail: a.Detail})
+		s.Emit(a.Finding())
 	}
 	if err != nil { // the walk stopped: time
 		return err
@@ -183,12 +183,12 @@ func inspectMember(p inspect.Part, s inspect.Scope, name string, h *zipx.Header,
 	}
 	sec := io.NewSectionReader(p.R, data, h.CSize)
 	var dec io.Reader = sec
-	cr := &countingReader{}
+	cr := &zipx.ByteCounter{}
 	if h.Method != zipStore {
 		br := bufReaders.Get().(*bufio.Reader)
 		br.Reset(sec)
 		defer bufReaders.Put(br)
-		cr.br = br
+		cr.Br = br
 	}
 	switch h.Method {
 	case zipDeflate:
@@ -208,14 +208,14 @@ func inspectMember(p inspect.Part, s inspect.Scope, name string, h *zipx.Header,
 	if err := s.Child(name, inspect.RatioReader(chk, h.CSize, p.Limits.MaxRatio)); err != nil {
 		return err
 	}
-	if chk.eof && (h.Method == zipDeflate || h.Method == zipDeflate64) && cr.n < h.CSize {
+	if chk.eof && (h.Method == zipDeflate || h.Method == zipDeflate64) && cr.N < h.CSize {
 		// The deflate data ends before the entry does: archive/zip stops
 		// there, a streaming reader goes on at the next byte to look for
 		// a data descriptor and the next header. Inspect the rest too.
-		rest := h.CSize - cr.n
+		rest := h.CSize - cr.N
 		s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Where: name,
 			Detail: fmt.Sprintf("%d bytes after the end of the deflate data (local header view)", rest)})
-		off := data + cr.n
+		off := data + cr.N
 		if h.Flags&zipFlagDescriptor != 0 {
 			off, rest = skipToHeader(p, off, rest)
 		}
@@ -426,7 +426,7 @@ func walkLocalHeaders(ctx context.Context, p inspect.Part, s inspect.Scope) erro
 			off = skipDescriptor(p, dataStart+csize, flags)
 		case method == zipDeflate:
 			// Sizes follow the data: the deflate stream ends itself.
-			cr := &countingReader{br: bufio.NewReader(io.NewSectionReader(p.R, dataStart, p.Size-dataStart))}
+			cr := &zipx.ByteCounter{Br: bufio.NewReader(io.NewSectionReader(p.R, dataStart, p.Size-dataStart))}
 			er := &eofReader{r: flate.NewReader(cr)}
 			if err := s.Child(name, inspect.RatioReader(er, p.Size-dataStart, p.Limits.MaxRatio)); err != nil {
 				return err
@@ -434,7 +434,7 @@ func walkLocalHeaders(ctx context.Context, p inspect.Part, s inspect.Scope) erro
 			if !er.eof {
 				return fmt.Errorf("cannot find the end of zip entry %q", name)
 			}
-			off = skipDescriptor(p, dataStart+cr.n, flags)
+			off = skipDescriptor(p, dataStart+cr.N, flags)
 		default:
 			// Stored, sizes in the descriptor: find the descriptor that
 			// names the distance to it as the compressed size.
@@ -524,27 +524,6 @@ func skipDescriptor(p inspect.Part, end int64, flags uint16) int64 {
 		}
 	}
 	return end + 16
-}
-
-// countingReader counts the bytes a decompressor consumed. It implements
-// io.ByteReader so that flate does not read ahead.
-type countingReader struct {
-	br *bufio.Reader
-	n  int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.br.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingReader) ReadByte() (byte, error) {
-	b, err := c.br.ReadByte()
-	if err == nil {
-		c.n++
-	}
-	return b, err
 }
 
 // eofReader remembers whether its reader reached io.EOF.

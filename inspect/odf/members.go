@@ -141,34 +141,6 @@ func scanFullPaths(b []byte, fn func(string)) bool {
 // isSpace reports whether c is XML white space.
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// withHead reads the first bytes of r and calls fn with them and with a
-// reader of all of r (the head followed by the rest), so that a member
-// read for its own findings is sniffed without a second inflation. The
-// head is valid only during fn.
-func withHead(r io.Reader, fn func(head []byte, all io.Reader) error) error {
-	return withHeadN(r, inspect.SniffLen, fn)
-}
-
-// memberSniffLen is how much of a member that is read for nothing else is
-// inflated to sniff it: every magic number sits in the first bytes, a PDF
-// header in the first KiB, an HTML or XML root after a short prolog. A
-// member is often large and compressed: inflating 8 KiB of each one cost
-// a sixth of all inspection time.
-const memberSniffLen = 2048
-
-// withHeadN is withHead with a head of at most n bytes.
-func withHeadN(r io.Reader, n int, fn func(head []byte, all io.Reader) error) error {
-	bp := zipx.SmallBufs.Get().(*[]byte)
-	defer zipx.SmallBufs.Put(bp)
-	head := (*bp)[:min(n, len(*bp))]
-	n, err := io.ReadFull(r, head)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return err
-	}
-	head = head[:n]
-	return fn(head, io.MultiReader(bytes.NewReader(head), r))
-}
-
 // sniffMember sniffs a member the inspector does not read otherwise and
 // hands it to the engine when it is content with an inspector of its own.
 // It returns an error only when the walk must stop.
@@ -178,39 +150,8 @@ func (pk *pkg) sniffMember(f *zip.File) error {
 		// no byte past the declared size.
 		return nil
 	}
-	// Most members are content that is left alone (images, media): their
-	// head is decoded without compress/flate's 32 KiB blocks, and only a
-	// member that is handed on is opened and read in full.
-	bp := zipx.SmallBufs.Get().(*[]byte)
-	buf := (*bp)[:min(memberSniffLen, len(*bp))]
-	n, herr := zipx.MemberHeadInput(f, buf, zipx.QuickInput)
-	if herr == nil && n < len(buf) && uint64(n) < f.UncompressedSize64 && zipx.NeedsMoreHead(buf[:n]) {
-		n, herr = zipx.MemberHead(f, buf)
-	}
-	if herr == nil {
-		fam := sniffHead((*bp)[:n], f.Name)
-		zipx.SmallBufs.Put(bp)
-		if !handOn(fam) {
-			return nil
-		}
-	} else {
-		zipx.SmallBufs.Put(bp)
-	}
-	// No part-size refusal up front: a large video is sniffed from its
-	// head and left alone, and the engine caps what is handed on. The
-	// ratio limit applies to what is read.
-	var stop error
-	rc, err := f.Open()
-	if err == nil {
-		defer rc.Close()
-		r := inspect.RatioReader(rc, int64(min(f.CompressedSize64, 1<<62)), pk.lim.MaxRatio)
-		err = withHeadN(r, memberSniffLen, func(head []byte, all io.Reader) error {
-			if handOn(sniffHead(head, f.Name)) {
-				stop = pk.s.Child(f.Name, all)
-			}
-			return nil
-		})
-	}
+	want := func(head []byte) bool { return handOn(sniffHead(head, f.Name)) }
+	stop, err := zipx.SniffMember(f, pk.lim.MaxRatio, want, func(all io.Reader) error { return pk.s.Child(f.Name, all) })
 	if stop != nil {
 		return stop
 	}

@@ -324,7 +324,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	var hit bool
 	var fam inspect.Family
 	err := pk.read(f, func(r io.Reader) error {
-		return withHead(r, func(head []byte, all io.Reader) error {
+		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			fam = sniffHead(head, f.Name)
 			var err error
 			hit, err = zipx.ContainsAny(pk.ctx, all, docNeedles, true)

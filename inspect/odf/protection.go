@@ -273,7 +273,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 			parse = settingsNeedParse(b) || len(b) >= 2 && (b[0] == 0 || b[1] == 0 || b[0] >= 0xFE)
 			return nil
 		}
-		return withHead(r, func(head []byte, all io.Reader) error {
+		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			if handOn(sniffHead(head, f.Name)) {
 				stop = pk.s.Child(f.Name, all)
 				return nil

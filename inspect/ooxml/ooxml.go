@@ -589,7 +589,7 @@ func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Read
 // readHead is read that also sniffs the head of pt into pt.fam.
 func (pk *pkg) readHead(pt *part, fn func(io.Reader) error) error {
 	return pk.read(pt, func(r io.Reader) error {
-		return withHead(r, func(head []byte, all io.Reader) error {
+		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			pt.fam = sniffHead(head, pt.f.Name)
 			return fn(all)
 		})

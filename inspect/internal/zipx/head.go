@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // ErrNoQuickHead is returned by MemberHead for a member it cannot read the
@@ -124,4 +126,65 @@ func isTextish(b []byte) bool {
 		}
 	}
 	return ctl*100 <= len(b)
+}
+
+// WithHead reads the first inspect.SniffLen bytes of r and calls fn with
+// them and with a reader of all of r (the head followed by the rest), so
+// that a member read for its own findings is sniffed without a second
+// inflation. The head is valid only during fn.
+func WithHead(r io.Reader, fn func(head []byte, all io.Reader) error) error {
+	return withHeadN(r, inspect.SniffLen, fn)
+}
+
+// MemberSniffLen is how much of a member that is read for nothing else is
+// looked at to sniff it: every magic number sits in the first bytes, a PDF
+// header in the first KiB, an HTML or XML root after a short prolog.
+const MemberSniffLen = 2048
+
+func withHeadN(r io.Reader, n int, fn func(head []byte, all io.Reader) error) error {
+	bp := SmallBufs.Get().(*[]byte)
+	defer SmallBufs.Put(bp)
+	head := (*bp)[:min(n, len(*bp))]
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return err
+	}
+	head = head[:n]
+	return fn(head, io.MultiReader(bytes.NewReader(head), r))
+}
+
+// SniffMember hands member f to child when want says its head is content
+// worth inspecting (a program, document, archive …). Most members are left
+// alone (images, media, XML): their head is decoded cheaply (MemberHead,
+// QuickInput first), and only a member that is handed on is opened and
+// read in full, under the ratio limit, its head sniffed again from the
+// checked stream. stop is child's error (the walk must stop); err is a
+// read error of the member.
+func SniffMember(f *zip.File, maxRatio int64, want func(head []byte) bool, child func(all io.Reader) error) (stop, err error) {
+	bp := SmallBufs.Get().(*[]byte)
+	buf := (*bp)[:min(MemberSniffLen, len(*bp))]
+	n, herr := MemberHeadInput(f, buf, QuickInput)
+	if herr == nil && n < len(buf) && uint64(n) < f.UncompressedSize64 && NeedsMoreHead(buf[:n]) {
+		n, herr = MemberHead(f, buf)
+	}
+	skip := herr == nil && !want(buf[:n])
+	SmallBufs.Put(bp)
+	if skip {
+		return nil, nil
+	}
+	// No part-size refusal up front: a large video is sniffed from its
+	// head and left alone, and the engine caps what is handed on.
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	r := inspect.RatioReader(rc, int64(min(f.CompressedSize64, 1<<62)), maxRatio)
+	err = withHeadN(r, MemberSniffLen, func(head []byte, all io.Reader) error {
+		if want(head) {
+			stop = child(all)
+		}
+		return nil
+	})
+	return stop, err
 }

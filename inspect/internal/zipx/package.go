@@ -40,7 +40,7 @@ type Package struct {
 // "The attacker writes the bytes"): every zip-based inspector reports it
 // so.
 func (a Ambiguity) Finding() inspect.Finding {
-	return inspect.Finding{Kind: inspect.KindAmbiguous, Where: a.Where, Detail: a.Detail}
+	return inspect.Finding{Kind: inspect.KindAmbiguous, Where: cleanWhere(a.Where), Detail: a.Detail}
 }
 
 // OpenPackage reads the package in p both ways. It uses the central

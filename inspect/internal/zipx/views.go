@@ -624,7 +624,7 @@ func (v *Views) localEnd(ctx context.Context, r io.ReaderAt, size int64, l *Loca
 		}
 		dataEnd = l.Data + c.CSize
 	case l.Method == 8 || l.Method == 9:
-		cr := &byteCounter{br: bufio.NewReader(io.NewSectionReader(r, l.Data, size-l.Data))}
+		cr := &ByteCounter{Br: bufio.NewReader(io.NewSectionReader(r, l.Data, size-l.Data))}
 		var dec io.Reader
 		if l.Method == 8 {
 			dec = flate.NewReader(cr)
@@ -638,7 +638,7 @@ func (v *Views) localEnd(ctx context.Context, r io.ReaderAt, size int64, l *Loca
 		case n > o.MaxDecode:
 			return fmt.Errorf("over %d bytes", o.MaxDecode)
 		}
-		dataEnd = l.Data + cr.n
+		dataEnd = l.Data + cr.N
 		l.USize = n
 	case l.Method == 0:
 		end, ok := storedEnd(ctx, r, size, l.Data)
@@ -800,23 +800,23 @@ func storedEnd(ctx context.Context, r io.ReaderAt, size, start int64) (int64, bo
 	return 0, false
 }
 
-// byteCounter counts the bytes a decoder consumed; as an io.ByteReader it
-// keeps flate from reading ahead.
-type byteCounter struct {
-	br *bufio.Reader
-	n  int64
+// ByteCounter counts the bytes a decoder consumed (N); as an
+// io.ByteReader it keeps flate from reading ahead. Br is the source.
+type ByteCounter struct {
+	Br *bufio.Reader
+	N  int64
 }
 
-func (c *byteCounter) Read(p []byte) (int, error) {
-	n, err := c.br.Read(p)
-	c.n += int64(n)
+func (c *ByteCounter) Read(p []byte) (int, error) {
+	n, err := c.Br.Read(p)
+	c.N += int64(n)
 	return n, err
 }
 
-func (c *byteCounter) ReadByte() (byte, error) {
-	b, err := c.br.ReadByte()
+func (c *ByteCounter) ReadByte() (byte, error) {
+	b, err := c.Br.ReadByte()
 	if err == nil {
-		c.n++
+		c.N++
 	}
 	return b, err
 }
