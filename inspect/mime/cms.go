@@ -515,7 +515,7 @@ func openCMS(ctx context.Context, r io.ReaderAt, size int64, tempDir string, mem
 			src = &untilDash{r: src}
 		}
 		sp := inspect.NewSpool(tempDir, memMax, size, nil)
-		if _, err := sp.ReadFrom(&ctxReader{ctx: ctx, r: NewDecoder("base64", src)}); err != nil {
+		if _, err := sp.ReadFrom(inspect.ContextReader(ctx, NewDecoder("base64", src))); err != nil {
 			sp.Close()
 			if cerr := ctx.Err(); cerr != nil {
 				return nil, cerr

@@ -1,7 +1,6 @@
 package mime
 
 import (
-	"context"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -32,7 +31,7 @@ func (w *walker) decrypt(der io.ReaderAt, size int64, name, self string, outer *
 	// adds nothing), so the DER's size bounds it.
 	out := inspect.NewSpool(w.lim.TempDir, w.lim.MemSpool, size, nil)
 	defer out.Close()
-	_, err := cmsdecrypt.Decrypt(&ctxReaderAt{ctx: w.ctx, r: der}, size, w.lim.Keys, &ctxWriter{ctx: w.ctx, w: out}, cmsdecrypt.Limits{})
+	_, err := cmsdecrypt.Decrypt(inspect.ContextReaderAt(w.ctx, der), size, w.lim.Keys, inspect.ContextWriter(w.ctx, out), cmsdecrypt.Limits{})
 	switch {
 	case err == nil:
 	case w.ctx.Err() != nil:
@@ -72,30 +71,4 @@ func encryptedData(r io.ReaderAt, size int64) bool {
 // prefixes, bounded, printable.
 func decryptReason(err error) string {
 	return inspect.Clean(strings.ReplaceAll(err.Error(), "cmsdecrypt: ", ""), 160)
-}
-
-// ctxReaderAt stops a decryption whose walk was cancelled (a timeout).
-type ctxReaderAt struct {
-	ctx context.Context
-	r   io.ReaderAt
-}
-
-func (c *ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.ReadAt(p, off)
-}
-
-// ctxWriter is the same for the plaintext written.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c *ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
 }

@@ -233,7 +233,7 @@ func noContent() io.Reader { return bytes.NewReader(nil) }
 // what was read, and its own reader reports the error to the callback.
 func contentSum(ctx context.Context, r io.Reader) ([sha256.Size]byte, error) {
 	h := sha256.New()
-	_, _ = io.Copy(h, &ctxReader{ctx: ctx, r: r})
+	_, _ = io.Copy(h, inspect.ContextReader(ctx, r))
 	if err := ctx.Err(); err != nil {
 		return [sha256.Size]byte{}, err
 	}
@@ -568,7 +568,7 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	}
 	sp := inspect.NewSpool(w.lim.TempDir, w.lim.MemSpool, e.End-e.BodyStart+cmsProbe, nil)
 	defer sp.Close()
-	if _, err := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: e.Body(r)}); err != nil {
+	if _, err := sp.ReadFrom(inspect.ContextReader(w.ctx, e.Body(r))); err != nil {
 		if cerr := w.ctx.Err(); cerr != nil {
 			return cerr
 		}
@@ -922,19 +922,6 @@ func isPGPMessageLine(line []byte) bool {
 	return bytes.HasPrefix(line, []byte("-----BEGIN PGP MESSAGE-----"))
 }
 
-// ctxReader stops a copy when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // fragment walks the body of a message/partial entity as the message
 // fragment it claims to be (what some readers show of it). Its leaves are
 // inside e: only e as a whole can be removed.
@@ -945,7 +932,7 @@ func (w *walker) fragment(r io.ReaderAt, e *Entity, self string, outer *Entity, 
 	body := e.Body(r)
 	sp := inspect.NewSpool(w.lim.TempDir, w.lim.MemSpool, e.End-e.BodyStart+1, nil)
 	defer sp.Close()
-	if _, err := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: body}); err != nil {
+	if _, err := sp.ReadFrom(inspect.ContextReader(w.ctx, body)); err != nil {
 		if cerr := w.ctx.Err(); cerr != nil {
 			return cerr
 		}

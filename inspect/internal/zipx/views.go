@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // A zip archive can be read in two ways (APPNOTE 4.3.6): by its central
@@ -631,7 +633,7 @@ func (v *Views) localEnd(ctx context.Context, r io.ReaderAt, size int64, l *Loca
 		} else {
 			dec = NewDeflate64Reader(cr)
 		}
-		n, err := io.Copy(io.Discard, io.LimitReader(&ctxReader{ctx, dec}, o.MaxDecode+1))
+		n, err := io.Copy(io.Discard, io.LimitReader(inspect.ContextReader(ctx, dec), o.MaxDecode+1))
 		switch {
 		case err != nil:
 			return err
@@ -819,18 +821,6 @@ func (c *ByteCounter) ReadByte() (byte, error) {
 		c.N++
 	}
 	return b, err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // cleanWhere makes an entry name usable as a finding's Where: forward
