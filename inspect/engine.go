@@ -157,7 +157,9 @@ func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.Reader
 	case <-t.C:
 		// An inspector ignores its context: answer without it. It keeps
 		// running until it returns; it owns its spools and closes them then.
-		w.emit(Finding{Kind: KindUnscannable, Detail: (&LimitError{Limit: "time", Value: int64(e.limits.MaxTime / time.Second)}).Error() + "s (inspector did not stop)"})
+		f := LimitFinding(LimitTime, int64(e.limits.MaxTime/time.Second))
+		f.Detail += "s (inspector did not stop)"
+		w.emit(f)
 		return w.snapshot(false)
 	}
 }
@@ -184,6 +186,14 @@ type walk struct {
 	declared  string
 }
 
+// emitOther records the unscannable finding for err about the member at
+// where, which was not inspected (its type is "other").
+func (w *walk) emitOther(where string, err error) {
+	f := Unscannable(err)
+	f.Type, f.Where = TypeOther, where
+	w.emit(f)
+}
+
 func (w *walk) emit(f Finding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -194,8 +204,9 @@ func (w *walk) emit(f Finding) {
 	if max := w.e.limits.MaxFindings; len(w.findings) >= max {
 		if !w.truncated {
 			w.truncated = true
-			w.findings = append(w.findings, Finding{Kind: KindUnscannable, Type: f.Type,
-				Detail: (&LimitError{Limit: "findings", Value: int64(max)}).Error()})
+			lf := LimitFinding(LimitFindings, int64(max))
+			lf.Type = f.Type
+			w.findings = append(w.findings, lf)
 		}
 		return
 	}
@@ -240,7 +251,9 @@ func (w *walk) run(name, declared string, r io.ReaderAt, size int64) *Result {
 	w.bytes = size
 	typ, decl, err := w.node("", name, declared, r, size, 0)
 	if err != nil {
-		w.emit(Finding{Kind: KindUnscannable, Type: typ, Detail: err.Error()})
+		f := Unscannable(err)
+		f.Type = typ
+		w.emit(f)
 	}
 	w.mu.Lock()
 	w.top, w.declared = typ, decl
@@ -253,7 +266,7 @@ func (w *walk) run(name, declared string, r io.ReaderAt, size int64) *Result {
 func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, depth int) (typ, decl string, stop error) {
 	w.parts++
 	if w.parts > w.e.limits.MaxParts {
-		return TypeOther, "", &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+		return TypeOther, "", &LimitError{Limit: LimitParts, Value: int64(w.e.limits.MaxParts)}
 	}
 	fam, zr, alts := sniffReadings(r, size, name)
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(fam)}
@@ -315,13 +328,15 @@ func (w *walk) failed(err error, typ, where string) error {
 		return nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
-		return &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+		return &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
 	}
 	var le *LimitError
-	if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+	if errors.As(err, &le) && le.Limit.StopsWalk() {
 		return err
 	}
-	w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
+	f := Unscannable(err)
+	f.Type, f.Where = typ, where
+	w.emit(f)
 	return nil
 }
 
@@ -337,7 +352,7 @@ func (w *walk) reading(where, name, declared string, r io.ReaderAt, size int64, 
 	}
 	w.parts++
 	if w.parts > w.e.limits.MaxParts {
-		return &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+		return &LimitError{Limit: LimitParts, Value: int64(w.e.limits.MaxParts)}
 	}
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(a.fam)}
 	p := Part{Name: name, Declared: declared, Size: a.n, R: sectionOf(r, size, a.off, a.n), Depth: depth, Family: a.fam, Limits: w.e.limits, Zip: a.zr}
@@ -457,10 +472,10 @@ func (s *scope) childWhere(name string) string {
 func (s *scope) checkChild(where string) (descend bool, stop error) {
 	w := s.w
 	if err := w.ctx.Err(); err != nil {
-		return false, &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+		return false, &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
 	}
 	if s.depth+1 > w.e.limits.MaxDepth {
-		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "depth", Value: int64(w.e.limits.MaxDepth)}).Error()})
+		w.emitOther(where, &LimitError{Limit: LimitDepth, Value: int64(w.e.limits.MaxDepth)})
 		return false, nil
 	}
 	return true, nil
@@ -485,15 +500,15 @@ func (s *scope) Child(name string, r io.Reader) error {
 		capBytes, totalCap = totalLeft, true
 	}
 	if capBytes <= 0 {
-		return &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	memMax := lim.MemSpool
 	if w.mem+memMax > memBudget {
 		memMax = 0
 	}
-	capErr := &LimitError{Limit: "part-size", Value: lim.MaxPartSize}
+	capErr := &LimitError{Limit: LimitPartSize, Value: lim.MaxPartSize}
 	if totalCap {
-		capErr = &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+		capErr = &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	sp := NewSpool(lim.TempDir, memMax, capBytes, capErr)
 	defer sp.Close()
@@ -507,12 +522,12 @@ func (s *scope) Child(name string, r io.Reader) error {
 		var le *LimitError
 		switch {
 		case w.ctx.Err() != nil:
-			return &LimitError{Limit: "time", Value: int64(lim.MaxTime / time.Second)}
-		case errors.As(rerr, &le) && le.Limit == "total-size":
-			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: rerr.Error()})
+			return &LimitError{Limit: LimitTime, Value: int64(lim.MaxTime / time.Second)}
+		case errors.As(rerr, &le) && le.Limit == LimitTotalSize:
+			w.emitOther(where, rerr)
 			return rerr
 		case errors.As(rerr, &le):
-			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: rerr.Error()})
+			w.emitOther(where, rerr)
 		default:
 			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: "read: " + rerr.Error()})
 		}
@@ -532,12 +547,12 @@ func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
 	}
 	lim := w.e.limits
 	if size > lim.MaxPartSize {
-		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "part-size", Value: lim.MaxPartSize}).Error()})
+		w.emitOther(where, &LimitError{Limit: LimitPartSize, Value: lim.MaxPartSize})
 		return nil
 	}
 	if w.bytes+size > lim.MaxTotalSize {
-		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "total-size", Value: lim.MaxTotalSize}).Error()})
-		return &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+		w.emitOther(where, &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize})
+		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	w.bytes += size
 	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)

@@ -105,7 +105,7 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 		if !errors.Is(err, inspect.ErrLimit) {
 			return fmt.Errorf("signed message: %w", err)
 		}
-		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "signed message " + err.Error()})
+		s.Emit(parseLimitFinding("signed message ", err))
 	}
 	err = Walk(ctx, c, root, lim, func(l Leaf) error {
 		switch l.Role {

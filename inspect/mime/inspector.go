@@ -39,7 +39,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		}
 		// A limit of the message parser (nesting, parts, header size):
 		// report it and still walk what was parsed.
-		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message " + err.Error()})
+		s.Emit(parseLimitFinding("message ", err))
 	}
 	return Walk(ctx, p.R, root, lim, func(l Leaf) error {
 		switch l.Role {
@@ -54,4 +54,15 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		}
 		return nil
 	})
+}
+
+// parseLimitFinding is the unscannable finding for a limit err of the
+// message parser, its text after prefix ("message ").
+func parseLimitFinding(prefix string, err error) inspect.Finding {
+	f := inspect.Finding{Kind: inspect.KindUnscannable, Detail: prefix + err.Error()}
+	var le *inspect.LimitError
+	if errors.As(err, &le) {
+		f.Limit = le.Limit
+	}
+	return f
 }

@@ -171,7 +171,7 @@ func (e *Entity) IsMultipart() bool { return strings.HasPrefix(e.MediaType, "mul
 // Parse parses the message in r (size bytes). It is tolerant like a mail
 // client: every syntax problem becomes a defect on the entity and parsing
 // goes on. It returns an error only for a limit (an *inspect.LimitError
-// wrapping inspect.ErrLimit: "parts", "depth", "header-size",
+// wrapping inspect.ErrLimit: inspect.LimitMessageParts, "depth", "header-size",
 // "header-fields") or an I/O error; even then the tree parsed so far is
 // returned (every offset within [0, size]) so that a caller can walk what
 // was seen.
@@ -242,8 +242,8 @@ func (p *parser) cut(e *Entity, err error) error {
 	return err
 }
 
-func (p *parser) limitErr(name string, v int64) error {
-	return &inspect.LimitError{Limit: name, Value: v}
+func (p *parser) limitErr(l inspect.Limit, v int64) error {
+	return &inspect.LimitError{Limit: l, Value: v}
 }
 
 // entity parses the entity starting at start. It returns the delimiter
@@ -252,10 +252,10 @@ func (p *parser) entity(start int64, parent *Entity, depth int, digest bool) (*E
 	e := &Entity{Start: start, BodyStart: start, End: p.w.size, DelimStart: -1, CloseDelim: -1, Parent: parent}
 	p.parts++
 	if p.parts > p.lim.MaxParts {
-		return e, hit{}, p.cut(e, p.limitErr("parts", int64(p.lim.MaxParts)))
+		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageParts, int64(p.lim.MaxParts)))
 	}
 	if depth > p.lim.MaxDepth {
-		return e, hit{}, p.cut(e, p.limitErr("depth", int64(p.lim.MaxDepth)))
+		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageDepth, int64(p.lim.MaxDepth)))
 	}
 	h, err := p.header(e, parent == nil && start == 0)
 	if err != nil {
@@ -689,7 +689,7 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		next, lb := p.w.lineEnd(pos, p.lim.MaxHeaderBytes-int64(len(blk)))
 		if int64(len(blk))+(next-pos) > p.lim.MaxHeaderBytes {
 			e.BodyStart = pos
-			return hit{}, p.limitErr("header-size", p.lim.MaxHeaderBytes)
+			return hit{}, p.limitErr(inspect.LimitHeaderSize, p.lim.MaxHeaderBytes)
 		}
 		bs := len(blk)
 		blk = p.w.appendRange(blk, pos, next)
@@ -784,7 +784,7 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		if ok {
 			if p.fields+len(raws) >= p.lim.MaxHeaderFields {
 				e.BodyStart = pos
-				return hit{}, p.limitErr("header-fields", int64(p.lim.MaxHeaderFields))
+				return hit{}, p.limitErr(inspect.LimitHeaderFields, int64(p.lim.MaxHeaderFields))
 			}
 			if lenient != "" {
 				if renamed == nil {

@@ -159,7 +159,7 @@ func (pk *pkg) sniffMember(f *zip.File) error {
 		err = zipx.MemberError(f.Name, err)
 		var le *inspect.LimitError
 		if errors.As(err, &le) {
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: f.Name, Detail: err.Error()})
+			pk.s.Emit(inspect.Unscannable(err).At(f.Name))
 			return nil
 		}
 		pk.fail(err)

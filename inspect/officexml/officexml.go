@@ -133,10 +133,10 @@ func (d *doc) run() error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if elements++; elements > maxElements {
-				return &inspect.LimitError{Limit: "xml-elements", Value: maxElements}
+				return &inspect.LimitError{Limit: inspect.LimitXMLElements, Value: maxElements}
 			}
 			if depth++; depth > maxDepth {
-				return &inspect.LimitError{Limit: "xml-depth", Value: maxDepth}
+				return &inspect.LimitError{Limit: inspect.LimitXMLDepth, Value: maxDepth}
 			}
 			if !rooted {
 				rooted = true
@@ -199,8 +199,7 @@ func (d *doc) run() error {
 				continue
 			}
 			if int64(buf.Len()+len(t)) > bufCap {
-				d.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: bufName,
-					Detail: (&inspect.LimitError{Limit: "part-size", Value: d.lim.MaxPartSize}).Error()})
+				d.s.Emit(inspect.LimitFinding(inspect.LimitPartSize, d.lim.MaxPartSize).At(bufName))
 				buf = nil
 				continue
 			}

@@ -231,7 +231,7 @@ func (pk *pkg) sniffMember(pt *part) error {
 		err = zipx.MemberError(pt.f.Name, err)
 		var le *inspect.LimitError
 		if errors.As(err, &le) {
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: pt.f.Name, Detail: err.Error()})
+			pk.s.Emit(inspect.Unscannable(err).At(pt.f.Name))
 			return nil
 		}
 		pk.fail(err)

@@ -605,7 +605,7 @@ func (pk *pkg) child(pt *part) error {
 	if err != nil {
 		var le *inspect.LimitError
 		if errors.As(err, &le) {
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: pt.f.Name, Detail: err.Error()})
+			pk.s.Emit(inspect.Unscannable(err).At(pt.f.Name))
 			return nil
 		}
 		pk.fail(zipx.MemberError(pt.f.Name, err))

@@ -39,7 +39,7 @@ func Signatures(ctx context.Context, r io.ReaderAt, size int64) ([]Signature, er
 	}
 	lim := inspect.DefaultLimits
 	if len(zr.File) > lim.MaxParts {
-		return nil, &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
+		return nil, &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(lim.MaxParts)}
 	}
 	pk := &pkg{ctx: ctx, lim: lim, byKey: map[string]*part{}, relsOf: map[string][]*part{}}
 	for _, f := range zr.File {

@@ -47,7 +47,7 @@ func OpenMember(f *zip.File, lim inspect.Limits) (*Member, error) {
 		return nil, errors.New("encrypted zip entry")
 	}
 	if f.UncompressedSize64 > uint64(lim.MaxPartSize) {
-		return nil, &inspect.LimitError{Limit: "part-size", Value: lim.MaxPartSize}
+		return nil, &inspect.LimitError{Limit: inspect.LimitPartSize, Value: lim.MaxPartSize}
 	}
 	rc, err := f.Open()
 	if err != nil {
