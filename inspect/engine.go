@@ -128,10 +128,6 @@ func (e *Engine) Limits() Limits { return e.limits }
 // Panics returns how many inspector panics the engine has recovered.
 func (e *Engine) Panics() int64 { return e.panics.Load() }
 
-// timeoutGrace is how long Inspect waits past MaxTime for an inspector that
-// does not notice its context before it answers without it.
-const timeoutGrace = 2 * time.Second
-
 // Inspect walks the file in r (size bytes) named name, with declared MIME
 // type declared (may be empty). It always returns a result: what could not
 // be inspected is an unscannable finding, never an error.
@@ -149,7 +145,7 @@ func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.Reader
 	case <-ctx.Done():
 	}
 	// The walk should stop by itself now; give it a moment.
-	t := time.NewTimer(timeoutGrace)
+	t := time.NewTimer(e.limits.TimeoutGrace)
 	defer t.Stop()
 	select {
 	case res := <-done:
@@ -481,10 +477,6 @@ func (s *scope) checkChild(where string) (descend bool, stop error) {
 	return true, nil
 }
 
-// memBudget is how many bytes all in-memory spools of one walk may hold
-// together; beyond it members go to temporary files at once.
-const memBudget = 32 << 20
-
 func (s *scope) Child(name string, r io.Reader) error {
 	w := s.w
 	where := s.childWhere(name)
@@ -503,7 +495,7 @@ func (s *scope) Child(name string, r io.Reader) error {
 		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	memMax := lim.MemSpool
-	if w.mem+memMax > memBudget {
+	if w.mem+memMax > lim.MemBudget {
 		memMax = 0
 	}
 	capErr := &LimitError{Limit: LimitPartSize, Value: lim.MaxPartSize}

@@ -9,11 +9,16 @@ import (
 	"time"
 )
 
-// Limits bound every walk. The zero value of a field means "use the default";
-// there is no "unlimited". Hitting a limit is a finding (unscannable, with the
-// limit named in Detail), never a silent truncation.
+// Limits bound every walk: the engine, every inspector and the message
+// parser (inspect/mime, also for the top-level message of the milter) take
+// theirs from here, and milter's `limits:` configuration section sets them
+// all. The zero value of a field means "use the default" (DefaultLimits);
+// there is no "unlimited". Hitting a limit is a finding (unscannable, with
+// the limit named in Detail and Finding.Limit), never a silent truncation.
 type Limits struct {
-	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2).
+	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2;
+	// an attached message is a container too). It is the only depth:
+	// multipart nesting inside one message is MaxMessageNesting.
 	MaxDepth int
 	// MaxParts is how many files and members one walk may inspect in all.
 	MaxParts int
@@ -36,9 +41,29 @@ type Limits struct {
 	MaxFindings int
 	// MaxTime is the wall time one walk may take.
 	MaxTime time.Duration
+	// TimeoutGrace is how long a walk past MaxTime waits for an inspector
+	// that does not notice its context before it answers without it.
+	TimeoutGrace time.Duration
 	// MemSpool is how many bytes of one nested member are held in memory
 	// before it is spooled to a temporary file.
 	MemSpool int64
+	// MemBudget is how many bytes all in-memory spools of one walk may hold
+	// together; beyond it members go to temporary files at once.
+	MemBudget int64
+
+	// The message parser (inspect/mime) of every message, attached or not:
+	//
+	// MaxMessageParts caps the entities (parts) of one message.
+	MaxMessageParts int
+	// MaxMessageNesting caps multipart and message/rfc822 nesting inside
+	// one message (its Detail word is "depth": "message limit depth=50").
+	MaxMessageNesting int
+	// MaxHeaderBytes caps one header block.
+	MaxHeaderBytes int64
+	// MaxHeaderFields caps the header fields of all header blocks of one
+	// message together: a megabyte of "a:\n" lines would otherwise cost
+	// far more memory than the message itself.
+	MaxHeaderFields int
 	// TempDir holds spool files (default: os.TempDir()).
 	TempDir string
 }
@@ -60,7 +85,13 @@ var DefaultLimits = Limits{
 	MaxFindings:       1000,
 	MaxKeyDerivations: 16,
 	MaxTime:           30 * time.Second,
+	TimeoutGrace:      2 * time.Second,
 	MemSpool:          2 << 20,
+	MemBudget:         32 << 20,
+	MaxMessageParts:   10000,
+	MaxMessageNesting: 50,
+	MaxHeaderBytes:    1 << 20,
+	MaxHeaderFields:   200000,
 }
 
 // WithDefaults returns l with every zero (or negative) field set from
@@ -97,8 +128,26 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxTime <= 0 {
 		l.MaxTime = d.MaxTime
 	}
+	if l.TimeoutGrace <= 0 {
+		l.TimeoutGrace = d.TimeoutGrace
+	}
 	if l.MemSpool <= 0 {
 		l.MemSpool = d.MemSpool
+	}
+	if l.MemBudget <= 0 {
+		l.MemBudget = d.MemBudget
+	}
+	if l.MaxMessageParts <= 0 {
+		l.MaxMessageParts = d.MaxMessageParts
+	}
+	if l.MaxMessageNesting <= 0 {
+		l.MaxMessageNesting = d.MaxMessageNesting
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if l.MaxHeaderFields <= 0 {
+		l.MaxHeaderFields = d.MaxHeaderFields
 	}
 	return l
 }
@@ -137,9 +186,9 @@ const (
 	// LimitMessageParts: Limits.MaxMessageParts, the entities the message
 	// parser reads in one message (the word is "parts").
 	LimitMessageParts
-	// LimitMessageDepth: Limits.MaxMessageDepth, multipart and message
+	// LimitMessageNesting: Limits.MaxMessageNesting, multipart and message
 	// nesting inside one message (the word is "depth").
-	LimitMessageDepth
+	LimitMessageNesting
 	// LimitHeaderSize: Limits.MaxHeaderBytes, one header block.
 	LimitHeaderSize
 	// LimitHeaderFields: Limits.MaxHeaderFields, the fields of one message.
@@ -161,7 +210,7 @@ var limitWords = [...]string{
 	LimitRatio: "ratio", LimitPDFObjects: "pdf-objects",
 	LimitOLESectors: "ole-sectors", LimitTime: "time",
 	LimitFindings: "findings", LimitMessageParts: "parts",
-	LimitMessageDepth: "depth", LimitHeaderSize: "header-size",
+	LimitMessageNesting: "depth", LimitHeaderSize: "header-size",
 	LimitHeaderFields: "header-fields", LimitXMLElements: "xml-elements",
 	LimitXMLDepth: "xml-depth", LimitHTMLPayloads: "html-payloads",
 	LimitHTMLLiteral: "html-literal", LimitHTMLStyle: "html-style",

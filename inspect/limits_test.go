@@ -17,7 +17,7 @@ func TestLimitWords(t *testing.T) {
 		inspect.LimitRatio: "ratio", inspect.LimitPDFObjects: "pdf-objects",
 		inspect.LimitOLESectors: "ole-sectors", inspect.LimitTime: "time",
 		inspect.LimitFindings: "findings", inspect.LimitMessageParts: "parts",
-		inspect.LimitMessageDepth: "depth", inspect.LimitHeaderSize: "header-size",
+		inspect.LimitMessageNesting: "depth", inspect.LimitHeaderSize: "header-size",
 		inspect.LimitHeaderFields: "header-fields", inspect.LimitXMLElements: "xml-elements",
 		inspect.LimitXMLDepth: "xml-depth", inspect.LimitHTMLPayloads: "html-payloads",
 		inspect.LimitHTMLLiteral: "html-literal", inspect.LimitHTMLStyle: "html-style",
@@ -28,7 +28,7 @@ func TestLimitWords(t *testing.T) {
 			t.Errorf("%d: %q, want %q", l, l.String(), w)
 		}
 	}
-	if inspect.LimitMessageDepth == inspect.LimitDepth || inspect.LimitMessageParts == inspect.LimitParts {
+	if inspect.LimitMessageNesting == inspect.LimitDepth || inspect.LimitMessageParts == inspect.LimitParts {
 		t.Error("the message parser's limits are the engine's")
 	}
 }

@@ -17,21 +17,15 @@ type Inspector struct {
 
 var _ inspect.Inspector = (*Inspector)(nil)
 
-// New returns the FamilyEML inspector. Zero fields of lim take the
-// defaults; MemSpool and TempDir, when zero, come from the engine's limits.
+// New returns the FamilyEML inspector. Zero fields of lim come from the
+// engine's limits (inspect.Part.Limits).
 func New(lim Limits) *Inspector { return &Inspector{lim: lim} }
 
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	// An MHT document Office opens by its name is an "mht" (inspect.MessageType).
 	s.SetType(inspect.MessageType(p.Name))
-	lim := in.lim
-	if lim.MemSpool <= 0 {
-		lim.MemSpool = p.Limits.MemSpool
-	}
-	if lim.TempDir == "" {
-		lim.TempDir = p.Limits.TempDir
-	}
+	lim := in.lim.under(p.Limits)
 	root, err := Parse(p.R, p.Size, lim)
 	if err != nil {
 		if !errors.Is(err, inspect.ErrLimit) {

@@ -9,20 +9,24 @@ import (
 	"github.com/officemilter/officemilter/inspect"
 )
 
-// Limits bound the parse of one message. Zero fields take the defaults.
+// Limits bound the parse of one message. They are the message parser's
+// part of inspect.Limits (LimitsOf); zero fields take those of
+// inspect.DefaultLimits.
 type Limits struct {
-	// MaxHeaderBytes caps one header block (default 1 MiB).
+	// MaxHeaderBytes caps one header block (inspect.Limits.MaxHeaderBytes).
 	MaxHeaderBytes int64
-	// MaxParts caps the entities of one message (default 10000).
+	// MaxParts caps the entities of one message
+	// (inspect.Limits.MaxMessageParts).
 	MaxParts int
-	// MaxDepth caps multipart and message/rfc822 nesting (default 50).
+	// MaxDepth caps multipart and message/rfc822 nesting
+	// (inspect.Limits.MaxMessageNesting).
 	MaxDepth int
 	// MaxHeaderFields caps the header fields of all header blocks of one
-	// message together (default 200000): a megabyte of "a:\n" lines would
-	// otherwise cost far more memory than the message itself.
+	// message together (inspect.Limits.MaxHeaderFields).
 	MaxHeaderFields int
 	// MemSpool is how many decoded bytes of an opaque S/MIME body Walk holds
-	// in memory before it spools them to a temporary file (default 2 MiB).
+	// in memory before it spools them to a temporary file
+	// (inspect.Limits.MemSpool).
 	MemSpool int64
 	// TempDir holds those spool files (default os.TempDir()).
 	TempDir string
@@ -32,33 +36,44 @@ type Limits struct {
 	Keys []Key
 }
 
-// Defaults for Limits.
-const (
-	DefaultMaxHeaderBytes  = 1 << 20
-	DefaultMaxParts        = 10000
-	DefaultMaxDepth        = 50
-	DefaultMaxHeaderFields = 200000
-	DefaultMemSpool        = 2 << 20
-)
+// LimitsOf returns the message parser's part of l (no keys).
+func LimitsOf(l inspect.Limits) Limits {
+	return Limits{
+		MaxHeaderBytes:  l.MaxHeaderBytes,
+		MaxParts:        l.MaxMessageParts,
+		MaxDepth:        l.MaxMessageNesting,
+		MaxHeaderFields: l.MaxHeaderFields,
+		MemSpool:        l.MemSpool,
+		TempDir:         l.TempDir,
+	}
+}
 
-func (l Limits) withDefaults() Limits {
+// under returns l with its zero fields taken from the walk's limits w (an
+// inspector's own limits first, then the engine's).
+func (l Limits) under(w inspect.Limits) Limits {
+	d := LimitsOf(w)
 	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+		l.MaxHeaderBytes = d.MaxHeaderBytes
 	}
 	if l.MaxParts <= 0 {
-		l.MaxParts = DefaultMaxParts
+		l.MaxParts = d.MaxParts
 	}
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
+		l.MaxDepth = d.MaxDepth
 	}
 	if l.MaxHeaderFields <= 0 {
-		l.MaxHeaderFields = DefaultMaxHeaderFields
+		l.MaxHeaderFields = d.MaxHeaderFields
 	}
 	if l.MemSpool <= 0 {
-		l.MemSpool = DefaultMemSpool
+		l.MemSpool = d.MemSpool
+	}
+	if l.TempDir == "" {
+		l.TempDir = d.TempDir
 	}
 	return l
 }
+
+func (l Limits) withDefaults() Limits { return l.under(inspect.DefaultLimits) }
 
 // Entity is one MIME entity (a message or a body part) and where its pieces
 // lie in the message. All offsets are in the reader given to Parse.
@@ -255,7 +270,7 @@ func (p *parser) entity(start int64, parent *Entity, depth int, digest bool) (*E
 		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageParts, int64(p.lim.MaxParts)))
 	}
 	if depth > p.lim.MaxDepth {
-		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageDepth, int64(p.lim.MaxDepth)))
+		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageNesting, int64(p.lim.MaxDepth)))
 	}
 	h, err := p.header(e, parent == nil && start == 0)
 	if err != nil {

@@ -383,8 +383,8 @@ func TestLimits(t *testing.T) {
 		limit inspect.Limit // LimitNone = no error
 	}{
 		{"depth 50 ok", nested(49), Limits{}, inspect.LimitNone},
-		{"10000 nested multiparts", nested(10000), Limits{}, inspect.LimitMessageDepth},
-		{"depth 5", nested(6), Limits{MaxDepth: 5}, inspect.LimitMessageDepth},
+		{"10000 nested multiparts", nested(10000), Limits{}, inspect.LimitMessageNesting},
+		{"depth 5", nested(6), Limits{MaxDepth: 5}, inspect.LimitMessageNesting},
 		{"10000 parts ok", siblings(9999), Limits{}, inspect.LimitNone},
 		{"10001 parts", siblings(10001), Limits{}, inspect.LimitMessageParts},
 		{"header 1 MiB+", bigHeader(1 << 20), Limits{}, inspect.LimitHeaderSize},
