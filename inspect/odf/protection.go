@@ -250,7 +250,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 	}
 	var stop error
 	parse := false
-	err := pk.read(f, func(r io.Reader) error {
+	err := pk.Read(f, func(r io.Reader) error {
 		if f.UncompressedSize64 < zipx.SmallPart {
 			// Most settings parts are a few KiB, with an empty
 			// RedlineProtectionKey: look at the bytes before decoding.
@@ -267,7 +267,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 			}
 			b := (*bp)[:n]
 			if handOn(sniffHead(b[:min(n, inspect.SniffLen)], f.Name)) {
-				stop = pk.s.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
+				stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
 				return nil
 			}
 			parse = settingsNeedParse(b) || len(b) >= 2 && (b[0] == 0 || b[1] == 0 || b[0] >= 0xFE)
@@ -275,26 +275,26 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 		}
 		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			if handOn(sniffHead(head, f.Name)) {
-				stop = pk.s.Child(f.Name, all)
+				stop = pk.S.Child(f.Name, all)
 				return nil
 			}
 			var err error
-			parse, err = zipx.ContainsAny(pk.ctx, all, settingsNeedles, false)
+			parse, err = zipx.ContainsAny(pk.Ctx, all, settingsNeedles, false)
 			return err
 		})
 	})
 	if stop != nil {
 		return stop
 	}
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	if !parse || err != nil {
 		return nil
 	}
 	p := &protections{}
-	err = pk.read(f, func(r io.Reader) error {
-		x := zipx.NewXMLReader(pk.ctx, r)
+	err = pk.Read(f, func(r io.Reader) error {
+		x := zipx.NewXMLReader(pk.Ctx, r)
 		for {
 			tok, err := x.Next()
 			if err == io.EOF {
@@ -314,7 +314,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 		}
 	})
 	p.flush(emit)
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	return nil
