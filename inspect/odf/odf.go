@@ -332,16 +332,8 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	var stop error
 	h := &docHandler{emit: emit, prot: protections{spreadsheet: pk.spreadsheet}}
 	err = pk.Read(f, func(r io.Reader) error {
-		x := zipx.NewXMLReader(pk.Ctx, r)
 		var ole *bytes.Buffer // base64 text of an object-ole's binary data
-		for {
-			tok, err := x.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		return zipx.Tokens(pk.Ctx, r, func(tok xml.Token) error {
 			switch t := tok.(type) {
 			case xml.StartElement:
 				if h.start(t) == actOLEData {
@@ -366,7 +358,8 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 				}
 				h.text(t)
 			}
-		}
+			return nil
+		})
 	})
 	h.finish()
 	if stop != nil {

@@ -294,15 +294,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 	}
 	p := &protections{}
 	err = pk.Read(f, func(r io.Reader) error {
-		x := zipx.NewXMLReader(pk.Ctx, r)
-		for {
-			tok, err := x.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		return zipx.Tokens(pk.Ctx, r, func(tok xml.Token) error {
 			switch t := tok.(type) {
 			case xml.StartElement:
 				p.start(t)
@@ -311,7 +303,8 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 			case xml.CharData:
 				p.text(t)
 			}
-		}
+			return nil
+		})
 	})
 	p.flush(emit)
 	if pk.Stop(err) {

@@ -302,19 +302,12 @@ func (t *tagSet) scan(ctx context.Context, r io.Reader, fn func(xml.StartElement
 		tagReaders.Put(br)
 	}()
 	if head, _ := br.Peek(2); len(head) == 2 && (head[0] == 0 || head[1] == 0 || head[0] >= 0xFE) {
-		x := zipx.NewXMLReader(ctx, br)
-		for {
-			tok, err := x.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if se, ok := tok.(xml.StartElement); ok && contains(t.locals, se.Name.Local) {
+		return zipx.StartElements(ctx, br, func(se xml.StartElement) error {
+			if contains(t.locals, se.Name.Local) {
 				fn(se)
 			}
-		}
+			return nil
+		})
 	}
 	marks := t.marks
 	keep := tagContext + t.longest + 1

@@ -146,6 +146,41 @@ func (x *XMLReader) Next() (xml.Token, error) {
 	return x.d.RawToken()
 }
 
+// ErrDone, returned by a Tokens or StartElements callback, ends the read
+// early without an error.
+var ErrDone = errors.New("zipx: done")
+
+// Tokens reads the XML in r (NewXMLReader) and calls fn with each token
+// until the end (nil), fn's error (nil for ErrDone) or the reader's.
+func Tokens(ctx context.Context, r io.Reader, fn func(xml.Token) error) error {
+	x := NewXMLReader(ctx, r)
+	for {
+		tok, err := x.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = fn(tok)
+		}
+		if err == ErrDone {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// StartElements is Tokens for the start elements alone.
+func StartElements(ctx context.Context, r io.Reader, fn func(xml.StartElement) error) error {
+	return Tokens(ctx, r, func(tok xml.Token) error {
+		if se, ok := tok.(xml.StartElement); ok {
+			return fn(se)
+		}
+		return nil
+	})
+}
+
 // InputOffset is the decoder's offset in its (possibly transcoded) input.
 func (x *XMLReader) InputOffset() int64 { return x.d.InputOffset() }
 
