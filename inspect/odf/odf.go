@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -113,28 +112,24 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		mf := pk.byName["mimetype"]
 		needRoot := mf == nil || mf.Flags&0x1 != 0 || mf.UncompressedSize64 == 0
 		var stop error
+		parse := func(r io.Reader) error {
+			m, err := parseManifest(pk.Ctx, r, pk.exists)
+			pk.man = m
+			return err
+		}
 		err := pk.Read(f, func(r io.Reader) error {
-			if !needRoot && f.UncompressedSize64 < zipx.SmallPart {
-				// Most manifests only list the members: decode the XML
-				// only when it declares encryption or OLE objects.
-				bp := zipx.SmallBufs.Get().(*[]byte)
-				defer zipx.SmallBufs.Put(bp)
-				n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
-				switch {
-				case err == nil:
-					return errors.New("longer than declared")
-				case err != io.ErrUnexpectedEOF && err != io.EOF:
-					return err
-				case uint64(n) != f.UncompressedSize64:
-					return io.ErrUnexpectedEOF
-				}
-				b := (*bp)[:n]
+			if needRoot || f.UncompressedSize64 >= zipx.SmallPart {
+				return parse(r)
+			}
+			// Most manifests only list the members: decode the XML only
+			// when it declares encryption or OLE objects.
+			return zipx.ReadSmall(r, f.UncompressedSize64, func(b []byte) error {
 				if !zipx.ContainsFoldBytes(b, manifestNeedles) {
 					// Nothing but the list of members: read it from the
 					// bytes. Whatever else the member is must still be
 					// seen.
-					if handOn(sniffHead(b[:min(n, inspect.SniffLen)], f.Name)) {
-						stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
+					if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
+						stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 						return nil
 					}
 					if scanFullPaths(b, pk.listed) {
@@ -142,11 +137,8 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 					}
 					pk.man.entries = map[string]*manifestEntry{}
 				}
-				r = bytes.NewReader(b)
-			}
-			m, err := parseManifest(pk.Ctx, r, pk.exists)
-			pk.man = m
-			return err
+				return parse(bytes.NewReader(b))
+			})
 		})
 		if stop != nil {
 			return stop

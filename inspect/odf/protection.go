@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -254,24 +253,14 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 		if f.UncompressedSize64 < zipx.SmallPart {
 			// Most settings parts are a few KiB, with an empty
 			// RedlineProtectionKey: look at the bytes before decoding.
-			bp := zipx.SmallBufs.Get().(*[]byte)
-			defer zipx.SmallBufs.Put(bp)
-			n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
-			switch {
-			case err == nil:
-				return errors.New("longer than declared")
-			case err != io.ErrUnexpectedEOF && err != io.EOF:
-				return err
-			case uint64(n) != f.UncompressedSize64:
-				return io.ErrUnexpectedEOF
-			}
-			b := (*bp)[:n]
-			if handOn(sniffHead(b[:min(n, inspect.SniffLen)], f.Name)) {
-				stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
+			return zipx.ReadSmall(r, f.UncompressedSize64, func(b []byte) error {
+				if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
+					stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(len(b)))
+					return nil
+				}
+				parse = settingsNeedParse(b) || len(b) >= 2 && (b[0] == 0 || b[1] == 0 || b[0] >= 0xFE)
 				return nil
-			}
-			parse = settingsNeedParse(b) || len(b) >= 2 && (b[0] == 0 || b[1] == 0 || b[0] >= 0xFE)
-			return nil
+			})
 		}
 		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			if handOn(sniffHead(head, f.Name)) {

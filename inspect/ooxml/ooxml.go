@@ -221,37 +221,26 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		}
 		var stop error
 		err := pk.read(pt, func(m io.Reader) error {
-			var r io.Reader = m
 			if pt.f.UncompressedSize64 < zipx.SmallPart {
 				// Most relationship parts only link slides, styles and
 				// themes: look at the bytes before decoding XML.
-				bp := zipx.SmallBufs.Get().(*[]byte)
-				defer zipx.SmallBufs.Put(bp)
-				n, err := io.ReadFull(m, (*bp)[:pt.f.UncompressedSize64+1])
-				switch {
-				case err == nil:
-					return errors.New("longer than declared")
-				case err != io.ErrUnexpectedEOF && err != io.EOF:
-					return err
-				case uint64(n) != pt.f.UncompressedSize64:
-					return io.ErrUnexpectedEOF
-				}
-				b := (*bp)[:n]
-				if !zipx.ContainsFoldBytes(b, relNeedles) {
+				return zipx.ReadSmall(m, pt.f.UncompressedSize64, func(b []byte) error {
+					if zipx.ContainsFoldBytes(b, relNeedles) {
+						return parseRels(pk.Ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
+					}
 					// No relationship here is of a type that matters
 					// but for reachability; the targets are read from
 					// the bytes. Whatever else the part is must still
 					// be seen.
-					if handOn(sniffHead(b[:min(n, inspect.SniffLen)], pt.f.Name)) {
-						stop = pk.S.ChildAt(pt.f.Name, inspect.BytesReaderAt(b), int64(n))
+					if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], pt.f.Name)) {
+						stop = pk.S.ChildAt(pt.f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 					} else if needTargets && !scanTargets(b, func(t string) { pk.internalTarget(pt, src, t) }) {
 						return parseRels(pk.Ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
 					}
 					return nil
-				}
-				r = bytes.NewReader(b)
+				})
 			}
-			return parseRels(pk.Ctx, r, func(r relationship) { pk.relationship(pt, src, r) })
+			return parseRels(pk.Ctx, m, func(r relationship) { pk.relationship(pt, src, r) })
 		})
 		if stop != nil {
 			return stop

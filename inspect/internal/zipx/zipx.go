@@ -303,3 +303,48 @@ func lowerASCII(b []byte) {
 		}
 	}
 }
+
+// ReadSmall reads the whole of a small part (size < SmallPart bytes, as
+// its zip entry declares) from r into a pooled buffer and calls fn with
+// it, so that the bytes can be looked at before any XML is decoded. b is
+// valid only during fn. A part longer or shorter than declared is an
+// error.
+func ReadSmall(r io.Reader, size uint64, fn func(b []byte) error) error {
+	bp := SmallBufs.Get().(*[]byte)
+	defer SmallBufs.Put(bp)
+	n, err := io.ReadFull(r, (*bp)[:size+1])
+	switch {
+	case err == nil:
+		return errors.New("longer than declared")
+	case err != io.ErrUnexpectedEOF && err != io.EOF:
+		return err
+	case uint64(n) != size:
+		return io.ErrUnexpectedEOF
+	}
+	return fn((*bp)[:n])
+}
+
+// IndexByte returns the offset in r of the first c at or after off and
+// before limit (limit when there is none).
+func IndexByte(ctx context.Context, r io.ReaderAt, off, limit int64, c byte) (int64, error) {
+	bp := SmallBufs.Get().(*[]byte)
+	defer SmallBufs.Put(bp)
+	buf := *bp
+	for off < limit {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), limit-off)], off)
+		if i := bytes.IndexByte(buf[:n], c); i >= 0 {
+			return off + int64(i), nil
+		}
+		off += int64(n)
+		if err != nil && err != io.EOF {
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return limit, nil
+}
