@@ -465,26 +465,34 @@ func (s *scope) childWhere(name string) string {
 	return joinWhere(s.where, name)
 }
 
-func (s *scope) checkChild(where string) (descend bool, stop error) {
+// begin names a child of the part and checks the walk's time and depth:
+// ok is false when the child is not to be inspected, and stop then says
+// whether the whole walk ends.
+func (s *scope) begin(name string) (where string, ok bool, stop error) {
 	w := s.w
+	where = s.childWhere(name)
 	if err := w.ctx.Err(); err != nil {
-		return false, &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
+		return where, false, &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
 	}
 	if s.depth+1 > w.e.limits.MaxDepth {
 		w.emitOther(where, &LimitError{Limit: LimitDepth, Value: int64(w.e.limits.MaxDepth)})
-		return false, nil
+		return where, false, nil
 	}
-	return true, nil
+	return where, true, nil
+}
+
+// inspectChild walks the child at where, named name in its container.
+func (s *scope) inspectChild(where, name string, r io.ReaderAt, size int64) error {
+	_, _, stop := s.w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)
+	return stop
 }
 
 func (s *scope) Child(name string, r io.Reader) error {
-	w := s.w
-	where := s.childWhere(name)
-	ok, stop := s.checkChild(where)
+	where, ok, stop := s.begin(name)
 	if !ok {
 		return stop
 	}
-	lim := w.e.limits
+	w, lim := s.w, s.w.e.limits
 	capBytes := lim.MaxPartSize
 	totalLeft := lim.MaxTotalSize - w.bytes
 	totalCap := false
@@ -504,7 +512,7 @@ func (s *scope) Child(name string, r io.Reader) error {
 	}
 	sp := NewSpool(lim.TempDir, memMax, capBytes, capErr)
 	defer sp.Close()
-	_, rerr := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: r})
+	_, rerr := sp.ReadFrom(ContextReader(w.ctx, r))
 	w.bytes += sp.Size()
 	if sp.InMemory() {
 		w.mem += sp.Size()
@@ -526,18 +534,15 @@ func (s *scope) Child(name string, r io.Reader) error {
 		// Inspect what could be read: a truncated member may still show
 		// what it is; findings only add strictness.
 	}
-	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", sp, sp.Size(), s.depth+1)
-	return stop
+	return s.inspectChild(where, name, sp, sp.Size())
 }
 
 func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
-	w := s.w
-	where := s.childWhere(name)
-	ok, stop := s.checkChild(where)
+	where, ok, stop := s.begin(name)
 	if !ok {
 		return stop
 	}
-	lim := w.e.limits
+	w, lim := s.w, s.w.e.limits
 	if size > lim.MaxPartSize {
 		w.emitOther(where, &LimitError{Limit: LimitPartSize, Value: lim.MaxPartSize})
 		return nil
@@ -547,19 +552,5 @@ func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
 		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	w.bytes += size
-	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)
-	return stop
-}
-
-// ctxReader stops a copy once the walk's time is up.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return s.inspectChild(where, name, r, size)
 }

@@ -840,7 +840,7 @@ func (d *doc) decodeAll(st *stream) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	_, err = buf.ReadFrom(io.LimitReader(&ctxReader{ctx: d.ctx, r: r}, min(objStmMax, left)+1))
+	_, err = buf.ReadFrom(io.LimitReader(inspect.ContextReader(d.ctx, r), min(objStmMax, left)+1))
 	if buf.Len() > objStmMax {
 		return nil, fmt.Errorf("decodes to more than %d MiB", objStmMax>>20)
 	}
@@ -855,18 +855,6 @@ func (d *doc) decodeAll(st *stream) ([]byte, error) {
 		return buf.Bytes(), err
 	}
 	return buf.Bytes(), nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // parseObjStms decodes every object stream (ISO 32000-1 7.5.7) and parses
