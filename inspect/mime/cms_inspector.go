@@ -93,24 +93,7 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 			doubt = true
 		}
 	}
-	root, err := Parse(c, c.size, lim)
-	if err != nil {
-		if !errors.Is(err, inspect.ErrLimit) {
-			return fmt.Errorf("signed message: %w", err)
-		}
-		s.Emit(parseLimitFinding("signed message ", err))
-	}
-	err = Walk(ctx, c, root, lim, func(l Leaf) error {
-		switch l.Role {
-		case RoleAttachment:
-			return s.Child(l.Name, l.Open())
-		case RoleEncrypted:
-			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
-		case RoleUnscannable:
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
-		}
-		return nil
-	})
+	err = walkMessage(ctx, c, c.size, lim, s, "signed message", false)
 	if err != nil || !doubt {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -25,27 +26,41 @@ func New(lim Limits) *Inspector { return &Inspector{lim: lim} }
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	// An MHT document Office opens by its name is an "mht" (inspect.MessageType).
 	s.SetType(inspect.MessageType(p.Name))
-	lim := in.lim.under(p.Limits)
-	root, err := Parse(p.R, p.Size, lim)
+	return walkMessage(ctx, p.R, p.Size, in.lim.under(p.Limits), s, "message", true)
+}
+
+// walkMessage parses the message in r and walks it for s: attachments are
+// children; encrypted and unscannable leaves, and with withAmbiguous the
+// ambiguities, are findings. what names the message in errors and
+// findings ("message", "signed message").
+func walkMessage(ctx context.Context, r io.ReaderAt, size int64, lim Limits, s inspect.Scope, what string, withAmbiguous bool) error {
+	root, err := Parse(r, size, lim)
 	if err != nil {
 		if !errors.Is(err, inspect.ErrLimit) {
-			return fmt.Errorf("message: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		// A limit of the message parser (nesting, parts, header size):
 		// report it and still walk what was parsed.
-		s.Emit(parseLimitFinding("message ", err))
+		s.Emit(parseLimitFinding(what+" ", err))
 	}
-	return Walk(ctx, p.R, root, lim, func(l Leaf) error {
+	return Walk(ctx, r, root, lim, func(l Leaf) error {
+		var kind inspect.Kind
 		switch l.Role {
 		case RoleAttachment:
 			return s.Child(l.Name, l.Open())
 		case RoleEncrypted:
-			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
+			kind = inspect.KindEncrypted
 		case RoleUnscannable:
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
+			kind = inspect.KindUnscannable
 		case RoleAmbiguous:
-			s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: l.Detail, Where: l.Name})
+			if !withAmbiguous {
+				return nil
+			}
+			kind = inspect.KindAmbiguous
+		default:
+			return nil
 		}
+		s.Emit(inspect.Finding{Kind: kind, Detail: l.Detail, Where: l.Name})
 		return nil
 	})
 }
