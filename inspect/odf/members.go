@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Every member of the zip is looked at, listed in the manifest or not:
@@ -50,7 +51,7 @@ func flatRoot(head []byte) bool {
 			return false
 		}
 		b = b[i+len(el):]
-		if len(b) == 0 || isSpace(b[0]) || b[0] == '>' || b[0] == '/' {
+		if len(b) == 0 || zipx.IsSpace(b[0]) || b[0] == '>' || b[0] == '/' {
 			return true
 		}
 	}
@@ -91,52 +92,7 @@ func (pk *pkg) listed(p string) {
 // the caller decodes the XML then. A full-path written in a comment
 // counts: that may cost a finding of an unlisted member, never the
 // sniffing of it.
-func scanFullPaths(b []byte, fn func(string)) bool {
-	const attr = "full-path"
-	if bytes.IndexByte(b, '&') >= 0 {
-		return false
-	}
-	for {
-		i := bytes.Index(b, []byte(attr))
-		if i < 0 {
-			return true
-		}
-		prev := byte(' ')
-		if i > 0 {
-			prev = b[i-1]
-		}
-		b = b[i+len(attr):]
-		if !isSpace(prev) && prev != ':' && prev != '"' && prev != '\'' {
-			continue // an attribute or element ending in "full-path"
-		}
-		j := 0
-		for j < len(b) && isSpace(b[j]) {
-			j++
-		}
-		if j == len(b) || b[j] != '=' {
-			continue // text
-		}
-		j++
-		for j < len(b) && isSpace(b[j]) {
-			j++
-		}
-		if j == len(b) || b[j] != '"' && b[j] != '\'' {
-			return false
-		}
-		q := b[j]
-		b = b[j+1:]
-		k := bytes.IndexByte(b, q)
-		if k < 0 || bytes.ContainsAny(b[:k], "\r\n\t<") {
-			// XML normalises white space in attribute values.
-			return false
-		}
-		fn(string(b[:k]))
-		b = b[k+1:]
-	}
-}
-
-// isSpace reports whether c is XML white space.
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func scanFullPaths(b []byte, fn func(string)) bool { return zipx.ScanAttr(b, "full-path", fn) }
 
 // sniffMember sniffs a member the inspector does not read otherwise and
 // hands it to the engine when it is content with an inspector of its own.

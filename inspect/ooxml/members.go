@@ -1,11 +1,11 @@
 package ooxml
 
 import (
-	"bytes"
 	"path"
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Every member of the zip is looked at, whether the package references it
@@ -144,51 +144,7 @@ func (pk *pkg) internalTarget(rels *part, src, t string) {
 // value, white space to normalise): the caller decodes the XML then. A Target written in a comment
 // counts: that may cost a finding of an unreferenced part, never the
 // sniffing of it.
-func scanTargets(b []byte, fn func(string)) bool {
-	if bytes.IndexByte(b, '&') >= 0 {
-		return false
-	}
-	for {
-		i := bytes.Index(b, []byte("Target"))
-		if i < 0 {
-			return true
-		}
-		prev := byte(' ')
-		if i > 0 {
-			prev = b[i-1]
-		}
-		b = b[i+len("Target"):]
-		if !isSpace(prev) && prev != ':' && prev != '"' && prev != '\'' {
-			continue // an attribute or element ending in "Target"
-		}
-		j := 0
-		for j < len(b) && isSpace(b[j]) {
-			j++
-		}
-		if j == len(b) || b[j] != '=' {
-			continue // TargetMode, or text
-		}
-		j++
-		for j < len(b) && isSpace(b[j]) {
-			j++
-		}
-		if j == len(b) || b[j] != '"' && b[j] != '\'' {
-			return false
-		}
-		q := b[j]
-		b = b[j+1:]
-		k := bytes.IndexByte(b, q)
-		if k < 0 || bytes.ContainsAny(b[:k], "\r\n\t<") {
-			// XML normalises white space in attribute values.
-			return false
-		}
-		fn(string(b[:k]))
-		b = b[k+1:]
-	}
-}
-
-// isSpace reports whether c is XML white space.
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func scanTargets(b []byte, fn func(string)) bool { return zipx.ScanAttr(b, "Target", fn) }
 
 // unreferenced reports whether pt is worth DetailUnreferenced.
 func (pk *pkg) unreferenced(pt *part) bool {

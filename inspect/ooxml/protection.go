@@ -369,7 +369,7 @@ func (t *tagSet) scan(ctx context.Context, r io.Reader, fn func(xml.StartElement
 				}
 			}
 			end := at + len(marks[m])
-			if end >= len(buf) || !isSpace(buf[end]) && buf[end] != '/' && buf[end] != '>' {
+			if end >= len(buf) || !zipx.IsSpace(buf[end]) && buf[end] != '/' && buf[end] != '>' {
 				br.Discard(at + 1) // a longer name, or the end of the input
 				continue
 			}

@@ -348,3 +348,54 @@ func IndexByte(ctx context.Context, r io.ReaderAt, off, limit int64, c byte) (in
 	}
 	return limit, nil
 }
+
+// ScanAttr calls fn with the value of every attribute named attr in the
+// XML b without decoding it (a prefix such as "manifest:" is allowed). It
+// returns false when b has something it does not read (an ampersand, an
+// unterminated value, white space to normalise): the caller decodes the
+// XML then. An attribute written in a comment counts too.
+func ScanAttr(b []byte, attr string, fn func(string)) bool {
+	if bytes.IndexByte(b, '&') >= 0 {
+		return false
+	}
+	for {
+		i := bytes.Index(b, []byte(attr))
+		if i < 0 {
+			return true
+		}
+		prev := byte(' ')
+		if i > 0 {
+			prev = b[i-1]
+		}
+		b = b[i+len(attr):]
+		if !IsSpace(prev) && prev != ':' && prev != '"' && prev != '\'' {
+			continue // an attribute or element ending in attr
+		}
+		j := 0
+		for j < len(b) && IsSpace(b[j]) {
+			j++
+		}
+		if j == len(b) || b[j] != '=' {
+			continue // text
+		}
+		j++
+		for j < len(b) && IsSpace(b[j]) {
+			j++
+		}
+		if j == len(b) || b[j] != '"' && b[j] != '\'' {
+			return false
+		}
+		q := b[j]
+		b = b[j+1:]
+		k := bytes.IndexByte(b, q)
+		if k < 0 || bytes.ContainsAny(b[:k], "\r\n\t<") {
+			// XML normalises white space in attribute values.
+			return false
+		}
+		fn(string(b[:k]))
+		b = b[k+1:]
+	}
+}
+
+// IsSpace reports whether c is XML white space.
+func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
