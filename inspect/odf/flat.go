@@ -85,7 +85,7 @@ func (f *flat) run() error {
 			// When the decoder reads the input bytes as they are, skip
 			// it by offset and start a new decoder after it.
 			start := base + x.InputOffset()
-			if x.Transcoded || selfClosing(f.p.R, start) {
+			if x.Transcoded || zipx.SelfClosing(f.p.R, start) {
 				if act == actOLEData {
 					ole = &bytes.Buffer{}
 				}
@@ -95,7 +95,7 @@ func (f *flat) run() error {
 			if err != nil {
 				return err
 			}
-			if act == actOLEData && !blankAt(f.p.R, start, end) {
+			if act == actOLEData && !zipx.BlankAt(f.p.R, start, end) {
 				if err := f.child(io.NewSectionReader(f.p.R, start, end-start)); err != nil {
 					return err
 				}
@@ -128,23 +128,4 @@ func (f *flat) child(b64 io.Reader) error {
 	f.oles++
 	f.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Detail: DetailOLEObject})
 	return f.s.Child(fmt.Sprintf("object-ole-%d", f.oles), base64Reader(b64))
-}
-
-// blankAt reports whether r holds only XML white space from start to end
-// (it looks at the first 4 KiB only: base64 data is not padded with more).
-func blankAt(r io.ReaderAt, start, end int64) bool {
-	var b [4096]byte
-	n, _ := r.ReadAt(b[:min(int64(len(b)), end-start)], start)
-	return len(bytes.TrimSpace(b[:n])) == 0 && end-start <= int64(len(b))
-}
-
-// selfClosing reports whether the start tag ending just before off was
-// written as "<x/>".
-func selfClosing(r io.ReaderAt, off int64) bool {
-	if off < 2 {
-		return false
-	}
-	var b [2]byte
-	n, _ := r.ReadAt(b[:], off-2)
-	return n == 2 && b[0] == '/' && b[1] == '>'
 }

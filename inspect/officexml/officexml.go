@@ -154,7 +154,7 @@ func (d *doc) run() error {
 			// the decoder reads the input bytes as they are, decode it
 			// in place and start a new decoder after it.
 			start := base + x.InputOffset()
-			if x.Transcoded || selfClosing(d.p.R, start) {
+			if x.Transcoded || zipx.SelfClosing(d.p.R, start) {
 				buf, bufName = &bytes.Buffer{}, name
 				continue
 			}
@@ -170,7 +170,7 @@ func (d *doc) run() error {
 				buf, bufName = &bytes.Buffer{}, name
 				continue
 			}
-			if !blankAt(d.p.R, start, end) {
+			if !zipx.BlankAt(d.p.R, start, end) {
 				if err := d.child(name, io.NewSectionReader(d.p.R, start, end-start)); err != nil {
 					return err
 				}
@@ -361,23 +361,4 @@ func (d *doc) plain(start, end int64) (bool, error) {
 	}
 	i, err := zipx.IndexByte(d.ctx, d.p.R, start, end, '&')
 	return i >= end, err
-}
-
-// blankAt reports whether r holds only XML white space from start to end
-// (it looks at the first 4 KiB only: base64 data is not padded with more).
-func blankAt(r io.ReaderAt, start, end int64) bool {
-	var b [4096]byte
-	n, _ := r.ReadAt(b[:min(int64(len(b)), end-start)], start)
-	return len(bytes.TrimSpace(b[:n])) == 0 && end-start <= int64(len(b))
-}
-
-// selfClosing reports whether the start tag ending just before off was
-// written as "<x/>".
-func selfClosing(r io.ReaderAt, off int64) bool {
-	if off < 2 {
-		return false
-	}
-	var b [2]byte
-	n, _ := r.ReadAt(b[:], off-2)
-	return n == 2 && b[0] == '/' && b[1] == '>'
 }

@@ -399,3 +399,22 @@ func ScanAttr(b []byte, attr string, fn func(string)) bool {
 
 // IsSpace reports whether c is XML white space.
 func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// BlankAt reports whether r holds only XML white space from start to end
+// (it looks at the first 4 KiB only: base64 data is not padded with more).
+func BlankAt(r io.ReaderAt, start, end int64) bool {
+	var b [4096]byte
+	n, _ := r.ReadAt(b[:min(int64(len(b)), end-start)], start)
+	return len(bytes.TrimSpace(b[:n])) == 0 && end-start <= int64(len(b))
+}
+
+// SelfClosing reports whether the start tag ending just before off was
+// written as "<x/>".
+func SelfClosing(r io.ReaderAt, off int64) bool {
+	if off < 2 {
+		return false
+	}
+	var b [2]byte
+	n, _ := r.ReadAt(b[:], off-2)
+	return n == 2 && b[0] == '/' && b[1] == '>'
+}
