@@ -36,6 +36,25 @@ type Part struct {
 	Zip *zip.Reader
 }
 
+// Bytes returns up to n bytes of p at off, fewer when the part ends first
+// (no error then); it never reads beyond p.Size. Only I/O errors are
+// returned. Callers bound n by a constant or by what they checked against
+// p.Size, never by a header field alone.
+func (p Part) Bytes(off int64, n int) ([]byte, error) {
+	if off < 0 || off >= p.Size || n <= 0 {
+		return nil, nil
+	}
+	if rest := p.Size - off; int64(n) > rest {
+		n = int(rest)
+	}
+	b := make([]byte, n)
+	k, err := p.R.ReadAt(b, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return b[:k], err
+	}
+	return b[:k], nil
+}
+
 // Scope is how an inspector reports what it finds. The engine implements it.
 type Scope interface {
 	// SetType refines the part's type name (one of TypeNames).

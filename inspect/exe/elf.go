@@ -28,7 +28,7 @@ const ptInterp = 3 // PT_INTERP (gABI "Program Header")
 // executable (it has PT_INTERP) from a shared library.
 func inspectELF(p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypeELF)
-	h, err := readAt(p, 0, 64)
+	h, err := p.Bytes(0, 64)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func hasInterp(p inspect.Part, o binary.ByteOrder, is64 bool, off int64, entSize
 		return false, nil
 	}
 	num = min(num, 4096)
-	tab, err := readAt(p, off, entSize*num)
+	tab, err := p.Bytes(off, entSize*num)
 	if err != nil {
 		return false, err
 	}

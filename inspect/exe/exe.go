@@ -3,9 +3,7 @@ package exe
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -50,23 +48,6 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 // executable emits the one finding every part this package sees gets.
 func executable(s inspect.Scope, detail string) {
 	s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: detail})
-}
-
-// readAt returns up to n bytes at off, fewer when the part ends first (no
-// error then); it never reads beyond p.Size. Only I/O errors are returned.
-func readAt(p inspect.Part, off int64, n int) ([]byte, error) {
-	if off < 0 || off >= p.Size || n <= 0 {
-		return nil, nil
-	}
-	if rest := p.Size - off; int64(n) > rest {
-		n = int(rest)
-	}
-	b := make([]byte, n)
-	k, err := p.R.ReadAt(b, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return b[:k], err
-	}
-	return b[:k], nil
 }
 
 // le/be read integers from b at i, or 0 when b is too short: callers check

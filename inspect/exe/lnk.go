@@ -53,7 +53,7 @@ func inspectLNK(p inspect.Part, s inspect.Scope) error {
 // it found before the first inconsistency; a shortcut is executable whatever
 // its target, so a broken one is not an error.
 func lnkTarget(p inspect.Part) (target, args string, err error) {
-	h, err := readAt(p, 0, lnkHeaderSize)
+	h, err := p.Bytes(0, lnkHeaderSize)
 	if err != nil || len(h) < lnkHeaderSize {
 		return "", "", err
 	}
@@ -62,12 +62,12 @@ func lnkTarget(p inspect.Part) (target, args string, err error) {
 	var idPath string
 	// 2.2 LinkTargetIDList: IDListSize u16, then the IDList.
 	if flags&lnkHasIDList != 0 {
-		b, err := readAt(p, off, 2)
+		b, err := p.Bytes(off, 2)
 		if err != nil || len(b) < 2 {
 			return "", "", err
 		}
 		n := int64(le.Uint16(b))
-		list, err := readAt(p, off+2, int(n))
+		list, err := p.Bytes(off+2, int(n))
 		if err != nil {
 			return "", "", err
 		}
@@ -76,7 +76,7 @@ func lnkTarget(p inspect.Part) (target, args string, err error) {
 	}
 	// 2.3 LinkInfo.
 	if flags&lnkHasLinkInfo != 0 {
-		b, err := readAt(p, off, 4)
+		b, err := p.Bytes(off, 4)
 		if err != nil || len(b) < 4 {
 			return idPath, "", err
 		}
@@ -84,7 +84,7 @@ func lnkTarget(p inspect.Part) (target, args string, err error) {
 		if n < 0x1C || off+n > p.Size {
 			return idPath, "", nil
 		}
-		info, err := readAt(p, off, int(min(n, 64<<10)))
+		info, err := p.Bytes(off, int(min(n, 64<<10)))
 		if err != nil {
 			return "", "", err
 		}
@@ -116,7 +116,7 @@ func lnkTarget(p inspect.Part) (target, args string, err error) {
 	// 2.5 ExtraData: BlockSize u32 (< 4 ends the list), BlockSignature u32.
 	var envTarget string
 	for i := 0; i < lnkMaxBlocks; i++ {
-		b, err := readAt(p, off, 8)
+		b, err := p.Bytes(off, 8)
 		if err != nil {
 			return "", "", err
 		}
@@ -128,7 +128,7 @@ func lnkTarget(p inspect.Part) (target, args string, err error) {
 			break
 		}
 		if le.Uint32(b[4:]) == lnkEnvBlockSig && size == lnkEnvBlockSize {
-			blk, err := readAt(p, off+8, 260+520)
+			blk, err := p.Bytes(off+8, 260+520)
 			if err != nil {
 				return "", "", err
 			}
@@ -150,7 +150,7 @@ func lnkTarget(p inspect.Part) (target, args string, err error) {
 // characters (UTF-16LE when IsUnicode). It returns the offset after it, or
 // -1 when the entry does not fit in the file.
 func lnkString(p inspect.Part, off int64, unicode bool) (string, int64, error) {
-	b, err := readAt(p, off, 2)
+	b, err := p.Bytes(off, 2)
 	if err != nil || len(b) < 2 {
 		return "", -1, err
 	}
@@ -163,7 +163,7 @@ func lnkString(p inspect.Part, off int64, unicode bool) (string, int64, error) {
 	if next > p.Size {
 		return "", -1, nil
 	}
-	b, err = readAt(p, off+2, int(min(n, lnkStringRead)*width))
+	b, err = p.Bytes(off+2, int(min(n, lnkStringRead)*width))
 	if err != nil {
 		return "", -1, err
 	}

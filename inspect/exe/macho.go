@@ -42,7 +42,7 @@ func cpuName(c uint32) string {
 // fat_arch table.
 func inspectMachO(p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypeMachO)
-	h, err := readAt(p, 0, 32)
+	h, err := p.Bytes(0, 32)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func fatDetail(p inspect.Part, n uint32) (string, error) {
 	if n == 0 || n > maxFatArchs {
 		return fmt.Sprintf("Mach-O universal binary (%d architectures)", n), nil
 	}
-	tab, err := readAt(p, 8, int(n)*20)
+	tab, err := p.Bytes(8, int(n)*20)
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +128,7 @@ func fatDetail(p inspect.Part, n uint32) (string, error) {
 // version (JVM Specification 4.1: magic, minor_version, major_version). The
 // type stays "other": Java is not a type users name.
 func inspectJavaClass(p inspect.Part, s inspect.Scope) error {
-	h, err := readAt(p, 0, 8)
+	h, err := p.Bytes(0, 8)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ const (
 // stub, signature, COFF file header, optional header, section table).
 func inspectPE(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypePE)
-	h, err := readAt(p, 0, 64)
+	h, err := p.Bytes(0, 64)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func inspectPE(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 		executable(s, "DOS executable")
 		return nil
 	}
-	hdr, err := readAt(p, lfanew, 24)
+	hdr, err := p.Bytes(lfanew, 24)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func inspectPE(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	optSize := int64(le.Uint16(hdr[20:]))
 	chars := le.Uint16(hdr[22:])
 	optOff := lfanew + 24
-	opt, err := readAt(p, optOff, int(optSize))
+	opt, err := p.Bytes(optOff, int(optSize))
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func overlay(ctx context.Context, p inspect.Part, s inspect.Scope, tableOff, nSe
 	if nSections == 0 || nSections > maxSections || tableOff+nSections*40 > p.Size {
 		return "", nil
 	}
-	tab, err := readAt(p, tableOff, int(nSections*40))
+	tab, err := p.Bytes(tableOff, int(nSections*40))
 	if err != nil {
 		return "", err
 	}
@@ -213,7 +213,7 @@ func overlay(ctx context.Context, p inspect.Part, s inspect.Scope, tableOff, nSe
 	if end >= stop {
 		return "", nil
 	}
-	win, err := readAt(p, end, int(min(stop-end, overlayWindow)))
+	win, err := p.Bytes(end, int(min(stop-end, overlayWindow)))
 	if err != nil {
 		return "", err
 	}
@@ -250,6 +250,6 @@ func overlay(ctx context.Context, p inspect.Part, s inspect.Scope, tableOff, nSe
 func hasZipEnd(p inspect.Part) bool {
 	const tail = 65535 + 22 // maximum comment plus the record itself
 	off := max(p.Size-tail, 0)
-	b, err := readAt(p, off, int(p.Size-off))
+	b, err := p.Bytes(off, int(p.Size-off))
 	return err == nil && bytes.Contains(b, []byte("PK\x05\x06"))
 }

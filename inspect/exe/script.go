@@ -17,7 +17,7 @@ const scriptHead = 64 << 10
 // interpreter: "script (powershell)", "script (shebang /bin/sh)".
 func inspectScript(p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypeScript)
-	head, err := readAt(p, 0, scriptHead)
+	head, err := p.Bytes(0, scriptHead)
 	if err != nil {
 		return err
 	}

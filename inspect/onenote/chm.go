@@ -42,7 +42,7 @@ const (
 func inspectCHM(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypeCHM)
 	s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: chmDetail})
-	h, err := readAt(p, 0, itsfV3Len)
+	h, err := p.Bytes(0, itsfV3Len)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func inspectCHM(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 		}
 		content = le.Uint64(h[itsfContentOff:])
 	}
-	dir, err := readAt(p, int64(dirOff), itspMinLen)
+	dir, err := p.Bytes(int64(dirOff), itspMinLen)
 	if err != nil {
 		return err
 	}

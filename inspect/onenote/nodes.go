@@ -88,7 +88,7 @@ func walkNames(ctx context.Context, p inspect.Part) (names, error) {
 	w := &walker{p: p, ctx: ctx, seen: map[int64]bool{}, budget: min(p.Size/4+1024, 1<<22),
 		store: map[int64]string{}, fileData: map[string]string{}, ext: map[string]string{}, container: map[string][]string{}}
 	out := names{ext: map[int64]string{}, file: map[int64][]string{}}
-	root, err := readAt(p, oneRootListOff, 12)
+	root, err := p.Bytes(oneRootListOff, 12)
 	if err != nil {
 		return out, err
 	}
@@ -149,7 +149,7 @@ func (w *walker) list(ref chunkRef) ([]chunkRef, error) {
 		if ref.cb < fragHeaderLen+fragTrailerLen || ref.stp > w.p.Size-ref.cb {
 			return more, nil // [MS-ONESTORE] 2.4.1: not a fragment; OneNote would not read it either
 		}
-		h, err := readAt(w.p, ref.stp, fragHeaderLen)
+		h, err := w.p.Bytes(ref.stp, fragHeaderLen)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +158,7 @@ func (w *walker) list(ref chunkRef) ([]chunkRef, error) {
 		}
 		end := ref.stp + ref.cb - fragTrailerLen
 		for pos := ref.stp + fragHeaderLen; end-pos >= 4; {
-			hb, err := readAt(w.p, pos, 4)
+			hb, err := w.p.Bytes(pos, 4)
 			if err != nil {
 				return nil, err
 			}
@@ -170,7 +170,7 @@ func (w *walker) list(ref chunkRef) ([]chunkRef, error) {
 			if w.budget--; w.budget < 0 {
 				return nil, fmt.Errorf("too many file nodes")
 			}
-			node, err := readAt(w.p, pos, int(size))
+			node, err := w.p.Bytes(pos, int(size))
 			if err != nil {
 				return nil, err
 			}
@@ -183,7 +183,7 @@ func (w *walker) list(ref chunkRef) ([]chunkRef, error) {
 			}
 			pos += size
 		}
-		t, err := readAt(w.p, end, fragTrailerLen)
+		t, err := w.p.Bytes(end, fragTrailerLen)
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +256,7 @@ func (w *walker) node(fh uint32, b []byte, table map[uint32][]byte) (chunkRef, b
 		if ref.cb > maxPropSet || ref.stp > w.p.Size-ref.cb {
 			break
 		}
-		blob, err := readAt(w.p, ref.stp, int(ref.cb))
+		blob, err := w.p.Bytes(ref.stp, int(ref.cb))
 		if err != nil {
 			return chunkRef{}, false, err
 		}

@@ -62,7 +62,7 @@ func inspectOneNote(ctx context.Context, p inspect.Part, s inspect.Scope) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		h, err := readAt(p, off, fdsoHeaderLen)
+		h, err := p.Bytes(off, fdsoHeaderLen)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func inspectOneNote(ctx context.Context, p inspect.Part, s inspect.Scope) error 
 }
 
 func headerGUID(p inspect.Part, off int64) []byte {
-	b, _ := readAt(p, off, 16)
+	b, _ := p.Bytes(off, 16)
 	return b
 }
 
