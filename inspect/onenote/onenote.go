@@ -32,4 +32,3 @@ func (*Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) 
 
 // ErrMalformed marks a structure that readers would not accept.
 var ErrMalformed = errors.New("malformed")
-
