@@ -12,6 +12,7 @@ import (
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/all"
+	"github.com/officemilter/officemilter/milter/replay"
 )
 
 // inspectOutput is one line of `inspect --json` (ARCHITECTURE.md contract).
@@ -50,53 +51,44 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	enc.SetEscapeHTML(false)
 	code := exitOK
 	type result struct {
-		res  *inspect.Result
-		err  error
-		done chan struct{}
+		res *inspect.Result
+		err error
 	}
-	results := make([]result, len(paths))
-	next := make(chan int)
-	if *jobs < 1 {
-		*jobs = 1
-	}
-	for i := range results {
-		results[i].done = make(chan struct{})
-	}
-	for w := 0; w < *jobs; w++ {
-		go func() {
-			for i := range next {
-				results[i].res, results[i].err = inspectPath(eng, paths[i])
-				close(results[i].done)
-			}
-		}()
-	}
-	go func() {
+	feed := func(yield func(int) bool) error {
 		for i := range paths {
-			next <- i
+			if !yield(i) {
+				break
+			}
 		}
-		close(next)
-	}()
-	for i, name := range paths {
-		<-results[i].done
-		res, err := results[i].res, results[i].err
-		results[i].res = nil
-		if err != nil {
-			fmt.Fprintf(stderr, "officemilter inspect: %v\n", err)
+		return nil
+	}
+	work := func(i int) result {
+		res, err := inspectPath(eng, paths[i])
+		return result{res, err}
+	}
+	i := 0
+	err = replay.Ordered(context.Background(), *jobs, feed, work, func(r result) error {
+		name := paths[i]
+		i++
+		if r.err != nil {
+			fmt.Fprintf(stderr, "officemilter inspect: %v\n", r.err)
 			code = exitUsage
-			continue
+			return nil
 		}
+		res := r.res
 		out := inspectOutput{File: name, Type: res.Type, Declared: res.Declared, Findings: res.Findings, Notes: res.Notes}
 		if out.Findings == nil {
 			out.Findings = []inspect.Finding{}
 		}
 		if *asJSON {
-			if err := enc.Encode(out); err != nil {
-				fmt.Fprintf(stderr, "officemilter inspect: %v\n", err)
-				return exitUsage
-			}
-			continue
+			return enc.Encode(out)
 		}
 		printHuman(stdout, out)
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "officemilter inspect: %v\n", err)
+		return exitUsage
 	}
 	return code
 }

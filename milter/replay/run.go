@@ -59,7 +59,6 @@ type Summary struct {
 }
 
 type job struct {
-	seq   int
 	item  Item
 	spool *inspect.Spool
 	size  int64
@@ -83,19 +82,11 @@ func Run(ctx context.Context, o Options, paths []string, stdin io.Reader, emit f
 			return sum, err
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan job, o.Jobs)
-	results := make(chan outcome, o.Jobs)
-
-	// Reader: spools each message, in order.
-	var walkErr error
-	go func() {
-		defer close(jobs)
-		seq := 0
-		walkErr = Walk(paths, stdin, o.Skip, func(it Item) error {
-			j := job{seq: seq, item: it}
-			seq++
+	// Each message is spooled in order by the feed, checked by a worker,
+	// and counted and emitted in input order.
+	feed := func(yield func(job) bool) error {
+		return Walk(paths, stdin, o.Skip, func(it Item) error {
+			j := job{item: it}
 			if it.Err == nil {
 				j.spool = inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), int64(cfg.Spool.MaxMessage), nil)
 				_, err := j.spool.ReadFrom(it.r)
@@ -109,83 +100,34 @@ func Run(ctx context.Context, o Options, paths []string, stdin io.Reader, emit f
 					j.err = err
 				}
 			}
-			select {
-			case jobs <- j:
-				return nil
-			case <-ctx.Done():
+			if !yield(j) {
 				if j.spool != nil {
 					j.spool.Close()
 				}
-				return ctx.Err()
+				return context.Canceled
 			}
+			return nil
 		})
-	}()
-
-	// Workers.
-	var wg sync.WaitGroup
-	for i := 0; i < o.Jobs; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				select {
-				case results <- check(ctx, o, j):
-				case <-ctx.Done():
-				}
-			}
-		}()
 	}
-	go func() { wg.Wait(); close(results) }()
-
-	// Collector: in input order.
-	pending := map[int]Outcome{}
-	next := 0
-	var emitErr error
-	for out := range results {
-		pending[out.seq] = out.Outcome
-		for {
-			o, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			sum.Messages++
-			sum.Bytes += o.Bytes
-			if o.Err != nil {
-				sum.Errors++
-			} else {
-				sum.Actions[o.Result.Action]++
-				for _, f := range o.Result.Reasons {
-					sum.Reasons[f.Kind]++
-				}
-			}
-			if emitErr == nil {
-				if emitErr = emit(o); emitErr != nil {
-					cancel()
-				}
+	err := Ordered(ctx, o.Jobs, feed, func(j job) Outcome { return check(ctx, o, j) }, func(o Outcome) error {
+		sum.Messages++
+		sum.Bytes += o.Bytes
+		if o.Err != nil {
+			sum.Errors++
+		} else {
+			sum.Actions[o.Result.Action]++
+			for _, f := range o.Result.Reasons {
+				sum.Reasons[f.Kind]++
 			}
 		}
-	}
+		return emit(o)
+	})
 	sum.Elapsed = time.Since(start)
-	if emitErr != nil {
-		return sum, emitErr
-	}
-	if walkErr != nil && !errors.Is(walkErr, context.Canceled) {
-		return sum, walkErr
-	}
-	return sum, ctx.Err()
+	return sum, err
 }
 
-// outcome carries the sequence number through the results channel without
-// putting it in the public Outcome.
-type outcome struct {
-	Outcome
-	seq int
-}
-
-func check(ctx context.Context, o Options, j job) outcome {
-	out := outcome{Outcome: Outcome{ID: j.item.ID, Path: j.item.Path, Bytes: j.size}, seq: j.seq}
+func check(ctx context.Context, o Options, j job) Outcome {
+	out := Outcome{ID: j.item.ID, Path: j.item.Path, Bytes: j.size}
 	if j.spool != nil {
 		defer j.spool.Close()
 	}
