@@ -1,0 +1,3 @@
+package ole
+
+func (w *walker) pptText(n *node, t *textSink) error { return ErrNoText }
