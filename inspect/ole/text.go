@@ -39,18 +39,28 @@ const TruncatedLine = "[truncated]"
 // password is decrypted); ctx bounds the time, p.Limits the sectors read.
 func (in *Inspector) Text(ctx context.Context, p inspect.Part, max int) (out []byte, err error) {
 	defer func() {
-		// The extractors are written not to panic; a bug must still not
-		// take the mail down with it.
+		// The extractors are written not to panic (the fuzz targets call
+		// text directly); a bug must still not take the mail down.
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("%w: reading the text failed: %v", ErrNoText, r)
 		}
 	}()
+	return in.text(ctx, p, max)
+}
+
+func (in *Inspector) text(ctx context.Context, p inspect.Part, max int) ([]byte, error) {
 	if max <= 0 {
 		max = DefaultMaxText
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	p.Limits = p.Limits.WithDefaults()
 	f, err := openCFB(ctx, p.R, p.Size, p.Limits.MaxOLESectors)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w: %w", ErrNoText, err)
 	}
 	w := &walker{ctx: ctx, in: in, f: f, p: p}

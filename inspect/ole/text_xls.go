@@ -74,12 +74,11 @@ func (w *walker) excelText(n *node, t *textSink) error {
 	pr.CloseWithError(errTextFull) // ends the writer if the walk stopped early
 	derr := <-done
 	if derr != nil && !errors.Is(derr, errTextFull) && !errors.Is(derr, io.ErrClosedPipe) {
-		if c := w.in.crypto.ErrWrongPassword; c != nil && errors.Is(derr, c) {
-			return fmt.Errorf("%w (Excel FILEPASS, %s)", ErrTextEncrypted, kind)
+		if fatal(w.ctx, derr) {
+			return derr
 		}
-		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("%w (Excel FILEPASS, %s): %v", ErrTextEncrypted, kind, derr)
-		}
+		// Not the default password, or no decryption for this cipher.
+		return fmt.Errorf("%w (Excel FILEPASS, %s)", ErrTextEncrypted, kind)
 	}
 	return err
 }
