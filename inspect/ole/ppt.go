@@ -43,7 +43,7 @@ const maxPersistDir = 16 << 20
 
 // pptRec is one record header of the PowerPoint Document stream.
 type pptRec struct {
-	off  int64 // of the header
+	off  int64  // of the header
 	ver  uint16 // 0xF for a container
 	inst uint16
 	typ  uint16

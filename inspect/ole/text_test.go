@@ -194,7 +194,7 @@ func xlsIntl() []byte {
 		biffRec(rtLabelSST, cat(cellHead(5, 1, 0), u32(3))),
 		biffRec(rtNumber, cat(cellHead(5, 2, 4), f64(45000.5))),
 		biffRec(rtRK, cat(cellHead(5, 3, 5), u32(0x3FE80000))), // 0.75
-		biffRec(rtLabelSST, cat(cellHead(5, 4, 0), u32(99))),    // no such string
+		biffRec(rtLabelSST, cat(cellHead(5, 4, 0), u32(99))),   // no such string
 		// A chart inside the sheet: its records are no cells.
 		sheetBOF(), biffRec(rtLabel, cat(cellHead(9, 0, 0), xlStr8("chart"))), eof(),
 	}
