@@ -18,12 +18,14 @@ import (
 
 // ErrTextEncrypted: the document is encrypted with a password; its text
 // cannot be read. The error's text says which encryption.
-var ErrTextEncrypted = errors.New("the document is encrypted with a password")
+var ErrTextEncrypted = inspect.ErrTextEncrypted
 
 // ErrNoText: the file is no Word, Excel or PowerPoint 97-2003 document
 // whose text this package can read (another compound file, a Word 6/95
 // document, a broken one).
-var ErrNoText = errors.New("no Word, Excel or PowerPoint 97-2003 text")
+var ErrNoText = inspect.ErrNoText
+
+var _ inspect.TextExtractor = (*Inspector)(nil)
 
 // DefaultMaxText is the cap of one document's text when none is given.
 const DefaultMaxText = 1 << 20
