@@ -15,6 +15,36 @@ type File struct {
 	// Office document, a .p7m); the notice says so, so that the recipient
 	// knows a signed document was removed.
 	Signed bool
+	// Text names the plain-text attachment that carries the removed
+	// document's text ("Antrag.doc.txt"), "" for none.
+	Text string
+	// NoText says why a document whose text was to be attached has none:
+	// NoTextEncrypted, NoTextUnreadable or NoTextLimit ("" when Text is
+	// set or no text was asked for).
+	NoText string
+}
+
+// Why a removed document's text is not attached (File.NoText).
+const (
+	NoTextEncrypted  = "encrypted"  // a password hides the text
+	NoTextUnreadable = "unreadable" // the text could not be read
+	NoTextLimit      = "limit"      // the message holds too many such documents
+)
+
+// textLines say what became of a removed document's text, per language.
+var textLines = map[string]map[string]string{
+	"de": {
+		"":               "Der Text des Dokuments ist als %s angehängt; Formatierung, Bilder und Makros wurden nicht übernommen.",
+		NoTextEncrypted:  "Der Text ist nicht angehängt: das Dokument ist mit einem Kennwort verschlüsselt.",
+		NoTextUnreadable: "Der Text ist nicht angehängt: er ließ sich nicht auslesen.",
+		NoTextLimit:      "Der Text ist nicht angehängt: die Nachricht enthält zu viele solche Dokumente.",
+	},
+	"en": {
+		"":               "The text of the document is attached as %s; formatting, images and macros were not kept.",
+		NoTextEncrypted:  "Its text is not attached: the document is encrypted with a password.",
+		NoTextUnreadable: "Its text is not attached: it could not be read.",
+		NoTextLimit:      "Its text is not attached: the message holds too many such documents.",
+	},
 }
 
 // Notice is what the recipient (and, by mail, the sender) is told about
@@ -97,6 +127,26 @@ var advice = map[string]map[string]string{
 	},
 }
 
+// writeTextLine says, below a removed file, where its text is or why it
+// is not there.
+func writeTextLine(b *strings.Builder, lang string, f File) {
+	if f.Text == "" && f.NoText == "" {
+		return
+	}
+	m, ok := textLines[lang]
+	if !ok {
+		m = textLines["en"]
+	}
+	line, ok := m[f.NoText]
+	if !ok {
+		line = m[NoTextUnreadable]
+	}
+	if f.NoText == "" {
+		line = fmt.Sprintf(line, f.Text)
+	}
+	b.WriteString("    " + line + "\n")
+}
+
 // Reason returns the phrase for a reason code in a language ("en" when the
 // language is unknown).
 func Reason(lang, kind string) string {
@@ -165,6 +215,7 @@ func (n Notice) write(b *strings.Builder, lang string) {
 			fmt.Fprintf(b, " [%s]", f.Detail)
 		}
 		b.WriteString("\n")
+		writeTextLine(b, lang, f)
 		seen[f.Kind] = true
 	}
 	b.WriteString("\n")

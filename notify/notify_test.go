@@ -81,3 +81,32 @@ func TestNoticeSigned(t *testing.T) {
 		t.Errorf("English notice:\n%s", en)
 	}
 }
+
+func TestNoticeDocumentText(t *testing.T) {
+	n := Notice{Policy: "p", Files: []File{
+		{Name: "Antrag.doc", Type: "doc", Kind: "legacy-office", Text: "Antrag.doc.txt"},
+		{Name: "geheim.xls", Type: "xls", Kind: "legacy-office", NoText: NoTextEncrypted},
+		{Name: "kaputt.ppt", Type: "ppt", Kind: "legacy-office", NoText: NoTextUnreadable},
+		{Name: "c.doc", Type: "doc", Kind: "macro"},
+	}}
+	de, en := n.Text([]string{"de"}), n.Text([]string{"en"})
+	for _, want := range []string{
+		"  - Antrag.doc (doc): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen\n    Der Text des Dokuments ist als Antrag.doc.txt angehängt; Formatierung, Bilder und Makros wurden nicht übernommen.\n",
+		"geheim.xls (xls): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen\n    Der Text ist nicht angehängt: das Dokument ist mit einem Kennwort verschlüsselt.\n",
+		"kaputt.ppt (ppt): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen\n    Der Text ist nicht angehängt: er ließ sich nicht auslesen.\n",
+		"c.doc (doc): enthält Makros\n\n",
+	} {
+		if !strings.Contains(de, want) {
+			t.Errorf("German notice lacks %q:\n%s", want, de)
+		}
+	}
+	for _, want := range []string{
+		"    The text of the document is attached as Antrag.doc.txt; formatting, images and macros were not kept.\n",
+		"geheim.xls (xls): legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted\n    Its text is not attached: the document is encrypted with a password.\n",
+		"    Its text is not attached: it could not be read.\n",
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("English notice lacks %q:\n%s", want, en)
+		}
+	}
+}
