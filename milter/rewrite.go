@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/mime"
 	"github.com/officemilter/officemilter/notify"
 )
@@ -153,42 +154,15 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 // notice is the text of the notice part of a stripped (or rebuilt) message.
 func (f *Filter) notice(res *Result, rebuilt bool) string {
 	n := notify.Notice{Policy: res.Policy.Name, QueueID: res.Envelope.QueueID,
-		Quarantined: f.cfg.Quarantine.Dir != "" && f.quarantines(Strip), SignatureBroken: res.SignatureBroken,
-		Advice: map[string]string{}, Rebuilt: rebuilt}
-	for k, v := range res.Policy.Advice {
-		n.Advice[string(k)] = v
-	}
+		Quarantined: f.cfg.Quarantine.Dir != "" && f.cfg.quarantines(Strip), SignatureBroken: res.SignatureBroken,
+		Advice: res.Policy.Advice, Rebuilt: rebuilt}
 	for _, at := range res.Attachments {
 		if at.Action != Strip {
 			continue
 		}
-		kind, detail := deciding(at, res.Policy)
-		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: kind, Detail: detail, Signed: at.signedSelf})
+		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: at.deciding.Kind, Detail: at.deciding.Detail, Signed: at.signedSelf})
 	}
 	return n.Text(res.Policy.Languages)
-}
-
-// deciding returns the finding that made the policy strip an attachment.
-func deciding(at *Attachment, pol *Policy) (kind, detail string) {
-	best := Accept
-	for _, fd := range at.Findings {
-		if a := pol.ActionFor(fd.Kind); a.severity() > best.severity() {
-			best, kind, detail = a, string(fd.Kind), fd.Detail
-		}
-	}
-	if kind == "" {
-		kind = "too-large"
-	}
-	return kind, detail
-}
-
-func (f *Filter) quarantines(a Action) bool {
-	for _, q := range f.cfg.Quarantine.Actions {
-		if q == a {
-			return true
-		}
-	}
-	return false
 }
 
 // occurrence returns the 1-based index of fd among the fields of its name.
@@ -346,22 +320,32 @@ func (r *Result) HeaderEdits(statusHeader string) []HeaderEdit {
 }
 
 // Status is the value of the status header: "clean",
-// "stripped; legacy-office; a.doc", "accepted; unscannable; x.7z".
+// "stripped; legacy-office; a.doc", "accepted; unscannable; x.7z", and
+// under a policy in monitor mode "monitor: would strip; legacy-office; a.doc".
 func (r *Result) Status() string {
+	if m := r.Monitor; m != nil && m.Action != Accept {
+		return "monitor: would " + string(m.Action) + "; " + r.statusFindings(m.Action, m.Stripped)
+	}
 	word := map[Action]string{Accept: "accepted", Strip: "stripped", Reject: "rejected", Tempfail: "tempfailed"}[r.Action]
 	if r.Action == Accept && len(r.Findings) == 0 {
 		return "clean"
 	}
+	return word + "; " + r.statusFindings(r.Action, r.Stripped)
+}
+
+// statusFindings lists the kinds found and the files concerned: the
+// stripped ones, or for any other action every file with a finding.
+func (r *Result) statusFindings(action Action, stripped []string) string {
 	var kinds, files []string
-	seenK, seenF := map[string]bool{}, map[string]bool{}
+	seenK, seenF := map[inspect.Kind]bool{}, map[string]bool{}
 	for _, fd := range r.Findings {
-		if !seenK[string(fd.Kind)] {
-			seenK[string(fd.Kind)] = true
+		if !seenK[fd.Kind] {
+			seenK[fd.Kind] = true
 			kinds = append(kinds, string(fd.Kind))
 		}
 	}
-	names := r.Stripped
-	if r.Action != Strip {
+	names := stripped
+	if action != Strip {
 		for _, fd := range r.Findings {
 			names = append(names, top(fd.Where))
 		}
@@ -372,7 +356,7 @@ func (r *Result) Status() string {
 			files = append(files, encodeWord(n))
 		}
 	}
-	v := word + "; " + strings.Join(kinds, ",")
+	v := strings.Join(kinds, ",")
 	if len(files) > 0 {
 		v += "; " + strings.Join(files, ", ")
 	}

@@ -170,7 +170,7 @@ func toScanOutput(o replay.Outcome) scanOutput {
 		return out
 	}
 	r := o.Result
-	out.Action, out.Reply, out.Stripped, out.Policy = string(r.Action), r.Reply, r.Stripped, r.Verdict.Policy
+	out.Action, out.Reply, out.Stripped, out.Policy = string(r.Action), r.Reply.String(), r.Stripped, r.Verdict.Policy
 	out.Reasons = r.Reasons
 	for _, a := range r.Attachments {
 		out.Signed = append(out.Signed, a.Signed...)
@@ -201,7 +201,7 @@ func humanLine(o replay.Outcome) string {
 			fmt.Fprintf(&b, " (%s)", f.Detail)
 		}
 	}
-	if r.Reply != "" {
+	if !r.Reply.IsZero() {
 		fmt.Fprintf(&b, " -> %s", r.Reply)
 	}
 	if o.Out != "" {
