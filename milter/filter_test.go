@@ -94,8 +94,20 @@ func TestFilterVerdicts(t *testing.T) {
 			if len(res.Reply.String()) > 512 {
 				t.Errorf("reply of %d bytes", len(res.Reply.String()))
 			}
-			if fmt.Sprint(res.Stripped) != fmt.Sprint(tc.stripped) && tc.stripped != nil {
+			if fmt.Sprint(res.Stripped) != fmt.Sprint(tc.stripped) {
 				t.Errorf("stripped %v, want %v", res.Stripped, tc.stripped)
+			}
+			if tc.stripped == nil {
+				// Nothing may be cut where no strip is expected: no
+				// attachment marked, no new body planned.
+				for _, at := range res.Attachments {
+					if at.Action == Strip {
+						t.Errorf("attachment %q marked for stripping", at.Name)
+					}
+				}
+				if res.rewrite != nil {
+					t.Error("a rewrite is planned")
+				}
 			}
 		})
 	}

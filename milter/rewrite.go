@@ -50,6 +50,17 @@ type rewrite struct {
 func (f *Filter) planRewrite(res *Result) *rewrite {
 	root := res.root
 	rw := &rewrite{bodyStart: root.BodyStart, size: res.Bytes, eol: detectEOL(res.msg, res.Bytes)}
+	rw.cuts, rw.whole = planCuts(res)
+	rw.boundary = f.boundary()
+	rw.inner = contentFields(res.msg, root, rw.eol)
+	rw.edits = contentEdits(root, rw.boundary, rw.whole)
+	rw.notice = f.notice(res, false)
+	return rw
+}
+
+// planCuts returns the byte ranges that remove the stripped attachments,
+// sorted, or whole when only the whole body can go.
+func planCuts(res *Result) (cuts [][2]int64, whole bool) {
 	removed := map[*mime.Entity]bool{}
 	for _, at := range res.Attachments {
 		if at.Action != Strip || at.leaf.Entity == nil {
@@ -57,76 +68,85 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 		}
 		n := removableNode(at.leaf.Entity)
 		if n == nil {
-			rw.whole = true
+			whole = true
 			continue
 		}
 		removed[n] = true
 	}
 	// A multipart that loses every child goes as a whole.
-	for changed := true; changed && !rw.whole; {
+	for changed := true; changed && !whole; {
 		changed = false
 		for n := range removed {
 			p := n.Parent
 			for p != nil && len(p.Children) == 0 { // a message/rfc822 wrapper
 				p = p.Parent
 			}
-			if p == nil || removed[p] || len(p.Children) == 0 {
-				continue
-			}
-			all := true
-			for _, c := range p.Children {
-				if !removed[c] && !insideRemoved(c, removed) {
-					all = false
-					break
-				}
-			}
-			if !all {
+			if p == nil || removed[p] || len(p.Children) == 0 || !allRemoved(p.Children, removed) {
 				continue
 			}
 			if up := removableNode(p); up != nil {
 				removed[up] = true
 			} else {
-				rw.whole = true
+				whole = true
 			}
 			changed = true
 		}
 	}
 	for n := range removed {
 		if !insideRemoved(n, removed) {
-			rw.cuts = append(rw.cuts, [2]int64{n.DelimStart, n.End})
+			cuts = append(cuts, [2]int64{n.DelimStart, n.End})
 		}
 	}
-	sort.Slice(rw.cuts, func(i, j int) bool { return rw.cuts[i][0] < rw.cuts[j][0] })
+	sort.Slice(cuts, func(i, j int) bool { return cuts[i][0] < cuts[j][0] })
+	return cuts, whole
+}
 
-	rw.boundary = f.boundary()
+func allRemoved(children []*mime.Entity, removed map[*mime.Entity]bool) bool {
+	for _, c := range children {
+		if !removed[c] && !insideRemoved(c, removed) {
+			return false
+		}
+	}
+	return true
+}
 
-	cte := strings.ToLower(strings.TrimSpace(root.Header.Get("Content-Transfer-Encoding")))
-	counts := map[string]int{}
+// contentFields returns the original top-level Content-* fields, byte for
+// byte: the header of the part that carries the kept body.
+func contentFields(msg io.ReaderAt, root *mime.Entity, eol string) []byte {
+	var inner []byte
 	for _, fd := range root.Header.Fields {
-		name := strings.ToLower(fd.Name)
-		counts[name]++
-		if !strings.HasPrefix(name, "content-") {
+		if !strings.HasPrefix(strings.ToLower(fd.Name), "content-") {
 			continue
 		}
 		raw := make([]byte, fd.End-fd.Start)
-		if _, err := res.msg.ReadAt(raw, fd.Start); err == nil {
-			rw.inner = append(rw.inner, raw...)
+		if _, err := msg.ReadAt(raw, fd.Start); err == nil {
+			inner = append(inner, raw...)
 			if !bytes.HasSuffix(raw, []byte("\n")) {
-				rw.inner = append(rw.inner, rw.eol...)
+				inner = append(inner, eol...)
 			}
 		}
 	}
-	// Header edits, deletions from the last occurrence down so that the
-	// indexes stay valid.
+	return inner
+}
+
+// contentEdits turns the top-level header into that of the new
+// multipart/mixed: other Content-* fields go, Content-Type names the new
+// boundary, Content-Transfer-Encoding stays only where the kept body may
+// hold 8-bit parts. Deletions run from the last occurrence down so that
+// the indexes stay valid.
+func contentEdits(root *mime.Entity, boundary string, whole bool) []HeaderEdit {
+	cte := strings.ToLower(strings.TrimSpace(root.Header.Get("Content-Transfer-Encoding")))
+	counts := map[string]int{}
 	var edits []HeaderEdit
 	for _, fd := range root.Header.Fields {
 		name := strings.ToLower(fd.Name)
+		counts[name]++
 		if strings.HasPrefix(name, "content-") && name != "content-type" && name != "content-transfer-encoding" {
 			edits = append(edits, HeaderEdit{Name: fd.Name, Index: occurrence(root.Header.Fields, fd)})
 		}
 	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].Index > edits[j].Index })
-	ct := fmt.Sprintf("multipart/mixed; boundary=\"%s\"", rw.boundary)
+	ct := fmt.Sprintf("multipart/mixed; boundary=\"%s\"", boundary)
 	if counts["content-type"] > 0 {
 		edits = append(edits, HeaderEdit{Name: "Content-Type", Index: 1, Value: ct})
 		for i := counts["content-type"]; i > 1; i-- {
@@ -137,7 +157,7 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 	}
 	for i := counts["content-transfer-encoding"]; i >= 1; i-- {
 		v := ""
-		if i == 1 && (cte == "8bit" || cte == "binary") && !rw.whole {
+		if i == 1 && (cte == "8bit" || cte == "binary") && !whole {
 			v = cte // the kept body may hold 8-bit parts (RFC 2045 6.4)
 		}
 		edits = append(edits, HeaderEdit{Name: "Content-Transfer-Encoding", Index: i, Value: v})
@@ -145,10 +165,7 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 	if counts["mime-version"] == 0 {
 		edits = append(edits, HeaderEdit{Name: "MIME-Version", Value: "1.0"})
 	}
-	rw.edits = edits
-
-	rw.notice = f.notice(res, false)
-	return rw
+	return edits
 }
 
 // notice is the text of the notice part of a stripped (or rebuilt) message.
