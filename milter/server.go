@@ -379,13 +379,10 @@ func (s *Server) check(m gomilter.Modifier, filter *Filter, env Envelope, sp *in
 // act carries out the verdict: keep the original where the configuration
 // says so, then refuse, or change the message and notify the sender.
 func (s *Server) act(m gomilter.Modifier, filter *Filter, res *Result, sp *inspect.Spool, log *zap.Logger) (*gomilter.Response, error) {
-	if s.quarantine != nil && filter.cfg.quarantines(res.Action) {
-		path, qerr := s.quarantine.Store(res, sp, sp.Size())
-		if qerr != nil {
-			// Nothing is lost: without a copy we do not strip or reject.
-			return s.onError(filter, res.Envelope, log, qerr)
-		}
-		log = log.With(zap.String("quarantine", path))
+	log, err := s.keepOriginal(filter.cfg, res, sp, log)
+	if err != nil {
+		// Nothing is lost: without a copy we do not strip or reject.
+		return s.onError(filter, res.Envelope, log, err)
 	}
 	switch res.Action {
 	case Reject, Tempfail:
@@ -403,6 +400,20 @@ func (s *Server) act(m gomilter.Modifier, filter *Filter, res *Result, sp *inspe
 	}
 	s.logResult(log, res)
 	return gomilter.RespAccept, nil
+}
+
+// keepOriginal stores the original in the quarantine when the
+// configuration keeps messages of the verdict's action; the returned logger
+// names the file.
+func (s *Server) keepOriginal(cfg *Config, res *Result, sp *inspect.Spool, log *zap.Logger) (*zap.Logger, error) {
+	if s.quarantine == nil || !cfg.quarantines(res.Action) {
+		return log, nil
+	}
+	path, err := s.quarantine.Store(res, sp, sp.Size())
+	if err != nil {
+		return log, err
+	}
+	return log.With(zap.String("quarantine", path)), nil
 }
 
 // errNothingChanged marks a failure before the first change to the
