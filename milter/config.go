@@ -162,15 +162,28 @@ type SpoolConfig struct {
 	MaxMessage ByteSize `yaml:"max_message"`
 }
 
-// LimitsConfig mirrors inspect.Limits in the configuration file.
+// LimitsConfig is the `limits:` section: every field of inspect.Limits
+// (see there for what each bounds), for the attachments and for the
+// message itself, whose parse takes the message parser's fields. Zero
+// fields take inspect.DefaultLimits; MaxTime is the global timeout and the
+// spool directory is spool.dir.
 type LimitsConfig struct {
-	MaxDepth      int      `yaml:"max_depth"`
-	MaxParts      int      `yaml:"max_parts"`
-	MaxPartSize   ByteSize `yaml:"max_part_size"`
-	MaxTotalSize  ByteSize `yaml:"max_total_size"`
-	MaxRatio      int64    `yaml:"max_ratio"`
-	MaxPDFObjects int      `yaml:"max_pdf_objects"`
-	MaxOLESectors int      `yaml:"max_ole_sectors"`
+	MaxDepth          int      `yaml:"max_depth"`
+	MaxParts          int      `yaml:"max_parts"`
+	MaxPartSize       ByteSize `yaml:"max_part_size"`
+	MaxTotalSize      ByteSize `yaml:"max_total_size"`
+	MaxRatio          int64    `yaml:"max_ratio"`
+	MaxPDFObjects     int      `yaml:"max_pdf_objects"`
+	MaxOLESectors     int      `yaml:"max_ole_sectors"`
+	MaxKeyDerivations int      `yaml:"max_key_derivations"`
+	MaxFindings       int      `yaml:"max_findings"`
+	TimeoutGrace      Duration `yaml:"timeout_grace"`
+	MemSpool          ByteSize `yaml:"mem_spool"`
+	MemBudget         ByteSize `yaml:"mem_budget"`
+	MaxMessageParts   int      `yaml:"max_message_parts"`
+	MaxMessageNesting int      `yaml:"max_message_nesting"`
+	MaxHeaderBytes    ByteSize `yaml:"max_header_size"`
+	MaxHeaderFields   int      `yaml:"max_header_fields"`
 }
 
 // QuarantineConfig says where originals are kept.
@@ -502,16 +515,35 @@ func (c *Config) Validate() error {
 func (c *Config) InspectLimits() inspect.Limits {
 	l := c.Limits
 	return inspect.Limits{
-		MaxDepth:      l.MaxDepth,
-		MaxParts:      l.MaxParts,
-		MaxPartSize:   int64(l.MaxPartSize),
-		MaxTotalSize:  int64(l.MaxTotalSize),
-		MaxRatio:      l.MaxRatio,
-		MaxPDFObjects: l.MaxPDFObjects,
-		MaxOLESectors: l.MaxOLESectors,
-		MaxTime:       time.Duration(c.Timeout),
-		TempDir:       c.Spool.Dir,
+		MaxDepth:          l.MaxDepth,
+		MaxParts:          l.MaxParts,
+		MaxPartSize:       int64(l.MaxPartSize),
+		MaxTotalSize:      int64(l.MaxTotalSize),
+		MaxRatio:          l.MaxRatio,
+		MaxPDFObjects:     l.MaxPDFObjects,
+		MaxOLESectors:     l.MaxOLESectors,
+		MaxKeyDerivations: l.MaxKeyDerivations,
+		MaxFindings:       l.MaxFindings,
+		MaxTime:           time.Duration(c.Timeout),
+		TimeoutGrace:      time.Duration(l.TimeoutGrace),
+		MemSpool:          int64(l.MemSpool),
+		MemBudget:         int64(l.MemBudget),
+		MaxMessageParts:   l.MaxMessageParts,
+		MaxMessageNesting: l.MaxMessageNesting,
+		MaxHeaderBytes:    int64(l.MaxHeaderBytes),
+		MaxHeaderFields:   l.MaxHeaderFields,
+		TempDir:           c.Spool.Dir,
 	}.WithDefaults()
+}
+
+// MessageLimits are the limits of the parse and walk of the message
+// itself: the message parser's part of InspectLimits, with the message
+// spool's memory and the S/MIME keys.
+func (c *Config) MessageLimits() mime.Limits {
+	l := mime.LimitsOf(c.InspectLimits())
+	l.MemSpool = int64(c.Spool.Memory)
+	l.Keys = c.smimeKeys
+	return l
 }
 
 // ParseListen splits a Postfix-style milter address: inet:HOST:PORT,

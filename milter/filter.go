@@ -28,7 +28,7 @@ type Filter struct {
 // engine eng.
 func NewFilter(cfg *Config, eng *inspect.Engine) *Filter {
 	return &Filter{cfg: cfg, eng: eng, boundary: randomBoundary,
-		mlim: mime.Limits{MemSpool: int64(cfg.Spool.Memory), TempDir: cfg.Spool.Dir, Keys: cfg.smimeKeys}}
+		mlim: cfg.MessageLimits()}
 }
 
 // Config returns the filter's configuration.
