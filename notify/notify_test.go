@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 func TestNoticeText(t *testing.T) {
@@ -31,16 +33,16 @@ func TestNoticeText(t *testing.T) {
 		t.Error("default must be German, then English")
 	}
 	custom := n
-	custom.Advice = map[string]string{"legacy-office": "Bitte über das Portal senden."}
+	custom.Advice = map[inspect.Kind]string{inspect.KindLegacyOffice: "Bitte über das Portal senden."}
 	if !strings.Contains(custom.Text([]string{"de"}), "Bitte über das Portal senden.") {
 		t.Error("advice override ignored")
 	}
 }
 
 func TestReasonsCoverEveryKind(t *testing.T) {
-	for _, k := range []string{"legacy-office", "macro", "encrypted", "executable", "active-content", "external-reference", "embedded-object", "disallowed-type", "too-large", "unscannable", "ambiguous", "protected"} {
+	for _, k := range inspect.Kinds {
 		for _, lang := range []string{"de", "en"} {
-			if Reason(lang, k) == k {
+			if Reason(lang, k) == string(k) {
 				t.Errorf("no %s phrase for %s", lang, k)
 			}
 		}
