@@ -32,9 +32,25 @@ func (l guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := readers.Get().(*bufio.Reader)
-	r.Reset(c)
-	return &guardConn{Conn: c, r: r, rejected: l.rejected}, nil
+	return newGuardConn(c, l.rejected), nil
+}
+
+func newGuardConn(c net.Conn, rejected *atomic.Int64) *guardConn {
+	g := &guardConn{Conn: c, quickAck: quickAcker(c), rejected: rejected}
+	g.r = readers.Get().(*bufio.Reader)
+	g.r.Reset((*rawConn)(g))
+	return g
+}
+
+// rawConn reads from the network for the read buffer.
+type rawConn guardConn
+
+func (c *rawConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.quickAck != nil {
+		c.quickAck()
+	}
+	return n, err
 }
 
 // guardBuf is the read buffer of one connection: one read system call
@@ -62,6 +78,7 @@ type guardConn struct {
 	left     int    // bytes of the checked packet not yet passed on
 	pending  []byte // a checked packet read whole (larger than the buffer)
 	err      error  // the error after the last checked packet
+	quickAck func() // re-arms TCP_QUICKACK (Linux TCP), or nil
 	rejected *atomic.Int64
 }
 

@@ -1,7 +1,6 @@
 package milter
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -45,9 +44,7 @@ func TestGuardPassesPacketsThrough(t *testing.T) {
 			client.Close()
 		}()
 		var rejected atomic.Int64
-		r := readers.Get().(*bufio.Reader)
-		r.Reset(server)
-		g := &guardConn{Conn: server, r: r, rejected: &rejected}
+		g := newGuardConn(server, &rejected)
 		got, err := io.ReadAll(readerFunc(func(p []byte) (int, error) { return g.Read(p[:min(len(p), 3000)]) }))
 		if !errors.Is(err, ErrBadPacket) {
 			t.Errorf("piece %d: err %v, want ErrBadPacket", piece, err)

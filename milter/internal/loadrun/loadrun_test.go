@@ -54,7 +54,7 @@ func TestLoadRun(t *testing.T) {
 	postfixtest.Require(t, "smtp-source")
 	p := params{rounds: 1, perSession: 2, latencyN: 5}
 	if os.Getenv("OFFICEMILTER_LOADRUN") == "full" {
-		p = params{rounds: envInt("LOADRUN_ROUNDS", 5), perSession: envInt("LOADRUN_PER_SESSION", 50), latencyN: envInt("LOADRUN_LATENCY_N", 200), memory: true}
+		p = params{rounds: envInt("LOADRUN_ROUNDS", 5), perSession: envInt("LOADRUN_PER_SESSION", 50), latencyN: envInt("LOADRUN_LATENCY_N", 200), memory: os.Getenv("LOADRUN_MEMORY") != "0"}
 	}
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil { // smtp-source runs as root, postfix reads nothing here; keep it plain
@@ -247,11 +247,11 @@ func writeConfig(t *testing.T, dir string, port, metricsPort int, smtp string) s
 		t.Fatal(err)
 	}
 	repl := map[string]string{
-		"listen: ":      fmt.Sprintf("listen: inet:127.0.0.1:%d", port),
-		"metrics: ":     fmt.Sprintf("metrics: 127.0.0.1:%d", metricsPort),
+		"listen: ":                       fmt.Sprintf("listen: inet:127.0.0.1:%d", port),
+		"metrics: ":                      fmt.Sprintf("metrics: 127.0.0.1:%d", metricsPort),
 		"  dir: /var/spool/officemilter": "  dir: " + filepath.Join(dir, "spool"),
 		"  dir: /var/lib/officemilter/quarantine": "  dir: " + filepath.Join(dir, "quarantine"),
-		"  smtp: ":      "  smtp: " + smtp,
+		"  smtp: ": "  smtp: " + smtp,
 	}
 	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
