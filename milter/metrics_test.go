@@ -2,6 +2,7 @@ package milter
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -173,5 +174,41 @@ func TestMetricsQuarantineSize(t *testing.T) {
 		if got := metricValue(t, text, `officemilter_notifications_total{result="`+want+`"}`); got != v {
 			t.Errorf("notifications %s: %v, want %v", want, got, v)
 		}
+	}
+}
+
+// TestDashboardNames: every series the Grafana dashboard in contrib queries
+// is one the daemon exports (a rename must update the dashboard).
+func TestDashboardNames(t *testing.T) {
+	raw, err := os.ReadFile("../contrib/grafana/officemilter-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Targets []struct{ Expr string } `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics()
+	m.SetQuarantineDir(t.TempDir())
+	m.Observe(&Result{Verdict: Verdict{Action: Accept}, Findings: []inspect.Finding{{Kind: inspect.KindMacro}}, Elapsed: 1}, 1)
+	text := m.Text()
+	name := regexp.MustCompile(`\b(officemilter|process|go)_[a-z_]+\b`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, s := range name.FindAllString(tg.Expr, -1) {
+				n++
+				if !strings.Contains(text, "\n"+s+" ") && !strings.Contains(text, "\n"+s+"{") {
+					t.Errorf("dashboard queries %s, which /metrics does not have", s)
+				}
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("only %d series names found in the dashboard", n)
 	}
 }
