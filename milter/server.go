@@ -75,7 +75,10 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	}
 	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
 	s.filter.Store(f)
-	o.Metrics.InspectPanics = f.eng.Panics
+	o.Metrics.AddEngine(f.eng)
+	if o.Quarantine != nil {
+		o.Metrics.SetQuarantineDir(o.Quarantine.Dir)
+	}
 	s.srv = gomilter.NewServer(
 		gomilter.WithDynamicMilter(func(uint32, gomilter.OptAction, gomilter.OptProtocol, gomilter.DataSize) gomilter.Milter {
 			return &session{s: s, id: s.ids.Add(1)}
@@ -150,7 +153,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // started with.
 func (s *Server) SetFilter(f *Filter) {
 	s.filter.Store(f)
-	s.metrics.InspectPanics = f.eng.Panics
+	s.metrics.AddEngine(f.eng) // counters go on across reloads
 }
 
 // Close stops the server at once.
@@ -560,6 +563,7 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 	select {
 	case s.notifySem <- struct{}{}:
 	default:
+		s.metrics.NotifyDropped()
 		log.Warn("sender notification dropped: too many in flight")
 		return
 	}
@@ -571,9 +575,11 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 		defer s.wg.Done()
 		defer func() { <-s.notifySem }()
 		if err := s.mailer.Send(context.Background(), to, msg); err != nil {
+			s.metrics.NotifyFailed()
 			log.Warn("sender notification failed", zap.String("to", to), zap.Error(err))
 			return
 		}
+		s.metrics.NotifySent()
 		log.Info("sender notified", zap.String("to", to))
 	}()
 }
