@@ -389,7 +389,7 @@ func walkLocalHeaders(ctx context.Context, p inspect.Part, s inspect.Scope) erro
 		extra := buf[nlen:]
 		if csize == 0xFFFFFFFF || usize == 0xFFFFFFFF {
 			// APPNOTE 4.5.3 Zip64 extended information: usize, csize.
-			if z := zipExtra(extra, 0x0001); len(z) >= 16 {
+			if z := zipx.ExtraField(extra, 0x0001); len(z) >= 16 {
 				usize = int64(min(binary.LittleEndian.Uint64(z), 1<<62))
 				csize = int64(min(binary.LittleEndian.Uint64(z[8:]), 1<<62))
 			}
@@ -490,23 +490,6 @@ func zipDecompressor(method, flags uint16, usize int64, r io.Reader) io.Reader {
 		return bzip2.NewReader(r)
 	}
 	return r
-}
-
-// zipExtra returns the data of extra field id (APPNOTE 4.5.1).
-func zipExtra(extra []byte, id uint16) []byte {
-	for len(extra) >= 4 {
-		eid := binary.LittleEndian.Uint16(extra)
-		n := int(binary.LittleEndian.Uint16(extra[2:]))
-		extra = extra[4:]
-		if n > len(extra) {
-			return nil
-		}
-		if eid == id {
-			return extra[:n]
-		}
-		extra = extra[n:]
-	}
-	return nil
 }
 
 // skipDescriptor returns the offset after a member's data that ends at end:

@@ -359,7 +359,7 @@ func (v *Views) zip64End(r io.ReaderAt, end *endRecord) error {
 // order usize, csize, offset) and reports one that gives a field which the
 // header holds itself, with another value.
 func (v *Views) central64(h *Header, hdr []byte) {
-	z := extraField(h.Extra, zip64ExtraID)
+	z := ExtraField(h.Extra, zip64ExtraID)
 	if z == nil {
 		return
 	}
@@ -427,7 +427,9 @@ func hasSig(r io.ReaderAt, off int64, sig string) bool {
 	return err == nil && string(b[:]) == sig
 }
 
-func extraField(extra []byte, id uint16) []byte {
+// ExtraField returns the data of extra field id (APPNOTE 4.5.1), nil
+// when there is none.
+func ExtraField(extra []byte, id uint16) []byte {
 	for len(extra) >= 4 {
 		eid, n := le16(extra), int(le16(extra[2:]))
 		extra = extra[4:]
@@ -469,7 +471,7 @@ func (v *Views) readLocal(off int64, name string) (l Local, ok bool) {
 	if m > 0 && (l.Encrypted() || l.Method == methodAES) {
 		l.Extra = append([]byte(nil), extra...)
 	}
-	if z := extraField(extra, zip64ExtraID); z != nil {
+	if z := ExtraField(extra, zip64ExtraID); z != nil {
 		// APPNOTE 4.5.3: in a local header both sizes are given.
 		if (l.USize == max32 || l.CSize == max32) && len(z) >= 16 {
 			l.USize, l.CSize = capSize(le64(z)), capSize(le64(z[8:]))
