@@ -131,3 +131,16 @@ type Note struct {
 	// by Erika Mustermann", "XML signature by Erika Mustermann".
 	Detail string `json:"detail"`
 }
+
+// HexDigit returns the value of the hexadecimal digit c.
+func HexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

@@ -3,6 +3,8 @@ package html
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // The script lexer knows of ECMAScript (ECMA-262 12, lexical grammar) what
@@ -338,7 +340,7 @@ func (j *jsLexer) hexByte(c byte) {
 		j.appendRun(utf8.AppendRune(nil, j.hexVal))
 		return
 	}
-	v, ok := hexVal(c)
+	v, ok := inspect.HexDigit(c)
 	if !ok || j.hexN >= 8 {
 		// Malformed: keep what was read, then the byte itself.
 		j.hexLeft = 0
@@ -358,19 +360,6 @@ func (j *jsLexer) hexByte(c byte) {
 			j.appendRun(utf8.AppendRune(nil, j.hexVal))
 		}
 	}
-}
-
-// hexVal reads a hex digit.
-func hexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 func (j *jsLexer) endLiteral() {
@@ -407,7 +396,7 @@ func byteNumber(id string) (byte, bool) {
 	if len(id) > 2 && id[0] == '0' && (id[1] == 'x' || id[1] == 'X') && len(id) <= 4 {
 		v := 0
 		for i := 2; i < len(id); i++ {
-			d, ok := hexVal(id[i])
+			d, ok := inspect.HexDigit(id[i])
 			if !ok {
 				return 0, false
 			}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"slices"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // Decoder reads the decoded content of a body. It is tolerant like mail
@@ -372,8 +374,8 @@ func (q *qpReader) decode(dst, s []byte) []byte {
 		dst = append(dst, s[:i]...)
 		s = s[i:]
 		if len(s) >= 3 {
-			if h, ok := unhex(s[1]); ok {
-				if l, ok := unhex(s[2]); ok {
+			if h, ok := inspect.HexDigit(s[1]); ok {
+				if l, ok := inspect.HexDigit(s[2]); ok {
 					dst = append(dst, h<<4|l)
 					s = s[3:]
 					continue

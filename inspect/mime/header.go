@@ -12,6 +12,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // Field is one header field as it appears in the message.
@@ -373,8 +375,8 @@ func percentDecode(s string) []byte {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
-			if h, ok := unhex(s[i+1]); ok {
-				if l, ok := unhex(s[i+2]); ok {
+			if h, ok := inspect.HexDigit(s[i+1]); ok {
+				if l, ok := inspect.HexDigit(s[i+2]); ok {
 					b = append(b, h<<4|l)
 					i += 2
 					continue
@@ -384,18 +386,6 @@ func percentDecode(s string) []byte {
 		b = append(b, s[i])
 	}
 	return b
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // readQuoted reads an RFC 5322 quoted-string body (after the opening quote)

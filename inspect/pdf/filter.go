@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // Stream filters (ISO 32000-1 7.4). Each decoder is a streaming io.Reader so
@@ -268,7 +270,7 @@ func (h *hexReader) Read(p []byte) (int, error) {
 		if isSpace(c) {
 			continue
 		}
-		v, ok := unhex(c)
+		v, ok := inspect.HexDigit(c)
 		if !ok {
 			return n, fmt.Errorf("ASCIIHexDecode: bad character %#x", c)
 		}

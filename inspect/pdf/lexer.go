@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // The lexer reads the PDF token syntax (ISO 32000-1 7.2, 7.3) from a window
@@ -78,18 +80,6 @@ func isDelim(c byte) bool {
 }
 
 func isRegular(c byte) bool { return !isSpace(c) && !isDelim(c) }
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
 
 // skipSpace skips white space and comments (ISO 32000-1 7.2.3).
 func (l *lexer) skipSpace() {
@@ -228,8 +218,8 @@ func (l *lexer) name() (token, error) {
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); i++ {
 		if raw[i] == '#' && i+2 < len(raw) {
-			hi, ok1 := unhex(raw[i+1])
-			lo, ok2 := unhex(raw[i+2])
+			hi, ok1 := inspect.HexDigit(raw[i+1])
+			lo, ok2 := inspect.HexDigit(raw[i+2])
 			if ok1 && ok2 {
 				out = append(out, hi<<4|lo)
 				i += 2
@@ -324,7 +314,7 @@ func (l *lexer) hexString() (token, error) {
 			}
 			return token{kind: tString, s: out}, nil
 		}
-		v, ok := unhex(c)
+		v, ok := inspect.HexDigit(c)
 		if !ok {
 			continue
 		}
