@@ -1,0 +1,172 @@
+package milter
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	stdmime "mime"
+	"mime/multipart"
+	"net/mail"
+	"os"
+	"strings"
+	"testing"
+)
+
+// legacyTextConfig is contrib's configuration with legacy_text on for
+// rule 1.
+func legacyTextConfig(t *testing.T) *Config {
+	c := contribConfig(t)
+	for i := range c.Policies {
+		if c.Policies[i].Name == "legacy-office" {
+			c.Policies[i].LegacyText = true
+			return c
+		}
+	}
+	t.Fatal("no legacy-office policy in contrib/officemilter.yml")
+	return nil
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/files/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// deliveredParts reads a delivered message with Go's net/mail and
+// mime/multipart (not our parser): the decoded parts by file name, and
+// the notice.
+func deliveredParts(t *testing.T, msg []byte) (files map[string]string, types map[string]string, notice string) {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := stdmime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, types = map[string]string{}, map[string]string{}
+	var walk func(r io.Reader, boundary string)
+	walk = func(r io.Reader, boundary string) {
+		mr := multipart.NewReader(r, boundary)
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mt, ps, _ := stdmime.ParseMediaType(p.Header.Get("Content-Type"))
+			if strings.HasPrefix(mt, "multipart/") {
+				walk(p, ps["boundary"])
+				continue
+			}
+			body, err := io.ReadAll(decoder(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case p.Header.Get("Content-Description") == "officemilter notice":
+				notice = string(body)
+			case p.FileName() != "":
+				files[p.FileName()] = string(body)
+				types[p.FileName()] = p.Header.Get("Content-Type")
+			}
+		}
+	}
+	walk(m.Body, params["boundary"])
+	return files, types, notice
+}
+
+// decoder undoes base64 (multipart.Part undoes quoted-printable itself).
+func decoder(p *multipart.Part) io.Reader {
+	if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
+		return base64.NewDecoder(base64.StdEncoding, p)
+	}
+	return p
+}
+
+func TestLegacyText(t *testing.T) {
+	f := newTestFilter(legacyTextConfig(t))
+	msg := buildMessage("anna@example.net", map[string][]byte{
+		"Antrag.doc":    readFile(t, "letter.doc"),
+		"Übersicht.xls": readFile(t, "table.xls"),
+		"Folien.ppt":    readFile(t, "slides.ppt"),
+		"geheim.doc":    readFile(t, "encrypted.doc"),
+		"letter.pdf":    readFile(t, "letter.pdf"),
+	})
+	res := check(t, f, "anna@example.net", msg)
+	if res.Action != Strip || len(res.Stripped) != 4 {
+		t.Fatalf("action %s, stripped %q", res.Action, res.Stripped)
+	}
+	var out bytes.Buffer
+	if err := res.WriteMessage(&out, "X-Officemilter"); err != nil {
+		t.Fatal(err)
+	}
+	files, types, notice := deliveredParts(t, out.Bytes())
+	want := map[string]string{
+		"Antrag.doc.txt":    "Sehr geehrte Damen und Herren,\n\nanbei erhalten Sie den Bericht zum dritten Quartal.\n\nMit freundlichen Grüßen\nErika Mustermann\n",
+		"Übersicht.xls.txt": "[table]\nMonat\tUmsatz\nJanuar\t1200\nFebruar\t1350\n",
+		"Folien.ppt.txt":    "[Slide 1]\nQuartalsbericht\n",
+	}
+	for name, text := range want {
+		if files[name] != text {
+			t.Errorf("%s: got %q, want %q", name, files[name], text)
+		}
+		if mt, ps, _ := stdmime.ParseMediaType(types[name]); mt != "text/plain" || ps["charset"] != "utf-8" {
+			t.Errorf("%s: Content-Type %q", name, types[name])
+		}
+	}
+	for name := range files {
+		if _, ok := want[name]; !ok && name != "letter.pdf" {
+			t.Errorf("unexpected attachment %q", name)
+		}
+	}
+	if _, ok := files["letter.pdf"]; !ok {
+		t.Error("letter.pdf was not kept")
+	}
+	for _, line := range []string{
+		"Der Text des Dokuments ist als Antrag.doc.txt angehängt; Formatierung, Bilder und Makros wurden nicht übernommen.",
+		"The text of the document is attached as Übersicht.xls.txt; formatting, images and macros were not kept.",
+		"The text of the document is attached as Folien.ppt.txt;",
+		"  - geheim.doc (doc): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen [Word 97-2003 document]\n    Der Text ist nicht angehängt: das Dokument ist mit einem Kennwort verschlüsselt.",
+		"Its text is not attached: the document is encrypted with a password.",
+	} {
+		if !strings.Contains(strings.ReplaceAll(notice, "\r\n", "\n"), line) {
+			t.Errorf("notice lacks %q:\n%s", line, notice)
+		}
+	}
+}
+
+// TestLegacyTextOff: by default only the mail text is delivered.
+func TestLegacyTextOff(t *testing.T) {
+	f := newTestFilter(contribConfig(t))
+	res := check(t, f, "anna@example.net", buildMessage("anna@example.net", map[string][]byte{"Antrag.doc": readFile(t, "letter.doc")}))
+	var out bytes.Buffer
+	if err := res.WriteMessage(&out, "X-Officemilter"); err != nil {
+		t.Fatal(err)
+	}
+	files, _, notice := deliveredParts(t, out.Bytes())
+	if res.Action != Strip || len(files) != 0 || strings.Contains(notice, ".txt") || !strings.Contains(notice, "Antrag.doc") {
+		t.Fatalf("action %s, files %q, notice:\n%s", res.Action, files, notice)
+	}
+}
+
+func TestLegacyTextConfig(t *testing.T) {
+	for _, tc := range []struct {
+		max ByteSize
+		ok  bool
+	}{{0, true}, {1024, true}, {16 << 20, true}, {1023, false}, {16<<20 + 1, false}, {-1, false}} {
+		c := legacyTextConfig(t)
+		for i := range c.Policies {
+			c.Policies[i].LegacyTextMax = tc.max
+		}
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("legacy_text_max %d: %v", tc.max, err)
+		}
+	}
+}
