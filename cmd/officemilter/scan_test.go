@@ -3,8 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"io"
+	stdmime "mime"
+	"mime/multipart"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,5 +249,73 @@ func TestScanMonitor(t *testing.T) {
 	}
 	if _, out, _ = runCmd(t, "scan", "--config", cfg, "--progress=false", msg); !strings.Contains(out, "ACCEPT [legacy-office] (monitor: would strip)") {
 		t.Errorf("human line %q", out)
+	}
+}
+
+// TestScanLegacyText: with legacy_text on, scan --out writes the message
+// as the milter delivers it: the .doc gone, its text as Bericht.doc.txt,
+// the notice saying so. Read back with Go's net/mail and mime/multipart.
+func TestScanLegacyText(t *testing.T) {
+	orig, err := os.ReadFile(contribConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml := strings.Replace(string(orig), "  - name: legacy-office\n", "  - name: legacy-office\n    legacy_text: true\n", 1)
+	if yml == string(orig) {
+		t.Fatal("no legacy-office policy in " + contribConfig)
+	}
+	cfg := filepath.Join(t.TempDir(), "text.yml")
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outDir := t.TempDir()
+	code, out, errOut := runCmd(t, "scan", "--config", cfg, "--progress=false", "--out", outDir, filepath.Join(emlDir, "r1-03-doc-stripped.eml"))
+	if code != 0 || !strings.Contains(out, "r1-03-doc-stripped.eml: STRIP") {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(outDir, "r1-03-doc-stripped.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := stdmime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]string{}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = p
+		if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+			r = base64.NewDecoder(base64.StdEncoding, p)
+		}
+		body, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := p.FileName()
+		if name == "" {
+			name = p.Header.Get("Content-Description")
+		}
+		parts[name] = string(body)
+	}
+	if got := parts["Bericht.doc.txt"]; !strings.HasPrefix(got, "Sehr geehrte Damen und Herren,\n\nanbei erhalten Sie den Bericht") {
+		t.Errorf("Bericht.doc.txt: %q", got)
+	}
+	if _, ok := parts["Bericht.doc"]; ok {
+		t.Error("the .doc was delivered")
+	}
+	if n := strings.ReplaceAll(parts["officemilter notice"], "\r\n", "\n"); !strings.Contains(n, "The text of the document is attached as Bericht.doc.txt; formatting, images and macros were not kept.") {
+		t.Errorf("notice:\n%s", n)
 	}
 }
