@@ -25,6 +25,9 @@ import (
 // not set.
 const DefaultLegacyTextMax = 1 << 20
 
+// minLegacyTextMax is the smallest legacy_text_max accepted.
+const minLegacyTextMax = 1 << 10
+
 // maxLegacyTextMax is the largest legacy_text_max accepted: the texts are
 // held in memory until the message is written.
 const maxLegacyTextMax = 16 << 20
@@ -47,10 +50,7 @@ func (f *Filter) legacyTexts(ctx context.Context, res *Result) []textPart {
 	if pol == nil || !pol.LegacyText {
 		return nil
 	}
-	max := int(pol.LegacyTextMax)
-	if max <= 0 {
-		max = DefaultLegacyTextMax
-	}
+	max := int(pol.EffectiveLegacyTextMax())
 	var parts []textPart
 	for _, at := range res.Attachments {
 		if at.Action != Strip || !inspect.LegacyOffice(at.Type) || at.leaf.Open == nil {
@@ -140,10 +140,18 @@ func writeBase64Part(bw *errWriter, eol string, r io.Reader) {
 	lw.end()
 }
 
+// EffectiveLegacyTextMax is the cap of each document's text under p.
+func (p *Policy) EffectiveLegacyTextMax() ByteSize {
+	if p.LegacyTextMax <= 0 {
+		return DefaultLegacyTextMax
+	}
+	return p.LegacyTextMax
+}
+
 // validLegacyText checks a policy's legacy_text_max.
 func validLegacyText(p *Policy) error {
-	if p.LegacyTextMax < 0 || p.LegacyTextMax > maxLegacyTextMax || (p.LegacyTextMax > 0 && p.LegacyTextMax < 1024) {
-		return fmt.Errorf("policy %q: legacy_text_max %s: want 1KiB to %s", p.Name, p.LegacyTextMax, ByteSize(maxLegacyTextMax))
+	if p.LegacyTextMax < 0 || p.LegacyTextMax > maxLegacyTextMax || (p.LegacyTextMax > 0 && p.LegacyTextMax < minLegacyTextMax) {
+		return fmt.Errorf("policy %q: legacy_text_max %s: want %s to %s", p.Name, p.LegacyTextMax, ByteSize(minLegacyTextMax), ByteSize(maxLegacyTextMax))
 	}
 	return nil
 }
