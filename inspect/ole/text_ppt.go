@@ -95,6 +95,7 @@ type pptTexts struct {
 	sr      *io.SectionReader
 	t       *textSink
 	persist map[uint32]int64
+	spent   int64  // bytes of slide containers walked
 	n       int    // slides or notes seen
 	pending string // the heading of a slide whose text is to come
 }
@@ -156,6 +157,11 @@ func (p *pptTexts) slideDrawing(off int64) error {
 	n := int64(binary.LittleEndian.Uint32(h[4:]))
 	if binary.LittleEndian.Uint16(h[0:])&0xF != 0xF || n > p.sr.Size()-off-pptRecordHeader {
 		return nil // not a container
+	}
+	// Many slide list entries may name the same container: walk at most
+	// twice the stream's bytes.
+	if p.spent += n; p.spent > 2*p.sr.Size()+1<<20 {
+		return fmt.Errorf("%w: the slide list names the same records too often", ErrNoText)
 	}
 	return p.atoms(off+pptRecordHeader, off+pptRecordHeader+n, 1)
 }
