@@ -170,3 +170,24 @@ func TestLegacyTextConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyTextRebuilt: an ambiguous message is rebuilt from its
+// inspected parts; the text of the hidden .doc joins them.
+func TestLegacyTextRebuilt(t *testing.T) {
+	f := newTestFilter(legacyTextConfig(t))
+	res := check(t, f, "anna@example.net", twoBoundaries("anna@example.net", "Antrag.doc", readFile(t, "letter.doc")))
+	if res.Action != Strip || res.rewrite == nil || res.rewrite.rebuild == nil {
+		t.Fatalf("action %s, not rebuilt", res.Action)
+	}
+	var out bytes.Buffer
+	if err := res.WriteMessage(&out, "X-Officemilter"); err != nil {
+		t.Fatal(err)
+	}
+	files, _, notice := deliveredParts(t, out.Bytes())
+	if len(files) != 1 || !strings.HasPrefix(files["Antrag.doc.txt"], "Sehr geehrte Damen und Herren,") {
+		t.Errorf("attachments: %q", files)
+	}
+	if !strings.Contains(notice, "Antrag.doc.txt") {
+		t.Errorf("notice:\n%s", notice)
+	}
+}
