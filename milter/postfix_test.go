@@ -29,6 +29,15 @@ type e2e struct {
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
 	postfixtest.Require(t)
+	return startE2EWith(t, func(port int) *postfixtest.Instance {
+		return postfixtest.Start(t, postfixtest.Options{MilterPort: port})
+	})
+}
+
+// startE2EWith runs the milter on a free port and the MTA that startMTA
+// starts in front of it.
+func startE2EWith(t *testing.T, startMTA func(milterPort int) *postfixtest.Instance) *e2e {
+	t.Helper()
 	// The organisation's S/MIME keys (testdata/smime), as an smime section
 	// would configure them.
 	cfg := withSMIMEKeys(t, contribConfig(t))
@@ -36,7 +45,7 @@ func startE2E(t *testing.T) *e2e {
 	cfg.Quarantine.Dir = e.qdir
 	port := postfixtest.FreePort(t)
 	e.startMilter(t, port)
-	e.pf = postfixtest.Start(t, postfixtest.Options{MilterPort: port})
+	e.pf = startMTA(port)
 	t.Cleanup(func() { e.stopMilter() })
 	return e
 }

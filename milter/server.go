@@ -75,26 +75,53 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	}
 	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
 	s.filter.Store(f)
-	o.Metrics.InspectPanics = f.eng.Panics
+	o.Metrics.AddEngine(f.eng)
+	if o.Quarantine != nil {
+		o.Metrics.SetQuarantineDir(o.Quarantine.Dir)
+	}
 	s.srv = gomilter.NewServer(
 		gomilter.WithDynamicMilter(func(uint32, gomilter.OptAction, gomilter.OptProtocol, gomilter.DataSize) gomilter.Milter {
 			return &session{s: s, id: s.ids.Add(1)}
 		}),
 		gomilter.WithActions(gomilter.OptAddHeader|gomilter.OptChangeHeader|gomilter.OptChangeBody),
-		// A reply to every step, although only RCPT (policy split) and
-		// end-of-message decide anything: with the "no reply" options
-		// Postfix writes several small packets in a row, Nagle holds each
-		// back until the previous one is acknowledged, and the delayed ACK
-		// of a silent peer costs 40 ms per message (measured: 165 instead
-		// of 460 messages/s through Postfix). A reply is one small write on
-		// loopback.
-		gomilter.WithProtocols(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown),
+		gomilter.WithProtocols(protoRequired|protoOptional),
+		gomilter.WithNegotiationCallback(negotiate),
 		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
 		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId}),
 		gomilter.WithReadTimeout(10*time.Minute),
 		gomilter.WithWriteTimeout(time.Minute),
 	)
 	return s
+}
+
+// protoRequired are the protocol options officemilter cannot work without
+// (header values with their leading space, no unknown commands).
+const protoRequired = gomilter.OptHeaderLeadingSpace | gomilter.OptNoUnknown
+
+// protoOptional are taken where the MTA offers them: no reply to the steps
+// that never decide anything (connect, HELO, MAIL, each header, end of
+// headers, each body chunk) and no DATA step at all. Only RCPT (the 452
+// policy split) and end-of-message are answered. The MTA then writes a
+// message's packets back to back, and the packet guard reads them with
+// one system call; answering every step costs a write and a wake-up on
+// both sides per packet.
+const protoOptional = gomilter.OptNoConnReply | gomilter.OptNoHeloReply | gomilter.OptNoMailReply |
+	gomilter.OptNoHeaderReply | gomilter.OptNoEOHReply | gomilter.OptNoBodyReply | gomilter.OptNoData
+
+// negotiate is the library's negotiation with protoOptional made
+// optional: an MTA that does not offer an option gets a reply to that
+// step instead of a refused connection.
+func negotiate(mtaVersion, milterVersion uint32, mtaActions, milterActions gomilter.OptAction, mtaProtocol, milterProtocol gomilter.OptProtocol, offered gomilter.DataSize) (uint32, gomilter.OptAction, gomilter.OptProtocol, gomilter.DataSize, error) {
+	if mtaVersion < 2 || mtaVersion > gomilter.MaxServerProtocolVersion {
+		return 0, 0, 0, 0, fmt.Errorf("milter: negotiate: unsupported protocol version %d", mtaVersion)
+	}
+	if milterActions&mtaActions != milterActions {
+		return 0, 0, 0, 0, fmt.Errorf("milter: negotiate: MTA does not offer the actions %v", milterActions&^mtaActions)
+	}
+	if protoRequired&mtaProtocol != protoRequired {
+		return 0, 0, 0, 0, fmt.Errorf("milter: negotiate: MTA does not offer the protocol options %v", protoRequired&^mtaProtocol)
+	}
+	return min(mtaVersion, milterVersion), milterActions, milterProtocol & mtaProtocol, offered, nil
 }
 
 // Serve answers milter connections on ln until Shutdown. Every connection
@@ -126,7 +153,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // started with.
 func (s *Server) SetFilter(f *Filter) {
 	s.filter.Store(f)
-	s.metrics.InspectPanics = f.eng.Panics
+	s.metrics.AddEngine(f.eng) // counters go on across reloads
 }
 
 // Close stops the server at once.
@@ -536,6 +563,7 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 	select {
 	case s.notifySem <- struct{}{}:
 	default:
+		s.metrics.NotifyDropped()
 		log.Warn("sender notification dropped: too many in flight")
 		return
 	}
@@ -547,9 +575,11 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 		defer s.wg.Done()
 		defer func() { <-s.notifySem }()
 		if err := s.mailer.Send(context.Background(), to, msg); err != nil {
+			s.metrics.NotifyFailed()
 			log.Warn("sender notification failed", zap.String("to", to), zap.Error(err))
 			return
 		}
+		s.metrics.NotifySent()
 		log.Info("sender notified", zap.String("to", to))
 	}()
 }
