@@ -2,11 +2,6 @@ package milter
 
 import (
 	"bytes"
-	"encoding/base64"
-	"io"
-	stdmime "mime"
-	"mime/multipart"
-	"net/mail"
 	"os"
 	"strings"
 	"testing"
@@ -36,58 +31,21 @@ func readFile(t *testing.T, name string) []byte {
 }
 
 // deliveredParts reads a delivered message with Go's net/mail and
-// mime/multipart (not our parser): the decoded parts by file name, and
-// the notice.
+// mime/multipart (goParts, not our parser): the decoded attachments by file
+// name, their media types, and the notice.
 func deliveredParts(t *testing.T, msg []byte) (files map[string]string, types map[string]string, notice string) {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(msg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := stdmime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	files, types = map[string]string{}, map[string]string{}
-	var walk func(r io.Reader, boundary string)
-	walk = func(r io.Reader, boundary string) {
-		mr := multipart.NewReader(r, boundary)
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			mt, ps, _ := stdmime.ParseMediaType(p.Header.Get("Content-Type"))
-			if strings.HasPrefix(mt, "multipart/") {
-				walk(p, ps["boundary"])
-				continue
-			}
-			body, err := io.ReadAll(decoder(p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			switch {
-			case p.Header.Get("Content-Description") == "officemilter notice":
-				notice = string(body)
-			case p.FileName() != "":
-				files[p.FileName()] = string(body)
-				types[p.FileName()] = p.Header.Get("Content-Type")
-			}
+	for _, p := range goParts(t, msg) {
+		switch {
+		case p.name != "":
+			files[p.name] = string(p.data)
+			types[p.name] = p.ctype
+		case notice == "" && p.ctype == "text/plain":
+			notice = string(p.data) // the notice is the first part
 		}
 	}
-	walk(m.Body, params["boundary"])
 	return files, types, notice
-}
-
-// decoder undoes base64 (multipart.Part undoes quoted-printable itself).
-func decoder(p *multipart.Part) io.Reader {
-	if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
-		return base64.NewDecoder(base64.StdEncoding, p)
-	}
-	return p
 }
 
 func TestLegacyText(t *testing.T) {
@@ -107,6 +65,9 @@ func TestLegacyText(t *testing.T) {
 	if err := res.WriteMessage(&out, "X-Officemilter"); err != nil {
 		t.Fatal(err)
 	}
+	if !bytes.Contains(out.Bytes(), []byte("Content-Type: text/plain; charset=utf-8; name=Antrag.doc.txt\r\n")) {
+		t.Error("no charset=utf-8 text part named Antrag.doc.txt")
+	}
 	files, types, notice := deliveredParts(t, out.Bytes())
 	want := map[string]string{
 		"Antrag.doc.txt":    "Sehr geehrte Damen und Herren,\n\nanbei erhalten Sie den Bericht zum dritten Quartal.\n\nMit freundlichen Grüßen\nErika Mustermann\n",
@@ -117,7 +78,7 @@ func TestLegacyText(t *testing.T) {
 		if files[name] != text {
 			t.Errorf("%s: got %q, want %q", name, files[name], text)
 		}
-		if mt, ps, _ := stdmime.ParseMediaType(types[name]); mt != "text/plain" || ps["charset"] != "utf-8" {
+		if types[name] != "text/plain" {
 			t.Errorf("%s: Content-Type %q", name, types[name])
 		}
 	}
