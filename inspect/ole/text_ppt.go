@@ -81,10 +81,16 @@ func (w *walker) pptText(n *node, t *textSink) error {
 		// No document: every text atom of the stream, in order.
 		return p.atoms(0, sr.Size(), 0)
 	}
+	slides := 0
 	for _, inst := range []uint16{instSlides, instNotes} {
 		if err := p.list(*doc, inst); err != nil {
 			return err
 		}
+		slides += p.n
+	}
+	if slides == 0 {
+		// A document without a slide list: its text atoms in order.
+		return p.atoms(0, sr.Size(), 0)
 	}
 	return nil
 }

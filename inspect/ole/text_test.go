@@ -300,6 +300,7 @@ func TestTextFixtures(t *testing.T) {
 		{"doc", wordIntl(), wordIntlText},
 		{"xls", xlsIntl(), xlsIntlText},
 		{"ppt", pptIntl(), pptIntlText},
+		{"ppt without a slide list", cfb(storage("", stream("PowerPoint Document", cat(vbaInfoDocument(0, 0), drawing(0x03EE, textChars("Nur die Zeichnung")))))), "Nur die Zeichnung\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := text(t, tc.file, 0)
