@@ -260,6 +260,15 @@ type Policy struct {
 	// new message made only of the parts that were inspected and kept, so
 	// that no reading can show a removed part), reject or tempfail.
 	AmbiguousStrip AmbiguousStrip `yaml:"ambiguous_strip"`
+	// LegacyText, when true, puts in place of each Word, Excel or
+	// PowerPoint 97-2003 attachment a strip removes a plain-text attachment
+	// with the document's text ("Antrag.doc" → "Antrag.doc.txt", UTF-8),
+	// and the notice says so (or why there is none: encrypted). Off by
+	// default: the published rule delivers only the mail text.
+	LegacyText bool `yaml:"legacy_text"`
+	// LegacyTextMax caps each such text (default 1MiB, at most 16MiB); a
+	// longer one ends with a "[truncated]" line.
+	LegacyTextMax ByteSize `yaml:"legacy_text_max"`
 }
 
 // NotifyMode says which senders are told by mail about removed attachments.
@@ -488,6 +497,9 @@ func (c *Config) Validate() error {
 		case EncryptedReject, EncryptedDecrypt:
 		default:
 			return fmt.Errorf("policy %q: encrypted_strip %q: want reject or decrypt", p.Name, p.EncryptedStrip)
+		}
+		if err := validLegacyText(p); err != nil {
+			return err
 		}
 		switch p.AmbiguousStrip {
 		case AmbiguousRebuild, AmbiguousReject, AmbiguousTempfail:

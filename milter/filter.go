@@ -56,6 +56,10 @@ type Attachment struct {
 	// signedSelf: a signature is the attachment's own, not only of a file
 	// inside it.
 	signedSelf bool
+	// textName names the text attachment that replaces a removed legacy
+	// document (Policy.LegacyText); noText says why there is none
+	// (notify.NoText*).
+	textName, noText string
 	// deciding is the finding that set Action (decide records it; the
 	// notice names it); zero for an accepted attachment.
 	deciding inspect.Finding
@@ -150,7 +154,7 @@ func (f *Filter) Check(ctx context.Context, env Envelope, msg io.ReaderAt, size 
 		msgFindings = append(msgFindings, inspect.Finding{Kind: inspect.KindTooLarge, Type: inspect.TypeEML,
 			Detail: fmt.Sprintf("attachments total %s, over the limit of %s", ByteSize(total), pol.MaxAttachments)})
 	}
-	f.decide(res, pol, msgFindings)
+	f.decide(ctx, res, pol, msgFindings)
 	return res, nil
 }
 
@@ -198,9 +202,8 @@ func (f *Filter) walk(ctx context.Context, res *Result, root *mime.Entity) error
 
 func (f *Filter) inspectLeaf(ctx context.Context, l mime.Leaf) (*Attachment, error) {
 	a := &Attachment{Name: l.Name, leaf: l}
-	sp := inspect.NewSpool(f.cfg.Spool.Dir, int64(f.cfg.Spool.Memory), int64(f.cfg.Spool.MaxMessage), nil)
+	sp, err := f.spoolLeaf(l.Open())
 	defer sp.Close()
-	_, err := sp.ReadFrom(l.Open())
 	a.Size = sp.Size()
 	if err != nil {
 		if !errors.Is(err, inspect.ErrSpoolFull) {
@@ -228,6 +231,14 @@ func (f *Filter) inspectLeaf(ctx context.Context, l mime.Leaf) (*Attachment, err
 		}
 	}
 	return a, nil
+}
+
+// spoolLeaf spools the decoded content of an attachment (the caller
+// closes the spool, also after an error).
+func (f *Filter) spoolLeaf(r io.Reader) (*inspect.Spool, error) {
+	sp := inspect.NewSpool(f.cfg.Spool.Dir, int64(f.cfg.Spool.Memory), int64(f.cfg.Spool.MaxMessage), nil)
+	_, err := sp.ReadFrom(r)
+	return sp, err
 }
 
 func joinPath(a, b string) string {

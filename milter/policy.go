@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"path"
@@ -285,12 +286,12 @@ type decision struct {
 
 // decide applies the policy to the findings and fills res.Verdict (and,
 // for a strip, the plan of the new message).
-func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding) {
+func (f *Filter) decide(ctx context.Context, res *Result, pol *Policy, msgFindings []inspect.Finding) {
 	d := &decision{res: res, pol: pol, onError: f.cfg.OnError, action: Accept}
 	d.judgeAttachments()
 	d.judgeAmbiguities()
 	d.judgeMessage(msgFindings)
-	f.conclude(d, d.howToStrip())
+	f.conclude(ctx, d, d.howToStrip())
 	if f.cfg.monitors(pol) {
 		res.monitor()
 	}
@@ -413,7 +414,7 @@ func (d *decision) howToStrip() stripOutcome {
 
 // conclude fills the verdict: the action, its reasons and reply, and for a
 // strip the plan of the new message.
-func (f *Filter) conclude(d *decision, outcome stripOutcome) {
+func (f *Filter) conclude(ctx context.Context, d *decision, outcome stripOutcome) {
 	res := d.res
 	res.Action, res.Reasons, res.outcome = d.action, d.reasons, outcome
 	switch d.action {
@@ -425,14 +426,14 @@ func (f *Filter) conclude(d *decision, outcome stripOutcome) {
 	case Tempfail:
 		res.Reply = tempfailReply(d.reasons, res.Envelope.QueueID)
 	case Strip:
-		f.planStrip(res, outcome)
+		f.planStrip(ctx, res, outcome)
 	}
 }
 
 // planStrip names the removed attachments and the signatures that break,
 // and plans the new message. A rebuild whose header the milter protocol
 // cannot carry becomes a refusal.
-func (f *Filter) planStrip(res *Result, outcome stripOutcome) {
+func (f *Filter) planStrip(ctx context.Context, res *Result, outcome stripOutcome) {
 	for _, at := range res.Attachments {
 		if at.Action == Strip {
 			res.Stripped = append(res.Stripped, at.Name)
@@ -441,11 +442,14 @@ func (f *Filter) planStrip(res *Result, outcome stripOutcome) {
 	res.SignatureBroken = append(res.SignatureBroken, signedAncestors(res)...)
 	sort.Strings(res.SignatureBroken)
 	res.SignatureBroken = dedupe(res.SignatureBroken)
+	texts := f.legacyTexts(ctx, res) // before the notice, which names them
 	if outcome != stripRebuild {
 		res.rewrite = f.planRewrite(res)
+		res.rewrite.texts = texts
 		return
 	}
 	res.rewrite = f.planRebuild(res)
+	res.rewrite.texts = texts
 	if bad := unaddressable(res.rewrite.edits); bad != "" {
 		// go-milter refuses names with whitespace or control characters.
 		reasons := append(res.Reasons, res.ambiguities...)

@@ -355,6 +355,30 @@ func TestPostfixEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("legacy_text: a .doc is replaced by its text beside the notice", func(t *testing.T) {
+		withPolicies(t, func(c *Config) { policyNamed(c, "legacy-office").LegacyText = true })
+		quarantined, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml"))
+		msg := buildMessage("anna@example.net", map[string][]byte{"Antrag.doc": readFile(t, "letter.doc")})
+		if res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg); res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		d := expectDelivery(t, "anna@example.net")
+		if !bytes.Contains(d.Message, []byte("X-Officemilter: stripped; legacy-office; Antrag.doc\r\n")) {
+			t.Errorf("no status header:\n%s", d.Message[:min(len(d.Message), 1500)])
+		}
+		files, _, notice := deliveredParts(t, d.Message)
+		if len(files) != 1 || !strings.HasPrefix(files["Antrag.doc.txt"], "Sehr geehrte Damen und Herren,\n") {
+			t.Errorf("attachments delivered: %q", files)
+		}
+		if !strings.Contains(notice, "The text of the document is attached as Antrag.doc.txt; formatting, images and macros were not kept.") ||
+			!strings.Contains(notice, "Der Text des Dokuments ist als Antrag.doc.txt angehängt") {
+			t.Errorf("notice:\n%s", notice)
+		}
+		if now, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml")); len(now) != len(quarantined)+1 {
+			t.Errorf("original not quarantined (%d before, %d now)", len(quarantined), len(now))
+		}
+	})
+
 	t.Run("milter stopped: 451, nothing lost", func(t *testing.T) {
 		port := e.ln.Addr().(*net.TCPAddr).Port
 		e.stopMilter()

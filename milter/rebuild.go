@@ -3,7 +3,6 @@ package milter
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"io"
 	stdmime "mime"
@@ -208,14 +207,7 @@ func (p *rebuildPlan) write(bw *errWriter, boundary, eol string) {
 		for _, h := range partHeader(l) {
 			bw.str(h + eol)
 		}
-		bw.str("Content-Transfer-Encoding: base64" + eol + eol)
-		lw := &lineWriter{w: bw, eol: eol}
-		enc := base64.NewEncoder(base64.StdEncoding, lw)
-		if _, err := io.Copy(enc, l.Open()); err != nil && bw.err == nil {
-			bw.err = err
-		}
-		_ = enc.Close()
-		lw.end()
+		writeBase64Part(bw, eol, l.Open())
 		bw.str(eol)
 		return bw.err
 	})

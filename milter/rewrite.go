@@ -37,6 +37,7 @@ type rewrite struct {
 	eol       string
 	inner     []byte // the original top-level Content-* fields
 	notice    string
+	texts     []textPart // the text attachments of removed legacy documents
 	edits     []HeaderEdit
 	// rebuild, when set, replaces the kept original body: the message is
 	// made anew from its inspected parts (an ambiguous message).
@@ -177,7 +178,8 @@ func (f *Filter) notice(res *Result, rebuilt bool) string {
 		if at.Action != Strip {
 			continue
 		}
-		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: at.deciding.Kind, Detail: at.deciding.Detail, Signed: at.signedSelf})
+		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: at.deciding.Kind, Detail: at.deciding.Detail, Signed: at.signedSelf,
+			Text: at.textName, NoText: at.noText})
 	}
 	return n.Text(res.Policy.Languages)
 }
@@ -270,6 +272,7 @@ func (rw *rewrite) writeBody(w io.Writer, msg io.ReaderAt) error {
 		}
 		bw.str(eol)
 	}
+	rw.writeTexts(bw)
 	bw.str("--" + rw.boundary + "--" + eol)
 	return bw.err
 }

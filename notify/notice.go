@@ -21,7 +21,7 @@ type File struct {
 	// document's text ("Antrag.doc.txt"), "" for none.
 	Text string
 	// NoText says why a document whose text was to be attached has none:
-	// NoTextEncrypted, NoTextUnreadable or NoTextLimit ("" when Text is
+	// NoTextEncrypted, NoTextUnreadable, NoTextLimit or NoTextEmpty ("" when Text is
 	// set or no text was asked for).
 	NoText string
 }
@@ -31,6 +31,7 @@ const (
 	NoTextEncrypted  = "encrypted"  // a password hides the text
 	NoTextUnreadable = "unreadable" // the text could not be read
 	NoTextLimit      = "limit"      // the message holds too many such documents
+	NoTextEmpty      = "empty"      // the document holds no text
 )
 
 // textLines say what became of a removed document's text, per language.
@@ -40,12 +41,14 @@ var textLines = map[string]map[string]string{
 		NoTextEncrypted:  "Der Text ist nicht angehängt: das Dokument ist mit einem Kennwort verschlüsselt.",
 		NoTextUnreadable: "Der Text ist nicht angehängt: er ließ sich nicht auslesen.",
 		NoTextLimit:      "Der Text ist nicht angehängt: die Nachricht enthält zu viele solche Dokumente.",
+		NoTextEmpty:      "Das Dokument enthält keinen Text.",
 	},
 	"en": {
 		"":               "The text of the document is attached as %s; formatting, images and macros were not kept.",
 		NoTextEncrypted:  "Its text is not attached: the document is encrypted with a password.",
 		NoTextUnreadable: "Its text is not attached: it could not be read.",
 		NoTextLimit:      "Its text is not attached: the message holds too many such documents.",
+		NoTextEmpty:      "The document holds no text.",
 	},
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,5 +246,57 @@ func TestScanMonitor(t *testing.T) {
 	}
 	if _, out, _ = runCmd(t, "scan", "--config", cfg, "--progress=false", msg); !strings.Contains(out, "ACCEPT [legacy-office] (monitor: would strip)") {
 		t.Errorf("human line %q", out)
+	}
+}
+
+// TestScanLegacyText: with legacy_text on, scan --out writes the message
+// as the milter delivers it: the .doc gone, its text as Bericht.doc.txt,
+// the notice saying so.
+func TestScanLegacyText(t *testing.T) {
+	orig, err := os.ReadFile(contribConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml := strings.Replace(string(orig), "  - name: legacy-office\n", "  - name: legacy-office\n    legacy_text: true\n", 1)
+	if yml == string(orig) {
+		t.Fatal("no legacy-office policy in " + contribConfig)
+	}
+	cfg := filepath.Join(t.TempDir(), "text.yml")
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outDir := t.TempDir()
+	code, out, errOut := runCmd(t, "scan", "--config", cfg, "--progress=false", "--out", outDir, filepath.Join(emlDir, "r1-03-doc-stripped.eml"))
+	if code != 0 || !strings.Contains(out, "r1-03-doc-stripped.eml: STRIP") {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(outDir, "r1-03-doc-stripped.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := mime.Parse(bytes.NewReader(b), int64(len(b)), mime.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]string{}
+	err = mime.Walk(context.Background(), bytes.NewReader(b), root, mime.Limits{}, func(l mime.Leaf) error {
+		body, err := io.ReadAll(l.Open())
+		parts[l.Name] += string(body)
+		if bytes.Contains(body, []byte("officemilter")) || bytes.Contains(body, []byte("Attachments were removed")) {
+			parts["officemilter notice"] = string(body)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parts["Bericht.doc.txt"]; !strings.HasPrefix(got, "Sehr geehrte Damen und Herren,\n\nanbei erhalten Sie den Bericht") {
+		t.Errorf("Bericht.doc.txt: %q", got)
+	}
+	if _, ok := parts["Bericht.doc"]; ok {
+		t.Error("the .doc was delivered")
+	}
+	if n := strings.ReplaceAll(parts["officemilter notice"], "\r\n", "\n"); !strings.Contains(n, "The text of the document is attached as Bericht.doc.txt; formatting, images and macros were not kept.") {
+		t.Errorf("notice:\n%s", n)
 	}
 }

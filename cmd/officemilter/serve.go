@@ -210,6 +210,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		if p.MaxAttachments > 0 {
 			fmt.Fprintf(stdout, " max_attachments_size=%s", p.MaxAttachments)
 		}
+		if p.LegacyText {
+			fmt.Fprintf(stdout, " legacy_text=%s", p.EffectiveLegacyTextMax())
+		}
 		fmt.Fprintf(stdout, " actions=%v\n", p.Actions)
 	}
 	if last := cfg.Policies[len(cfg.Policies)-1]; !last.MatchesEverything() {

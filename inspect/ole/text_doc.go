@@ -153,6 +153,9 @@ func (w *walker) wordText(n *node, t *textSink) error {
 	}
 	d := &wordDecoder{t: t}
 	story := 0
+	// Pieces of a real document do not overlap: reading the stream more
+	// than twice over is a piece table built to make work.
+	budget := 2*wd.Size() + 1<<20
 	buf := make([]byte, 2*wordChunk)
 	for i := range pcds {
 		from, to := cps[i], min(cps[i+1], end)
@@ -184,6 +187,9 @@ func (w *walker) wordText(n *node, t *textSink) error {
 			at := fc + (cp-from)*width
 			if at < 0 || at > wd.Size() || int64(len(b)) > wd.Size()-at {
 				return fmt.Errorf("%w: piece %d at %d runs past the WordDocument stream", ErrNoText, i, at)
+			}
+			if budget -= int64(len(b)); budget < 0 {
+				return fmt.Errorf("%w: the piece table reads the WordDocument stream more than twice", ErrNoText)
 			}
 			if err := readFull(wd, b, at); err != nil {
 				return err

@@ -81,10 +81,16 @@ func (w *walker) pptText(n *node, t *textSink) error {
 		// No document: every text atom of the stream, in order.
 		return p.atoms(0, sr.Size(), 0)
 	}
+	slides := 0
 	for _, inst := range []uint16{instSlides, instNotes} {
 		if err := p.list(*doc, inst); err != nil {
 			return err
 		}
+		slides += p.n
+	}
+	if slides == 0 {
+		// A document without a slide list: its text atoms in order.
+		return p.atoms(0, sr.Size(), 0)
 	}
 	return nil
 }
@@ -95,6 +101,7 @@ type pptTexts struct {
 	sr      *io.SectionReader
 	t       *textSink
 	persist map[uint32]int64
+	spent   int64  // bytes of slide containers walked
 	n       int    // slides or notes seen
 	pending string // the heading of a slide whose text is to come
 }
@@ -156,6 +163,11 @@ func (p *pptTexts) slideDrawing(off int64) error {
 	n := int64(binary.LittleEndian.Uint32(h[4:]))
 	if binary.LittleEndian.Uint16(h[0:])&0xF != 0xF || n > p.sr.Size()-off-pptRecordHeader {
 		return nil // not a container
+	}
+	// Many slide list entries may name the same container: walk at most
+	// twice the stream's bytes.
+	if p.spent += n; p.spent > 2*p.sr.Size()+1<<20 {
+		return fmt.Errorf("%w: the slide list names the same records too often", ErrNoText)
 	}
 	return p.atoms(off+pptRecordHeader, off+pptRecordHeader+n, 1)
 }

@@ -300,6 +300,7 @@ func TestTextFixtures(t *testing.T) {
 		{"doc", wordIntl(), wordIntlText},
 		{"xls", xlsIntl(), xlsIntlText},
 		{"ppt", pptIntl(), pptIntlText},
+		{"ppt without a slide list", cfb(storage("", stream("PowerPoint Document", cat(vbaInfoDocument(0, 0), drawing(0x03EE, textChars("Nur die Zeichnung")))))), "Nur die Zeichnung\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := text(t, tc.file, 0)
@@ -420,4 +421,60 @@ func TestTextCanceled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// TestTextWorkBounds: structures that name the same bytes over and over
+// are refused instead of read again and again.
+func TestTextWorkBounds(t *testing.T) {
+	// A piece table of 2000 pieces over the same 40 KB of text.
+	doc := wordText97(0, 0, wordPiece{strings.Repeat("\x01", 40000), true})
+	var plc []byte
+	const n = 2000
+	for i := 0; i <= n; i++ {
+		plc = append(plc, u32(uint32(i*40000))...)
+	}
+	for i := 0; i < n; i++ {
+		plc = append(plc, cat(u16(0), u32(1024*2|0x40000000), u16(0))...)
+	}
+	clx := cat([]byte{0x02}, u32(uint32(len(plc))), plc)
+	wd := make([]byte, 1024+40000)
+	copy(wd, fibOf(doc))
+	copy(wd[1024:], strings.Repeat("\x01", 40000))
+	le := func(off int, v uint32) { copy(wd[off:], u32(v)) }
+	le(64+4*ilwText, n*40000)
+	le(64+88+2+8*ifcClx+4, uint32(len(clx)))
+	b := cfb(storage("", stream("WordDocument", wd), stream("1Table", clx)))
+	if out, err := text(t, b, 0); !errors.Is(err, ErrNoText) || !strings.Contains(err.Error(), "more than twice") {
+		t.Errorf("doc: %q, %v", out, err)
+	}
+
+	// A slide list whose 3000 entries all name one 100 KB slide.
+	slide := drawing(0x03EE, pptRecord(0, 0, 0x0FFF, make([]byte, 100000)))
+	var list []byte
+	for range 3000 {
+		list = append(list, slidePersist(1)...)
+	}
+	docRec := pptContainer(rtDocumentContainer, pptRecord(0xF, instSlides, rtSlideListWithText, list))
+	ppt := cfb(storage("", stream("PowerPoint Document", cat(slide, docRec, persistDir(1, 0, uint32(len(slide)))))))
+	if out, err := text(t, ppt, 0); !errors.Is(err, ErrNoText) || !strings.Contains(err.Error(), "too often") {
+		t.Errorf("ppt: %q, %v", out, err)
+	}
+}
+
+// fibOf returns the first 1024 bytes (the FIB) of the WordDocument stream
+// of a document built by wordText97.
+func fibOf(doc []byte) []byte {
+	f, err := openCFB(context.Background(), bytes.NewReader(doc), int64(len(doc)), 0)
+	if err != nil {
+		panic(err)
+	}
+	r, err := f.open(f.root.stream("WordDocument"), "WordDocument")
+	if err != nil {
+		panic(err)
+	}
+	b := make([]byte, 1024)
+	if _, err := r.ReadAt(b, 0); err != nil {
+		panic(err)
+	}
+	return b
 }
