@@ -156,7 +156,12 @@ func (m *Metrics) Observe(res *Result, total time.Duration) {
 	if pol == "" {
 		pol = "none"
 	}
-	m.messages.WithLabelValues(pol, string(res.Action), resultMode(res)).Inc()
+	action, mode := string(res.Action), ModeEnforce
+	if res.Monitor != nil {
+		// What the policy would have done; the message itself was accepted.
+		action, mode = string(res.Monitor.Action), ModeMonitor
+	}
+	m.messages.WithLabelValues(pol, action, mode).Inc()
 	for _, f := range res.Findings {
 		m.findings.WithLabelValues(pol, string(f.Kind)).Inc()
 	}
@@ -165,13 +170,6 @@ func (m *Metrics) Observe(res *Result, total time.Duration) {
 		m.check.Observe(res.Elapsed.Seconds())
 	}
 	m.message.Observe(total.Seconds())
-}
-
-// resultMode says whether res was acted on (ModeEnforce) or only
-// monitored (ModeMonitor: a policy in monitor mode decided, logged and
-// accepted); the mode label of officemilter_messages_total.
-func resultMode(*Result) string {
-	return ModeEnforce
 }
 
 // ServeHTTP writes the metrics in the Prometheus exposition format.

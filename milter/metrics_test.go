@@ -212,3 +212,30 @@ func TestDashboardNames(t *testing.T) {
 		t.Errorf("only %d series names found in the dashboard", n)
 	}
 }
+
+// A policy in monitor mode is counted with what it would have done and
+// mode="monitor"; the same decision enforced is counted as enforce.
+func TestMetricsMonitorMode(t *testing.T) {
+	for _, mode := range []Mode{"", Monitor} {
+		m := NewMetrics()
+		res := &Result{}
+		res.Verdict.Policy = "strict"
+		res.Action = Reject
+		if mode == Monitor {
+			res.Monitor = &Monitored{Action: Reject}
+			res.Action = Accept
+		}
+		m.Observe(res, 0)
+		want := ModeEnforce
+		if mode == Monitor {
+			want = ModeMonitor
+		}
+		text := m.Text()
+		if got := metricValue(t, text, `officemilter_messages_total{action="reject",mode="`+want+`",policy="strict"}`); got != 1 {
+			t.Errorf("mode %q: reject/%s counted %v, want 1\n%s", mode, want, got, text)
+		}
+		if got := metricValue(t, text, `officemilter_messages_total{action="accept",mode="`+want+`",policy="strict"}`); got > 0 {
+			t.Errorf("mode %q: counted as accepted", mode)
+		}
+	}
+}
