@@ -34,9 +34,6 @@ var ErrSpoolFull = errors.New("spool cap reached")
 // (it should wrap ErrSpoolFull or ErrLimit); otherwise one wrapping
 // ErrSpoolFull is used.
 func NewSpool(dir string, memMax, capBytes int64, capErr error) *Spool {
-	if capErr == nil {
-		capErr = fmt.Errorf("%w (%d bytes)", ErrSpoolFull, capBytes)
-	}
 	return &Spool{memMax: memMax, cap: capBytes, dir: dir, capErr: capErr, pattern: "officemilter-*.spool"}
 }
 
@@ -52,6 +49,9 @@ func (s *Spool) Write(p []byte) (int, error) {
 	}
 	n, err := s.write(p)
 	if err == nil && capHit {
+		if s.capErr == nil { // made when needed: a spool per message and part
+			s.capErr = fmt.Errorf("%w (%d bytes)", ErrSpoolFull, s.cap)
+		}
 		err = s.capErr
 	}
 	return n, err

@@ -75,10 +75,12 @@ type guardConn struct {
 	net.Conn
 	mu       sync.Mutex // Read against Close (the server may close from another goroutine)
 	r        *bufio.Reader
-	left     int    // bytes of the checked packet not yet passed on
-	pending  []byte // a checked packet read whole (larger than the buffer)
-	err      error  // the error after the last checked packet
-	quickAck func() // re-arms TCP_QUICKACK (Linux TCP), or nil
+	left     int     // bytes of the checked packet not yet passed on
+	pending  []byte  // a checked packet read whole (larger than the buffer)
+	err      error   // the error after the last checked packet
+	quickAck func()  // re-arms TCP_QUICKACK (Linux TCP), or nil
+	whdr     [5]byte // a reply's length and code, held for its data
+	wheld    bool
 	rejected *atomic.Int64
 }
 
@@ -162,6 +164,29 @@ func (c *guardConn) next() error {
 		c.left = total
 	}
 	return nil
+}
+
+// Write sends a reply. The protocol library writes a packet's length and
+// code, then its data, in two writes; the first is held back and both go
+// out in one system call (writev): one segment for the MTA, not two.
+func (c *guardConn) Write(p []byte) (int, error) {
+	if c.wheld {
+		c.wheld = false
+		if n := binary.BigEndian.Uint32(c.whdr[:4]); int(n) == len(p)+1 {
+			bufs := net.Buffers{c.whdr[:], p}
+			n, err := bufs.WriteTo(c.Conn)
+			return max(int(n)-len(c.whdr), 0), err
+		}
+		if _, err := c.Conn.Write(c.whdr[:]); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == len(c.whdr) && binary.BigEndian.Uint32(p) > 1 {
+		copy(c.whdr[:], p)
+		c.wheld = true
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
 }
 
 // Close closes the connection and gives its read buffer back once no Read

@@ -65,3 +65,31 @@ func TestGuardPassesPacketsThrough(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestGuardWrites: replies reach the MTA unchanged, a packet's length and
+// code joined with its data, packets without data at once.
+func TestGuardWrites(t *testing.T) {
+	client, server := net.Pipe()
+	g := newGuardConn(server, nil)
+	defer g.Close()
+	var want bytes.Buffer
+	got := make(chan []byte)
+	go func() { b, _ := io.ReadAll(client); got <- b }()
+	write := func(p []byte) {
+		t.Helper()
+		want.Write(p)
+		if n, err := g.Write(p); n != len(p) || err != nil {
+			t.Fatalf("write %q: %d %v", p, n, err)
+		}
+	}
+	write([]byte{0, 0, 0, 1, 'c'})             // continue: no data follows
+	write([]byte{0, 0, 0, 6, 'h'})             // add header: held for its data
+	write([]byte("X-A\x00v\x00"[:5]))          // its 5 bytes of data
+	write([]byte{0, 0, 0, 3, 'y'})             // held ...
+	write([]byte("not the 2 bytes announced")) // ... and sent as it is when the data does not match
+	write([]byte{0, 0, 0, 1, 'a'})
+	g.Conn.Close()
+	if b := <-got; !bytes.Equal(b, want.Bytes()) {
+		t.Errorf("MTA got %q\nwant %q", b, want.Bytes())
+	}
+}

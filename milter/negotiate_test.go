@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +74,25 @@ func TestNegotiateNoReply(t *testing.T) {
 				t.Errorf("no status header: %+v", mods)
 			}
 		})
+	}
+}
+
+// TestHeaderSpooled: a header reaches the spool as "Name:value" with CRLF
+// line ends whatever the MTA used in folded values.
+func TestHeaderSpooled(t *testing.T) {
+	ss := &session{s: NewServer(newTestFilter(contribConfig(t)), ServerOptions{})}
+	defer ss.reset()
+	for _, h := range [][2]string{{"Subject", " a\n\tb\r\n\tc\rd"}, {"To", " <anna@example.net>"}, {"X-Empty", ""}} {
+		if _, err := ss.Header(h[0], h[1], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := io.ReadAll(ss.spool.Reader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Subject: a\r\n\tb\r\n\tc\rd\r\nTo: <anna@example.net>\r\nX-Empty:\r\n"
+	if string(got) != want {
+		t.Errorf("spooled %q, want %q", got, want)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,6 +164,7 @@ type session struct {
 	id     uint64
 	client string
 	helo   string
+	hdr    []byte // one header line being spooled (reused)
 
 	// transaction state, reset by reset()
 	filter   *Filter // the configuration this transaction runs under
@@ -297,9 +297,19 @@ func (ss *session) write(b []byte) {
 func (ss *session) Header(name, value string, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
 	defer ss.guard("header", &err)
 	// The value arrives with its leading space (SMFIP_HDR_LEADSPC); folded
-	// lines may come with bare LF.
-	v := strings.ReplaceAll(strings.ReplaceAll(value, "\r\n", "\n"), "\n", "\r\n")
-	ss.write([]byte(name + ":" + v + "\r\n"))
+	// lines may come with bare LF or CRLF: spooled with CRLF.
+	b := append(append(ss.hdr[:0], name...), ':')
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case c == '\r' && i+1 < len(value) && value[i+1] == '\n':
+		case c == '\n':
+			b = append(b, '\r', '\n')
+		default:
+			b = append(b, c)
+		}
+	}
+	ss.hdr = append(b, '\r', '\n')
+	ss.write(ss.hdr)
 	return gomilter.RespContinue, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,7 +63,14 @@ func TestLoadRun(t *testing.T) {
 	}
 	noopBin, omBin := filepath.Join(dir, "noopmilter"), filepath.Join(dir, "officemilter")
 	goBuild(t, noopBin, "./noopmilter")
-	goBuild(t, omBin, "../../../cmd/officemilter")
+	profile := os.Getenv("LOADRUN_CPUPROFILE") // officemilter's CPU profile of the mix rounds
+	if profile != "" {
+		profile, _ = filepath.Abs(profile)
+		goBuild(t, omBin, "../../../cmd/officemilter", "-tags", "loadrunprofile")
+		t.Setenv("OFFICEMILTER_CPUPROFILE", profile)
+	} else {
+		goBuild(t, omBin, "../../../cmd/officemilter")
+	}
 	msgs := writeMessages(t, dir, p.memory)
 
 	noopPort, omPort, metricsPort := postfixtest.FreePort(t), postfixtest.FreePort(t), postfixtest.FreePort(t)
@@ -103,6 +111,12 @@ func TestLoadRun(t *testing.T) {
 			}
 			pfs[c].WaitQueueEmpty(t, time.Minute)
 		}
+	}
+	if profile != "" {
+		if err := procs["officemilter"].cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("CPU profile of officemilter during the mix rounds: %s\n", profile)
 	}
 	fmt.Printf("\nmix (70%% text, 20%% clean pdf/docx/odt, 10%% doc/docm), 20 sessions, %d messages per round:\n", total)
 	fmt.Printf("%-14s %12s %10s %16s %s\n", "", "msgs/s(med)", "vs none", "vs do-nothing", "milter CPU ms/msg (med)")
@@ -169,9 +183,9 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func goBuild(t *testing.T, out, pkg string) {
+func goBuild(t *testing.T, out, pkg string, flags ...string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd := exec.Command("go", append(append([]string{"build", "-o", out}, flags...), pkg)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}

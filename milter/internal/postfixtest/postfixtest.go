@@ -342,7 +342,25 @@ func (in *Instance) WaitDeliveries(n int, timeout time.Duration) []Delivery {
 // Parse reads one file the sink wrote.
 func (in *Instance) Parse(path string) Delivery {
 	in.t.Helper()
+	waitSettled(path)
 	return parseSinkFile(in.t, path)
+}
+
+// waitSettled waits (up to 5 s) until the sink has stopped writing path:
+// a file seen while it is still being written would be a truncated message.
+func waitSettled(path string) {
+	last := int64(-1)
+	for i := 0; i < 100; i++ {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return
+		}
+		if fi.Size() == last {
+			return
+		}
+		last = fi.Size()
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // parseSinkFile splits smtp-sink's dump: envelope attribute lines
