@@ -27,6 +27,7 @@ type Metrics struct {
 	Panics        atomic.Int64 // recovered panics in sessions
 	BadPackets    atomic.Int64 // connections closed by the packet guard
 	Errors        atomic.Int64 // messages answered with on_error
+	NotifyFailed  atomic.Int64 // sender notifications the MTA did not take
 	InspectPanics func() int64 // recovered inspector panics (engine)
 }
 
@@ -95,6 +96,7 @@ func (m *Metrics) Text() string {
 	gauge("officemilter_session_panics_total", "Recovered panics in milter sessions.", m.Panics.Load(), "counter")
 	gauge("officemilter_bad_packets_total", "Connections closed for malformed milter packets.", m.BadPackets.Load(), "counter")
 	gauge("officemilter_errors_total", "Messages answered with on_error.", m.Errors.Load(), "counter")
+	gauge("officemilter_notifications_failed_total", "Sender notifications that could not be submitted.", m.NotifyFailed.Load(), "counter")
 	if m.InspectPanics != nil {
 		gauge("officemilter_inspector_panics_total", "Recovered panics in file inspectors.", m.InspectPanics(), "counter")
 	}
