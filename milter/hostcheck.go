@@ -45,8 +45,12 @@ func (c *Config) CheckHost() []error {
 	return errs
 }
 
-// whoami names the user the process runs as, for messages.
+// whoami names the user the process runs as, for messages; as root (who
+// can write anywhere) the user the README installs the daemon as.
 func whoami() string {
+	if os.Geteuid() == 0 {
+		return "officemilter"
+	}
 	if u, err := user.Current(); err == nil {
 		return u.Username
 	}
