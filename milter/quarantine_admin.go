@@ -1,15 +1,19 @@
 package milter
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/officemilter/officemilter/notify"
 )
 
 // The administration of a quarantine: list, find, delete and purge what
@@ -145,4 +149,37 @@ func (q *Quarantine) Purge(cutoff time.Time) ([]QuarantineEntry, error) {
 		done = append(done, e)
 	}
 	return done, nil
+}
+
+// Release submits the quarantined original through the sendmail command
+// (argv), from its original envelope sender to rcpts (its original
+// recipients when empty), unchanged but for a ReleaseHeader on top signed
+// with key, so that the milter delivers it as it is.
+func (q *Quarantine) Release(ctx context.Context, e QuarantineEntry, key []byte, argv, rcpts []string) error {
+	if len(rcpts) == 0 {
+		rcpts = e.Record.Rcpts
+	}
+	if len(rcpts) == 0 {
+		return errors.New("no recipients: the sidecar names none; give --to ADDR")
+	}
+	to := make([]string, len(rcpts))
+	for i, r := range rcpts {
+		to[i] = strings.Trim(r, "<>")
+	}
+	f, err := os.Open(e.Path)
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	sum, err := BodyDigest(f, fi.Size())
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	hdr := ReleaseHeader + ": " + SignRelease(key, e.ID, q.now(), sum) + "\r\n"
+	msg := io.MultiReader(strings.NewReader(hdr), io.NewSectionReader(f, 0, fi.Size()))
+	return notify.Sendmail(ctx, argv, strings.Trim(e.Record.From, "<>"), to, msg)
 }

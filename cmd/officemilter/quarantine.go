@@ -18,7 +18,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/officemilter/officemilter/milter"
-	"github.com/officemilter/officemilter/notify"
 )
 
 // exitNotQuarantined: show, release or delete of an id that is not in the
@@ -227,7 +226,7 @@ func runQuarantine(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if err := release(cfg, e, rcpts); err != nil {
+	if err := release(cfg, q, e, rcpts); err != nil {
 		log.Error("quarantine release failed", append(entryFields(e), zap.Strings("to", rcpts), zap.Error(err))...)
 		return fail(err)
 	}
@@ -236,10 +235,8 @@ func runQuarantine(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// release submits the quarantined original, unchanged but for a signed
-// X-Officemilter-Release header on top, through the sendmail command, from
-// its original envelope sender.
-func release(cfg *milter.Config, e milter.QuarantineEntry, rcpts []string) error {
+// release reads the release key and hands the message to the MTA.
+func release(cfg *milter.Config, q *milter.Quarantine, e milter.QuarantineEntry, rcpts []string) error {
 	if cfg.Quarantine.ReleaseKey == "" {
 		return errors.New("quarantine.release_key is not set: without it the milter would strip the released message again " +
 			"(create one: head -c 32 /dev/urandom > /etc/officemilter/release.key; chmod 600 it; set quarantine.release_key and restart serve)")
@@ -248,30 +245,9 @@ func release(cfg *milter.Config, e milter.QuarantineEntry, rcpts []string) error
 	if err != nil {
 		return err
 	}
-	if len(rcpts) == 0 {
-		return errors.New("no recipients: the sidecar names none; give --to ADDR")
-	}
-	for i, r := range rcpts {
-		rcpts[i] = strings.Trim(r, "<>")
-	}
-	f, err := os.Open(e.Path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	sum, err := milter.BodyDigest(f, fi.Size())
-	if err != nil {
-		return err
-	}
-	hdr := milter.ReleaseHeader + ": " + milter.SignRelease(key, e.ID, time.Now(), sum) + "\r\n"
-	msg := io.MultiReader(strings.NewReader(hdr), io.NewSectionReader(f, 0, fi.Size()))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	return notify.Sendmail(ctx, strings.Fields(cfg.Sendmail), strings.Trim(e.Record.From, "<>"), rcpts, msg)
+	return q.Release(ctx, e, key, strings.Fields(cfg.Sendmail), rcpts)
 }
 
 func entryFields(e milter.QuarantineEntry) []zap.Field {
