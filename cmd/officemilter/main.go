@@ -33,6 +33,7 @@ func commands() []command {
 		{"inspect", "inspect files and print what they are and what they carry", runInspect},
 		{"check-config", "validate a configuration file", runCheckConfig},
 		{"quarantine", "list, show, release, delete and purge quarantined messages", runQuarantine},
+		{"healthcheck", "check that a running milter answers (for container health checks)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -42,7 +42,8 @@ actions:
   purge --older-than DUR             remove messages older than DUR (e.g. 720h or 30d)
 
 ID is the id 'list' prints (<queue-id>-<hash>) or a unique prefix of it.
---config defaults to ` + defaultConfigPath + `.
+--config defaults to ` + defaultConfigPath + ` when it exists, else the embedded
+default; $OFFICEMILTER_QUARANTINE and $OFFICEMILTER_SPOOL override it, as for serve.
 Exit status: 0 done, 1 ID not in the quarantine, 2 usage, configuration or I/O error.
 `
 
@@ -53,7 +54,10 @@ func runQuarantine(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// --config may stand before the action too.
-	cfgPath := defaultConfigPath
+	cfgPath := ""
+	if _, err := os.Stat(defaultConfigPath); err == nil {
+		cfgPath = defaultConfigPath
+	}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		a := args[0]
 		switch {
@@ -117,14 +121,18 @@ func runQuarantine(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	// release needs the S/MIME-free part of the configuration only; the
-	// key files it names are checked by serve.
-	cfg, err := milter.LoadConfigSettings(cfgPath)
-	if err != nil {
+	// The S/MIME key files the configuration names are serve's business.
+	cfg := milter.DefaultConfig()
+	if cfgPath != "" {
+		if cfg, err = milter.LoadConfigSettings(cfgPath); err != nil {
+			return fail(err)
+		}
+	}
+	if err := applyEnv(cfg); err != nil {
 		return fail(err)
 	}
 	if cfg.Quarantine.Dir == "" {
-		return fail(fmt.Errorf("%s: quarantine.dir is not set", cfgPath))
+		return fail(fmt.Errorf("no quarantine: quarantine.dir is not set in %s (give --config FILE)", orEmbedded(cfgPath)))
 	}
 	q, err := milter.OpenQuarantine(cfg.Quarantine.Dir)
 	if err != nil {
@@ -345,4 +353,11 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("--since %q: want a duration (24h, 7d), a date (2026-12-01) or an RFC 3339 time", s)
+}
+
+func orEmbedded(path string) string {
+	if path == "" {
+		return "the embedded default"
+	}
+	return path
 }

@@ -55,7 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded default, legacy Office stripped for everyone)")
-	listen := fs.String("listen", "", "milter socket as Postfix writes it: inet:127.0.0.1:7357 or unix:/path (overrides the config)")
+	listen := fs.String("listen", "", "milter socket as Postfix writes it: inet:127.0.0.1:7357 or unix:/path (overrides the config and $OFFICEMILTER_LISTEN)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: officemilter serve [--config FILE] [--listen ADDR]\n\nRuns the milter daemon until SIGINT or SIGTERM.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -69,6 +69,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
+		fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
+		return exitUsage
+	}
+	if err := applyEnv(cfg); err != nil {
 		fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
 		return exitUsage
 	}
@@ -251,6 +255,7 @@ func reload(log *zap.Logger, srv *milter.Server, path string, running *milter.Co
 		log.Error("SIGHUP: configuration not reloaded", zap.Error(err))
 		return
 	}
+	_ = applyEnv(cfg) // checked at start; the spool directory comes from it
 	cfg.Listen = running.Listen
 	srv.SetFilter(newFilter(cfg))
 	names := make([]string, 0, len(cfg.Policies))
