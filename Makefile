@@ -22,7 +22,8 @@ run: build
 	$(BIN) serve --listen $(LISTEN)
 
 # Installs Postfix, swaks, miltertest, msoffcrypto-tool, tnef, Perl MIME-tools, python3-olefile,
-# mtools and qemu-utils with apt-get when one is missing
+# mtools, qemu-utils, podman and runc (the container image test builds and runs the
+# Dockerfile's runtime stage; no registry needed) with apt-get when one is missing
 # (as root; Postfix is configured "Local only" and not started: the tests
 # run their own private instance), then runs vet, gofmt and all tests with
 # the race detector, the Postfix end-to-end tests included.
@@ -35,7 +36,8 @@ test-deps:
 		python3-msoffcrypto-tool:/usr/bin/msoffcrypto-tool tnef:/usr/bin/tnef \
 		libmime-tools-perl:/usr/share/perl5/MIME/Parser.pm \
 		python3-olefile:/usr/lib/python3/dist-packages/olefile \
-		mtools:/usr/bin/mcopy qemu-utils:/usr/bin/qemu-img; do \
+		mtools:/usr/bin/mcopy qemu-utils:/usr/bin/qemu-img \
+		podman:/usr/bin/podman runc:/usr/sbin/runc; do \
 		p=$${c%%:*}; f=$${c#*:}; [ -e "$$f" ] || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

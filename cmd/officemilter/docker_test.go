@@ -158,7 +158,7 @@ func TestDockerfile(t *testing.T) {
 		return b.String(), err
 	}
 	t0 := time.Now()
-	if b, err := pm("build", "--pull=never", "-q", "-t", name, "-f", filepath.Join(tmp, "Containerfile"), tmp); err != nil {
+	if b, err := pm("build", "--format", "docker", "--pull=never", "-q", "-t", name, "-f", filepath.Join(tmp, "Containerfile"), tmp); err != nil {
 		t.Fatalf("podman build: %v\n%s", err, b)
 	}
 	t.Cleanup(func() { pm("rmi", "-f", name) })
