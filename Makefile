@@ -9,7 +9,7 @@ LISTEN   ?= inet:127.0.0.1:7357
 # are cross-checked with (msoffcrypto-tool, tnef, Perl MIME-tools for the
 # MIME differential test).
 
-.PHONY: all build run test test-deps vet fmt-check bench fuzz clean
+.PHONY: all build run test test-deps sendmail-deps vet fmt-check bench fuzz clean
 
 all: build
 
@@ -23,12 +23,13 @@ run: build
 
 # Installs Postfix, swaks, miltertest, msoffcrypto-tool, tnef, Perl MIME-tools, python3-olefile,
 # mtools, qemu-utils, podman and runc (the container image test builds and runs the
-# Dockerfile's runtime stage; no registry needed) with apt-get when one is missing
+# Dockerfile's runtime stage; no registry needed) and what Sendmail needs (m4, libwrap0,
+# libldap) with apt-get when one is missing, and unpacks Sendmail into SENDMAIL_ROOT (see sendmail-deps)
 # (as root; Postfix is configured "Local only" and not started: the tests
 # run their own private instance), then runs vet, gofmt and all tests with
 # the race detector, the Postfix end-to-end tests included.
 test: test-deps vet fmt-check
-	$(GO) test -race -count=1 -timeout 20m ./...
+	OFFICEMILTER_SENDMAIL_ROOT=$(SENDMAIL_ROOT) $(GO) test -race -count=1 -timeout 20m ./...
 
 test-deps:
 	@missing=""; \
@@ -37,7 +38,9 @@ test-deps:
 		libmime-tools-perl:/usr/share/perl5/MIME/Parser.pm \
 		python3-olefile:/usr/lib/python3/dist-packages/olefile \
 		mtools:/usr/bin/mcopy qemu-utils:/usr/bin/qemu-img \
-		podman:/usr/bin/podman runc:/usr/sbin/runc; do \
+		podman:/usr/bin/podman runc:/usr/sbin/runc \
+		m4:/usr/bin/m4 libwrap0:/usr/lib/x86_64-linux-gnu/libwrap.so.0 \
+		libldap-2.5-0:/usr/lib/x86_64-linux-gnu/libldap-2.5.so.0; do \
 		p=$${c%%:*}; f=$${c#*:}; [ -e "$$f" ] || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -46,6 +49,23 @@ test-deps:
 		echo "postfix postfix/main_mailer_type select Local only" | $$SUDO debconf-set-selections; \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@$(MAKE) --no-print-directory sendmail-deps
+
+# Sendmail for its end-to-end test: Debian's sendmail-bin and sendmail-cf are
+# downloaded and unpacked into SENDMAIL_ROOT, never installed (they would
+# replace Postfix as the system MTA). The test runs it with a private
+# configuration built from contrib/sendmail/officemilter.mc.
+SENDMAIL_ROOT ?= $(CURDIR)/.cache/sendmail
+sendmail-deps:
+	@if [ ! -x "$(SENDMAIL_ROOT)/usr/libexec/sendmail/sendmail" ] || [ ! -f "$(SENDMAIL_ROOT)/usr/share/sendmail/cf/m4/cf.m4" ]; then \
+		echo "unpacking sendmail-bin and sendmail-cf into $(SENDMAIL_ROOT)"; \
+		debs=$$(mktemp -d) && chmod 777 "$$debs" && \
+		(cd "$$debs" && { apt-get download sendmail-bin sendmail-cf 2>/dev/null || \
+			{ if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; $$SUDO apt-get update -q >/dev/null && apt-get download sendmail-bin sendmail-cf; }; }) && \
+		rm -rf "$(SENDMAIL_ROOT)" && mkdir -p "$(SENDMAIL_ROOT)" && \
+		for d in "$$debs"/*.deb; do dpkg-deb -x "$$d" "$(SENDMAIL_ROOT)" || exit 1; done; \
+		rm -rf "$$debs"; \
 	fi
 
 vet:

@@ -30,7 +30,6 @@ func recorder(t *testing.T, status int) (argv []string, argsFile, inFile string)
 	return []string{script, "-C", "/etc/postfix-out"}, argsFile, inFile
 }
 
-
 func TestSendmailArguments(t *testing.T) {
 	argv, argsFile, inFile := recorder(t, 0)
 	msg := "Subject: x\r\n\r\nline 1\r\n.\r\nbare\rcr\r\n"

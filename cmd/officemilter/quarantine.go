@@ -308,7 +308,7 @@ func writeEntryJSON(w io.Writer, e milter.QuarantineEntry) {
 		Size     int64    `json:"size"`
 		Path     string   `json:"path"`
 	}{e.ID, e.Record.Time.UTC().Format(time.RFC3339), e.Record.QueueID, e.Record.From, nonNil(e.Record.Rcpts), string(e.Record.Verdict.Action),
-		e.Record.Verdict.Policy, e.Record.Verdict.Stripped, e.Record.Verdict.Reply, e.Record.Size, e.Path})
+		e.Record.Verdict.Policy, e.Record.Verdict.Stripped, e.Record.Verdict.Reply.String(), e.Record.Size, e.Path})
 	w.Write(b.Bytes())
 }
 

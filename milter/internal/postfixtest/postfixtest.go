@@ -32,6 +32,7 @@ type Instance struct {
 	SinkDir    string // one file per delivered message
 
 	t        testing.TB
+	stopMTA  func() // nil: Postfix
 	master   *exec.Cmd
 	sink     *exec.Cmd
 	logMu    sync.Mutex
@@ -43,13 +44,7 @@ type Instance struct {
 // missing.
 func Require(t testing.TB, tools ...string) {
 	t.Helper()
-	miss := func(what string) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing under CI; .ci/run installs it (make test)", what)
-		}
-		t.Skipf("%s is missing; run 'make test' as root to install and run everything", what)
-	}
+	miss := func(what string) { t.Helper(); missing(t, what) }
 	if os.Geteuid() != 0 {
 		miss("root (a private Postfix instance needs it)")
 	}
@@ -63,6 +58,15 @@ func Require(t testing.TB, tools ...string) {
 	if _, err := user.Lookup("postfix"); err != nil {
 		miss("the postfix user")
 	}
+}
+
+// missing fails the test under CI=true and skips it otherwise.
+func missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is missing under CI; .ci/run installs it (make test)", what)
+	}
+	t.Skipf("%s is missing; run 'make test' as root to install and run everything", what)
 }
 
 func tool(name string) string {
@@ -85,7 +89,8 @@ func FreePort(t testing.TB) int {
 
 // Options tune the instance.
 type Options struct {
-	// MilterPort is the port smtpd_milters points to (required).
+	// MilterPort is the port smtpd_milters points to; 0: no milter (the
+	// baseline of load runs).
 	MilterPort int
 	// MessageSizeLimit is Postfix's message_size_limit (default 60 MB).
 	MessageSizeLimit int64
@@ -100,41 +105,25 @@ type Options struct {
 func Start(t testing.TB, o Options) *Instance {
 	t.Helper()
 	Require(t)
-	dir, err := os.MkdirTemp("", "officemilter-postfix-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &Instance{t: t, Dir: dir}
-	t.Cleanup(func() {
-		in.Stop()
-		if !t.Failed() {
-			os.RemoveAll(dir)
-		} else {
-			t.Logf("postfix instance kept in %s", dir)
-		}
-	})
+	in := newInstance(t, "postfix")
+	dir := in.Dir
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(os.Chmod(dir, 0o755))
 	conf := filepath.Join(dir, "conf")
-	in.SinkDir = filepath.Join(dir, "sink")
-	for _, d := range []string{conf, filepath.Join(dir, "queue"), filepath.Join(dir, "data"), in.SinkDir} {
+	for _, d := range []string{conf, filepath.Join(dir, "queue"), filepath.Join(dir, "data")} {
 		must(os.MkdirAll(d, 0o755))
 	}
-	pf, err := user.Lookup("postfix")
-	must(err)
-	uid, _ := strconv.Atoi(pf.Uid)
-	gid, _ := strconv.Atoi(pf.Gid)
-	must(os.Chown(filepath.Join(dir, "data"), uid, gid))
-	must(os.Chown(in.SinkDir, uid, gid))
+	must(chownPostfix(filepath.Join(dir, "data")))
 
 	smtpPort, sinkPort := FreePort(t), FreePort(t)
 	in.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", smtpPort)
-	in.MilterAddr = fmt.Sprintf("inet:127.0.0.1:%d", o.MilterPort)
+	if o.MilterPort != 0 {
+		in.MilterAddr = fmt.Sprintf("inet:127.0.0.1:%d", o.MilterPort)
+	}
 	if o.MessageSizeLimit == 0 {
 		o.MessageSizeLimit = 60 << 20
 	}
@@ -184,32 +173,83 @@ func Start(t testing.TB, o Options) *Instance {
 		}
 	}
 
-	sinkArgs := []string{"-u", "postfix", "-d", filepath.Join(in.SinkDir, "%H%M%S."), fmt.Sprintf("127.0.0.1:%d", sinkPort), "256"}
-	if o.NoDump {
-		sinkArgs = []string{"-u", "postfix", fmt.Sprintf("127.0.0.1:%d", sinkPort), "256"}
-	}
-	in.sink = exec.Command(tool("smtp-sink"), sinkArgs...)
-	in.sink.Stdout, in.sink.Stderr = &lockedWriter{in}, &lockedWriter{in}
-	must(in.sink.Start())
+	in.startSink(sinkPort, !o.NoDump)
 
 	in.master = exec.Command(tool("postfix"), "-c", conf, "start-fg")
 	in.master.Stdout, in.master.Stderr = &lockedWriter{in}, &lockedWriter{in}
 	must(in.master.Start())
 	go in.master.Wait() //nolint:errcheck // reaped; Stop waits for the pid file to go
 
+	in.waitListening("postfix")
+	return in
+}
+
+// newInstance makes the instance's directory (0755: smtp-sink runs as
+// postfix and writes below it) with a sink directory the postfix user owns,
+// removed at the end of a passing test.
+func newInstance(t testing.TB, mta string) *Instance {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "officemilter-"+mta+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Instance{t: t, Dir: dir, SinkDir: filepath.Join(dir, "sink")}
+	t.Cleanup(func() {
+		in.Stop()
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		} else {
+			t.Logf("%s instance kept in %s", mta, dir)
+		}
+	})
+	for _, err := range []error{os.Chmod(dir, 0o755), os.Mkdir(in.SinkDir, 0o755), chownPostfix(in.SinkDir)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+func chownPostfix(path string) error {
+	pf, err := user.Lookup("postfix")
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(pf.Uid)
+	gid, _ := strconv.Atoi(pf.Gid)
+	return os.Chown(path, uid, gid)
+}
+
+// startSink runs smtp-sink on port as the next hop, writing every message
+// to SinkDir when dump is set.
+func (in *Instance) startSink(port int, dump bool) {
+	in.t.Helper()
+	args := []string{"-u", "postfix", fmt.Sprintf("127.0.0.1:%d", port), "256"}
+	if dump {
+		args = append([]string{"-d", filepath.Join(in.SinkDir, "%H%M%S.")}, args...)
+	}
+	in.sink = exec.Command(tool("smtp-sink"), args...)
+	in.sink.Stdout, in.sink.Stderr = &lockedWriter{in}, &lockedWriter{in}
+	if err := in.sink.Start(); err != nil {
+		in.t.Fatal(err)
+	}
+}
+
+// waitListening waits until SMTPAddr takes connections.
+func (in *Instance) waitListening(mta string) {
+	in.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", in.SMTPAddr, time.Second)
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("postfix did not start listening on %s:\n%s", in.SMTPAddr, in.Log())
+			in.t.Fatalf("%s did not start listening on %s:\n%s", mta, in.SMTPAddr, in.Log())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
-	return in
 }
 
 type lockedWriter struct{ in *Instance }
@@ -230,6 +270,11 @@ func (in *Instance) Log() string {
 // Stop stops Postfix and the sink (idempotent).
 func (in *Instance) Stop() {
 	in.stopOnce.Do(func() {
+		if in.stopMTA != nil {
+			in.stopMTA()
+			in.stopSink()
+			return
+		}
 		conf := filepath.Join(in.Dir, "conf")
 		_ = exec.Command(tool("postfix"), "-c", conf, "stop").Run()
 		pidFile := filepath.Join(in.Dir, "queue", "pid", "master.pid")
@@ -239,11 +284,15 @@ func (in *Instance) Stop() {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if in.sink != nil && in.sink.Process != nil {
-			_ = in.sink.Process.Kill()
-			_ = in.sink.Wait()
-		}
+		in.stopSink()
 	})
+}
+
+func (in *Instance) stopSink() {
+	if in.sink != nil && in.sink.Process != nil {
+		_ = in.sink.Process.Kill()
+		_ = in.sink.Wait()
+	}
 }
 
 // Deliveries returns the files the sink wrote, oldest first.
@@ -376,4 +425,30 @@ func (in *Instance) Send(from string, rcpts []string, msg []byte) SendResult {
 // through this instance's queue (pickup, cleanup, the milter) to the sink.
 func (in *Instance) Sendmail() []string {
 	return []string{tool("sendmail"), "-C", filepath.Join(in.Dir, "conf")}
+}
+
+// WaitQueueEmpty waits until Postfix has delivered everything it accepted
+// (no file left in its queues), so that one load round does not spill into
+// the next.
+func (in *Instance) WaitQueueEmpty(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n := 0
+		for _, q := range []string{"maildrop", "incoming", "active", "deferred", "hold"} {
+			_ = filepath.WalkDir(filepath.Join(in.Dir, "queue", q), func(_ string, d os.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					n++
+				}
+				return nil
+			})
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still queued after %s\npostfix log:\n%s", n, timeout, in.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
