@@ -22,8 +22,9 @@ run: build
 	$(BIN) serve --listen $(LISTEN)
 
 # Installs Postfix, swaks, miltertest, msoffcrypto-tool, tnef, Perl MIME-tools, python3-olefile,
-# mtools, qemu-utils and what Sendmail needs (m4, libwrap0, libldap) with apt-get when one is
-# missing, and unpacks Sendmail into SENDMAIL_ROOT (see sendmail-deps)
+# mtools, qemu-utils, podman and runc (the container image test builds and runs the
+# Dockerfile's runtime stage; no registry needed) and what Sendmail needs (m4, libwrap0,
+# libldap) with apt-get when one is missing, and unpacks Sendmail into SENDMAIL_ROOT (see sendmail-deps)
 # (as root; Postfix is configured "Local only" and not started: the tests
 # run their own private instance), then runs vet, gofmt and all tests with
 # the race detector, the Postfix end-to-end tests included.
@@ -37,6 +38,7 @@ test-deps:
 		libmime-tools-perl:/usr/share/perl5/MIME/Parser.pm \
 		python3-olefile:/usr/lib/python3/dist-packages/olefile \
 		mtools:/usr/bin/mcopy qemu-utils:/usr/bin/qemu-img \
+		podman:/usr/bin/podman runc:/usr/sbin/runc \
 		m4:/usr/bin/m4 libwrap0:/usr/lib/x86_64-linux-gnu/libwrap.so.0 \
 		libldap-2.5-0:/usr/lib/x86_64-linux-gnu/libldap-2.5.so.0; do \
 		p=$${c%%:*}; f=$${c#*:}; [ -e "$$f" ] || missing="$$missing $$p"; \

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
 	"os"
 	"path"
@@ -111,6 +112,10 @@ type Config struct {
 	Quarantine QuarantineConfig `yaml:"quarantine"`
 	// Notify sends notification mails about stripped attachments.
 	Notify NotifyConfig `yaml:"notify"`
+	// Sendmail is the local MTA's sendmail command, with arguments if
+	// needed (default /usr/sbin/sendmail); notifications and quarantine
+	// releases are submitted through it.
+	Sendmail string `yaml:"sendmail"`
 	// Header is the name of the header that records what officemilter did
 	// (default X-Officemilter).
 	Header string `yaml:"header"`
@@ -192,17 +197,30 @@ type QuarantineConfig struct {
 	Dir string `yaml:"dir"`
 	// Actions whose originals are kept (default: strip and reject).
 	Actions []Action `yaml:"actions"`
+	// ReleaseKey is a file holding a secret of at least 32 bytes (readable
+	// by officemilter only) that signs released messages: `officemilter
+	// quarantine release` adds a header with an HMAC of the message body,
+	// and the milter delivers a message carrying a valid one unchanged.
+	// Empty: release is not possible.
+	ReleaseKey string `yaml:"release_key"`
+	// ReleaseValid is how long a release signature is honoured (default
+	// 120h, Postfix's maximal_queue_lifetime: the MTA may hold a released
+	// message in its queue that long).
+	ReleaseValid Duration `yaml:"release_valid"`
 }
 
 // NotifyConfig sends notification mails about stripped attachments to the
 // sender. The recipient is always told by the notice part in the message.
 type NotifyConfig struct {
-	// SMTP is the host:port notifications are submitted to (usually the
-	// local Postfix, 127.0.0.1:25); empty disables sender notifications.
-	SMTP string `yaml:"smtp"`
-	// From is the envelope and header sender of notifications
-	// (e.g. postmaster@example.org).
+	// From is the header sender of notifications (e.g.
+	// postmaster@example.org); the envelope sender is always the null
+	// sender. Empty disables sender notifications.
 	From string `yaml:"from"`
+	// SMTP, when set, is the host:port notifications are submitted to over
+	// SMTP instead of the sendmail command; a notification the server does
+	// not take then is lost (logged and counted). Empty (default): the
+	// local MTA's sendmail command, which queues and retries.
+	SMTP string `yaml:"smtp"`
 }
 
 // Policy is one ordered rule of the configuration.
@@ -326,12 +344,23 @@ func DefaultConfigYAML() []byte { return append([]byte(nil), defaultConfigYAML..
 
 // LoadConfig reads and validates a configuration file.
 func LoadConfig(name string) (*Config, error) {
+	return loadConfig(name, true)
+}
+
+// LoadConfigSettings reads and validates a configuration file like
+// LoadConfig, but does not load the key files it names: check-config
+// reports those, like the directories, as problems of the host (CheckHost).
+func LoadConfigSettings(name string) (*Config, error) {
+	return loadConfig(name, false)
+}
+
+func loadConfig(name string, keys bool) (*Config, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	c, err := ParseConfig(f)
+	c, err := parseConfig(f, keys)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -341,6 +370,10 @@ func LoadConfig(name string) (*Config, error) {
 // ParseConfig decodes a configuration strictly (unknown keys are errors
 // with their line number), fills defaults and validates it.
 func ParseConfig(r io.Reader) (*Config, error) {
+	return parseConfig(r, true)
+}
+
+func parseConfig(r io.Reader, keys bool) (*Config, error) {
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
 	var c Config
@@ -355,7 +388,11 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		return nil, errors.New("more than one YAML document")
 	}
 	c.fillDefaults()
-	if err := c.Validate(); err != nil {
+	validate := c.ValidateSettings
+	if keys {
+		validate = c.Validate
+	}
+	if err := validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -389,6 +426,12 @@ func (c *Config) fillDefaults() {
 	if c.Header == "" {
 		c.Header = "X-Officemilter"
 	}
+	if strings.TrimSpace(c.Sendmail) == "" {
+		c.Sendmail = "/usr/sbin/sendmail"
+	}
+	if c.Quarantine.ReleaseValid == 0 {
+		c.Quarantine.ReleaseValid = Duration(120 * time.Hour)
+	}
 	if c.Mode == "" {
 		c.Mode = Enforce
 	}
@@ -415,8 +458,38 @@ func (c *Config) fillDefaults() {
 	}
 }
 
-// Validate reports the first problem of c in words a sysadmin can act on.
+// Validate reports the first problem of c in words a sysadmin can act on,
+// and loads the S/MIME keys it names.
 func (c *Config) Validate() error {
+	if err := c.ValidateSettings(); err != nil {
+		return err
+	}
+	if errs := c.LoadKeys(); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// LoadKeys reads the S/MIME keys; it returns one error per key that cannot
+// be used (unreadable, readable by others, malformed).
+func (c *Config) LoadKeys() []error {
+	c.smimeKeys = nil
+	var errs []error
+	for i, k := range c.SMIME.Keys {
+		key, err := mime.LoadKey(k.Cert, k.Key)
+		if err != nil {
+			// The library's name means nothing to a sysadmin.
+			errs = append(errs, fmt.Errorf("smime.keys[%d]: %s", i, strings.ReplaceAll(err.Error(), "cmsdecrypt: ", "")))
+			continue
+		}
+		c.smimeKeys = append(c.smimeKeys, key)
+	}
+	return errs
+}
+
+// ValidateSettings checks the configuration itself, without touching the
+// files and directories it names (see LoadKeys and CheckHost).
+func (c *Config) ValidateSettings() error {
 	if _, _, err := ParseListen(c.Listen); err != nil {
 		return err
 	}
@@ -439,22 +512,24 @@ func (c *Config) Validate() error {
 	if !validHeaderName(c.Header) {
 		return fmt.Errorf("header %q is not a valid header field name", c.Header)
 	}
-	if c.Notify.SMTP != "" {
-		if _, err := mail.ParseAddress(c.Notify.From); err != nil {
-			return fmt.Errorf("notify.from %q: %v (needed when notify.smtp is set)", c.Notify.From, err)
+	if c.Notify.From != "" || c.Notify.SMTP != "" {
+		if a, err := mail.ParseAddress(c.Notify.From); err != nil || !strings.Contains(a.Address, "@") {
+			why := "want an address like postmaster@example.org"
+			if err != nil {
+				why = err.Error()
+			}
+			return fmt.Errorf("notify.from %q: %s (notifications are sent from it)", c.Notify.From, why)
 		}
 	}
-	c.smimeKeys = nil
+	if c.Notify.SMTP != "" {
+		if _, _, err := net.SplitHostPort(c.Notify.SMTP); err != nil {
+			return fmt.Errorf("notify.smtp %q: want host:port, e.g. 127.0.0.1:25", c.Notify.SMTP)
+		}
+	}
 	for i, k := range c.SMIME.Keys {
 		if k.Cert == "" || k.Key == "" {
 			return fmt.Errorf("smime.keys[%d]: both cert and key are needed", i)
 		}
-		key, err := mime.LoadKey(k.Cert, k.Key)
-		if err != nil {
-			// The library's name means nothing to a sysadmin.
-			return fmt.Errorf("smime.keys[%d]: %s", i, strings.ReplaceAll(err.Error(), "cmsdecrypt: ", ""))
-		}
-		c.smimeKeys = append(c.smimeKeys, key)
 	}
 	if c.Mode != Enforce && c.Mode != Monitor {
 		return fmt.Errorf("mode %q: want enforce or monitor", c.Mode)

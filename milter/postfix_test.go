@@ -24,6 +24,8 @@ type e2e struct {
 	cfg     *Config
 	qdir    string
 	stopped bool
+	// releaseKey verifies quarantine releases (quarantine.release_key).
+	releaseKey []byte
 }
 
 func startE2E(t *testing.T) *e2e {
@@ -41,7 +43,7 @@ func startE2EWith(t *testing.T, startMTA func(milterPort int) *postfixtest.Insta
 	// The organisation's S/MIME keys (testdata/smime), as an smime section
 	// would configure them.
 	cfg := withSMIMEKeys(t, contribConfig(t))
-	e := &e2e{cfg: cfg, qdir: filepath.Join(t.TempDir(), "quarantine")}
+	e := &e2e{cfg: cfg, qdir: filepath.Join(t.TempDir(), "quarantine"), releaseKey: []byte("release-key-for-tests-only-0123456789")}
 	cfg.Quarantine.Dir = e.qdir
 	port := postfixtest.FreePort(t)
 	e.startMilter(t, port)
@@ -56,7 +58,7 @@ func (e *e2e) startMilter(t *testing.T, port int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = NewServer(newTestFilter(e.cfg), ServerOptions{Quarantine: q})
+	e.srv = NewServer(newTestFilter(e.cfg), ServerOptions{Quarantine: q, ReleaseKey: e.releaseKey})
 	var ln net.Listener
 	for i := 0; i < 50; i++ { // the port may linger for a moment after a stop
 		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", itoa(port))); err == nil {
@@ -131,8 +133,9 @@ func TestPostfixEndToEnd(t *testing.T) {
 		t.Fatalf("no delivery to %s within 60s\npostfix log:\n%s", rcpt, pf.Log())
 		return postfixtest.Delivery{}
 	}
-	// Sender notifications go through the same Postfix.
-	e.srv.mailer = &notify.Mailer{Addr: pf.SMTPAddr, From: "postmaster@example.org"}
+	// Sender notifications go through the same Postfix, submitted with its
+	// sendmail command (the default; SMTP is tested in the release test).
+	e.srv.mailer = &notify.Mailer{Sendmail: pf.Sendmail(), From: "postmaster@example.org"}
 
 	// withPolicies runs the rest of a subtest under a reloaded
 	// configuration changed by change.
@@ -329,6 +332,10 @@ func TestPostfixEndToEnd(t *testing.T) {
 		if !strings.Contains(s, base64.StdEncoding.EncodeToString([]byte("Sehr geehrte Damen und Herren,\r\nanbei das Dokument."))) {
 			t.Error("the decrypted text was not delivered")
 		}
+	})
+
+	t.Run("quarantine release through sendmail: delivered once, unchanged", func(t *testing.T) {
+		testQuarantineRelease(t, e, expectDelivery)
 	})
 
 	t.Run("monitor mode: a .doc is delivered unchanged, the header says what would have happened", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,7 @@ type Server struct {
 	metrics    *Metrics
 	quarantine *Quarantine
 	mailer     *notify.Mailer
+	releaseKey []byte // verifies X-Officemilter-Release; nil: none honoured
 	notifySem  chan struct{}
 	srv        *gomilter.Server
 	wg         sync.WaitGroup // notifications in flight
@@ -58,6 +60,7 @@ type ServerOptions struct {
 	Metrics    *Metrics
 	Quarantine *Quarantine    // nil: no quarantine
 	Mailer     *notify.Mailer // nil: no sender notifications
+	ReleaseKey []byte         // quarantine.release_key; nil: releases are filtered like any mail
 }
 
 // progressEvery is how often a long end-of-message check tells the MTA it
@@ -72,7 +75,7 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
+	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, releaseKey: o.ReleaseKey, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
 	s.filter.Store(f)
 	o.Metrics.AddEngine(f.eng)
 	if o.Quarantine != nil {
@@ -177,6 +180,7 @@ type session struct {
 	seen     int64 // bytes of the message seen, also past the cap
 	spoolErr error
 	started  time.Time
+	release  []string // values of X-Officemilter-Release headers
 }
 
 var _ gomilter.Milter = (*session)(nil)
@@ -188,6 +192,7 @@ func (ss *session) reset() {
 	ss.from, ss.auth, ss.rcpts, ss.policy, ss.spool, ss.tooBig, ss.spoolErr = "", "", nil, nil, nil, false, nil
 	ss.filter = nil
 	ss.seen = 0
+	ss.release = nil
 }
 
 // guard turns a panic in a callback into a closed connection (the MTA
@@ -309,6 +314,9 @@ func (ss *session) Header(name, value string, _ gomilter.Modifier) (resp *gomilt
 		}
 	}
 	ss.hdr = append(b, '\r', '\n')
+	if strings.EqualFold(name, ReleaseHeader) {
+		ss.release = append(ss.release, string(b[len(name)+1:]))
+	}
 	ss.write(ss.hdr)
 	return gomilter.RespContinue, nil
 }
@@ -366,6 +374,11 @@ func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, e
 		return s.onError(filter, env, log, ss.spoolErr)
 	}
 	ss.ensureSpool()
+	if len(ss.release) > 0 {
+		if ok, err := s.released(m, ss.release, ss.spool, filter.cfg, log); ok || err != nil {
+			return gomilter.RespAccept, err
+		}
+	}
 	res, err := s.check(m, filter, env, ss.spool)
 	if err != nil {
 		return s.onError(filter, env, log, err)
@@ -570,23 +583,19 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 	default:
 		return
 	}
-	select {
-	case s.notifySem <- struct{}{}:
-	default:
-		s.metrics.NotifyDropped()
-		log.Warn("sender notification dropped: too many in flight")
-		return
-	}
 	text := res.rewrite.notice
 	to := res.Envelope.From
 	msg := notify.Message(s.mailer.From, to, notify.SenderSubject(pol.Languages), text, time.Now())
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		// At most cap(notifySem) submissions at once; the others wait
+		// their turn rather than being dropped.
+		s.notifySem <- struct{}{}
 		defer func() { <-s.notifySem }()
 		if err := s.mailer.Send(context.Background(), to, msg); err != nil {
 			s.metrics.NotifyFailed()
-			log.Warn("sender notification failed", zap.String("to", to), zap.Error(err))
+			log.Error("sender notification failed", zap.String("to", to), zap.Error(err))
 			return
 		}
 		s.metrics.NotifySent()

@@ -14,11 +14,16 @@ import (
 	"time"
 )
 
-// Mailer submits notification mails over SMTP (usually to the local MTA).
+// Mailer submits notification mails to the local MTA: through its
+// sendmail command (the MTA queues and retries), or over SMTP when Addr is
+// set.
 type Mailer struct {
-	// Addr is host:port of the SMTP server.
+	// Sendmail is the sendmail command with its arguments (used when Addr
+	// is empty).
+	Sendmail []string
+	// Addr is host:port of an SMTP server to submit to instead.
 	Addr string
-	// From is the envelope and header sender.
+	// From is the header sender (the envelope sender is the null sender).
 	From string
 	// Timeout bounds one submission (default 30s).
 	Timeout time.Duration
@@ -76,6 +81,9 @@ func (m *Mailer) Send(ctx context.Context, rcpt string, msg []byte) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if m.Addr == "" {
+		return Sendmail(ctx, m.Sendmail, "", []string{rcpt}, bytes.NewReader(msg))
+	}
 	d := net.Dialer{}
 	conn, err := d.DialContext(ctx, "tcp", m.Addr)
 	if err != nil {

@@ -32,6 +32,8 @@ func commands() []command {
 		{"scan", "replay .eml files, directories or mbox files through the filter", runScan},
 		{"inspect", "inspect files and print what they are and what they carry", runInspect},
 		{"check-config", "validate a configuration file", runCheckConfig},
+		{"quarantine", "list, show, release, delete and purge quarantined messages", runQuarantine},
+		{"healthcheck", "check that a running milter answers (for container health checks)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,7 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded default, legacy Office stripped for everyone)")
-	listen := fs.String("listen", "", "milter socket as Postfix writes it: inet:127.0.0.1:7357 or unix:/path (overrides the config)")
+	listen := fs.String("listen", "", "milter socket as Postfix writes it: inet:127.0.0.1:7357 or unix:/path (overrides the config and $OFFICEMILTER_LISTEN)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: officemilter serve [--config FILE] [--listen ADDR]\n\nRuns the milter daemon until SIGINT or SIGTERM.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -71,12 +72,25 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
 		return exitUsage
 	}
+	if err := applyEnv(cfg); err != nil {
+		fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
+		return exitUsage
+	}
 	if *listen != "" {
 		if _, _, err := milter.ParseListen(*listen); err != nil {
 			fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
 			return exitUsage
 		}
 		cfg.Listen = *listen
+	}
+	// Refuse to start on a host where the configuration cannot work,
+	// rather than answer 451 to every large message later.
+	if problems := cfg.CheckHost(); len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "officemilter serve: %v\n", p)
+		}
+		fmt.Fprintf(stderr, "officemilter serve: not started (%d problems above; check-config lists them too)\n", len(problems))
+		return exitUsage
 	}
 	log, err := newLogger(cfg.Log, zapcore.Lock(zapcore.AddSync(stderr)))
 	if err != nil {
@@ -96,8 +110,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Quarantine = q
 	}
-	if cfg.Notify.SMTP != "" {
-		opts.Mailer = &notify.Mailer{Addr: cfg.Notify.SMTP, From: cfg.Notify.From}
+	if cfg.Notify.From != "" {
+		opts.Mailer = &notify.Mailer{Sendmail: strings.Fields(cfg.Sendmail), Addr: cfg.Notify.SMTP, From: cfg.Notify.From}
+	}
+	if cfg.Quarantine.ReleaseKey != "" {
+		// CheckHost read it a moment ago.
+		if opts.ReleaseKey, err = milter.ReadReleaseKey(cfg.Quarantine.ReleaseKey); err != nil {
+			log.Error("cannot use the release key", zap.Error(err))
+			return exitUsage
+		}
 	}
 	srv := milter.NewServer(filter, opts)
 
@@ -167,9 +188,12 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	printDefault := fs.Bool("print-default", false, "print the embedded default configuration and exit")
+	strict := fs.Bool("strict", false, "exit 1 when this host has a problem serve would refuse to start on (a warning otherwise)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: officemilter check-config FILE\n       officemilter check-config --print-default\n\n"+
-			"Validates the configuration (unknown keys are errors, with line numbers)\nand prints its policies. Exit 0 when valid, 2 otherwise.\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: officemilter check-config [--strict] FILE\n       officemilter check-config --print-default\n\n"+
+			"Validates the configuration (unknown keys are errors, with line numbers)\nand prints its policies. "+
+			"What this host lacks for it (directories, key files,\nthe sendmail command) is printed as warnings: serve refuses to start on them.\n"+
+			"Exit 0 when valid, 1 with --strict when there are warnings, 2 when invalid.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	files, err := parseArgs(fs, args)
@@ -184,7 +208,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := milter.LoadConfig(files[0])
+	// Key files are checked with the directories (CheckHost): the file
+	// may be validated on another machine than the one that runs it.
+	cfg, err := milter.LoadConfigSettings(files[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "officemilter check-config: %v\n", err)
 		return exitUsage
@@ -218,6 +244,16 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	if last := cfg.Policies[len(cfg.Policies)-1]; !last.MatchesEverything() {
 		fmt.Fprintf(stdout, "note: no policy matches every recipient; mail to others is accepted unchecked\n")
 	}
+	problems := cfg.CheckHost()
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "warning: %v\n", p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "warning: serve refuses to start on this host until the %d problems above are fixed\n", len(problems))
+		if *strict {
+			return exitFindings
+		}
+	}
 	return exitOK
 }
 
@@ -234,6 +270,7 @@ func reload(log *zap.Logger, srv *milter.Server, path string, running *milter.Co
 		log.Error("SIGHUP: configuration not reloaded", zap.Error(err))
 		return
 	}
+	_ = applyEnv(cfg) // checked at start; the spool directory comes from it
 	cfg.Listen = running.Listen
 	srv.SetFilter(newFilter(cfg))
 	names := make([]string, 0, len(cfg.Policies))

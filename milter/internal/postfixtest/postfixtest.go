@@ -438,6 +438,13 @@ func (in *Instance) Send(from string, rcpts []string, msg []byte) SendResult {
 	return res
 }
 
+// Sendmail is the instance's sendmail command: Postfix's sendmail with -C
+// pointing at the private configuration, so that what it submits goes
+// through this instance's queue (pickup, cleanup, the milter) to the sink.
+func (in *Instance) Sendmail() []string {
+	return []string{tool("sendmail"), "-C", filepath.Join(in.Dir, "conf")}
+}
+
 // WaitQueueEmpty waits until Postfix has delivered everything it accepted
 // (no file left in its queues), so that one load round does not spill into
 // the next.
