@@ -128,10 +128,6 @@ func (e *Engine) Limits() Limits { return e.limits }
 // Panics returns how many inspector panics the engine has recovered.
 func (e *Engine) Panics() int64 { return e.panics.Load() }
 
-// timeoutGrace is how long Inspect waits past MaxTime for an inspector that
-// does not notice its context before it answers without it.
-const timeoutGrace = 2 * time.Second
-
 // Inspect walks the file in r (size bytes) named name, with declared MIME
 // type declared (may be empty). It always returns a result: what could not
 // be inspected is an unscannable finding, never an error.
@@ -149,7 +145,7 @@ func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.Reader
 	case <-ctx.Done():
 	}
 	// The walk should stop by itself now; give it a moment.
-	t := time.NewTimer(timeoutGrace)
+	t := time.NewTimer(e.limits.TimeoutGrace)
 	defer t.Stop()
 	select {
 	case res := <-done:
@@ -157,7 +153,9 @@ func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.Reader
 	case <-t.C:
 		// An inspector ignores its context: answer without it. It keeps
 		// running until it returns; it owns its spools and closes them then.
-		w.emit(Finding{Kind: KindUnscannable, Detail: (&LimitError{Limit: "time", Value: int64(e.limits.MaxTime / time.Second)}).Error() + "s (inspector did not stop)"})
+		f := LimitFinding(LimitTime, int64(e.limits.MaxTime/time.Second))
+		f.Detail += "s (inspector did not stop)"
+		w.emit(f)
 		return w.snapshot(false)
 	}
 }
@@ -184,6 +182,14 @@ type walk struct {
 	declared  string
 }
 
+// emitOther records the unscannable finding for err about the member at
+// where, which was not inspected (its type is "other").
+func (w *walk) emitOther(where string, err error) {
+	f := Unscannable(err)
+	f.Type, f.Where = TypeOther, where
+	w.emit(f)
+}
+
 func (w *walk) emit(f Finding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -194,8 +200,9 @@ func (w *walk) emit(f Finding) {
 	if max := w.e.limits.MaxFindings; len(w.findings) >= max {
 		if !w.truncated {
 			w.truncated = true
-			w.findings = append(w.findings, Finding{Kind: KindUnscannable, Type: f.Type,
-				Detail: (&LimitError{Limit: "findings", Value: int64(max)}).Error()})
+			lf := LimitFinding(LimitFindings, int64(max))
+			lf.Type = f.Type
+			w.findings = append(w.findings, lf)
 		}
 		return
 	}
@@ -240,7 +247,9 @@ func (w *walk) run(name, declared string, r io.ReaderAt, size int64) *Result {
 	w.bytes = size
 	typ, decl, err := w.node("", name, declared, r, size, 0)
 	if err != nil {
-		w.emit(Finding{Kind: KindUnscannable, Type: typ, Detail: err.Error()})
+		f := Unscannable(err)
+		f.Type = typ
+		w.emit(f)
 	}
 	w.mu.Lock()
 	w.top, w.declared = typ, decl
@@ -253,7 +262,7 @@ func (w *walk) run(name, declared string, r io.ReaderAt, size int64) *Result {
 func (w *walk) node(where, name, declared string, r io.ReaderAt, size int64, depth int) (typ, decl string, stop error) {
 	w.parts++
 	if w.parts > w.e.limits.MaxParts {
-		return TypeOther, "", &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+		return TypeOther, "", &LimitError{Limit: LimitParts, Value: int64(w.e.limits.MaxParts)}
 	}
 	fam, zr, alts := sniffReadings(r, size, name)
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(fam)}
@@ -315,13 +324,15 @@ func (w *walk) failed(err error, typ, where string) error {
 		return nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || w.ctx.Err() != nil {
-		return &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+		return &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
 	}
 	var le *LimitError
-	if errors.As(err, &le) && (le.Limit == "parts" || le.Limit == "total-size" || le.Limit == "time") {
+	if errors.As(err, &le) && le.Limit.StopsWalk() {
 		return err
 	}
-	w.emit(Finding{Kind: KindUnscannable, Type: typ, Where: where, Detail: err.Error()})
+	f := Unscannable(err)
+	f.Type, f.Where = typ, where
+	w.emit(f)
 	return nil
 }
 
@@ -337,7 +348,7 @@ func (w *walk) reading(where, name, declared string, r io.ReaderAt, size int64, 
 	}
 	w.parts++
 	if w.parts > w.e.limits.MaxParts {
-		return &LimitError{Limit: "parts", Value: int64(w.e.limits.MaxParts)}
+		return &LimitError{Limit: LimitParts, Value: int64(w.e.limits.MaxParts)}
 	}
 	sc := &scope{w: w, where: where, depth: depth, typ: DefaultType(a.fam)}
 	p := Part{Name: name, Declared: declared, Size: a.n, R: sectionOf(r, size, a.off, a.n), Depth: depth, Family: a.fam, Limits: w.e.limits, Zip: a.zr}
@@ -454,30 +465,34 @@ func (s *scope) childWhere(name string) string {
 	return joinWhere(s.where, name)
 }
 
-func (s *scope) checkChild(where string) (descend bool, stop error) {
+// begin names a child of the part and checks the walk's time and depth:
+// ok is false when the child is not to be inspected, and stop then says
+// whether the whole walk ends.
+func (s *scope) begin(name string) (where string, ok bool, stop error) {
 	w := s.w
+	where = s.childWhere(name)
 	if err := w.ctx.Err(); err != nil {
-		return false, &LimitError{Limit: "time", Value: int64(w.e.limits.MaxTime / time.Second)}
+		return where, false, &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
 	}
 	if s.depth+1 > w.e.limits.MaxDepth {
-		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "depth", Value: int64(w.e.limits.MaxDepth)}).Error()})
-		return false, nil
+		w.emitOther(where, &LimitError{Limit: LimitDepth, Value: int64(w.e.limits.MaxDepth)})
+		return where, false, nil
 	}
-	return true, nil
+	return where, true, nil
 }
 
-// memBudget is how many bytes all in-memory spools of one walk may hold
-// together; beyond it members go to temporary files at once.
-const memBudget = 32 << 20
+// inspectChild walks the child at where, named name in its container.
+func (s *scope) inspectChild(where, name string, r io.ReaderAt, size int64) error {
+	_, _, stop := s.w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)
+	return stop
+}
 
 func (s *scope) Child(name string, r io.Reader) error {
-	w := s.w
-	where := s.childWhere(name)
-	ok, stop := s.checkChild(where)
+	where, ok, stop := s.begin(name)
 	if !ok {
 		return stop
 	}
-	lim := w.e.limits
+	w, lim := s.w, s.w.e.limits
 	capBytes := lim.MaxPartSize
 	totalLeft := lim.MaxTotalSize - w.bytes
 	totalCap := false
@@ -485,19 +500,19 @@ func (s *scope) Child(name string, r io.Reader) error {
 		capBytes, totalCap = totalLeft, true
 	}
 	if capBytes <= 0 {
-		return &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	memMax := lim.MemSpool
-	if w.mem+memMax > memBudget {
+	if w.mem+memMax > lim.MemBudget {
 		memMax = 0
 	}
-	capErr := &LimitError{Limit: "part-size", Value: lim.MaxPartSize}
+	capErr := &LimitError{Limit: LimitPartSize, Value: lim.MaxPartSize}
 	if totalCap {
-		capErr = &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+		capErr = &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	sp := NewSpool(lim.TempDir, memMax, capBytes, capErr)
 	defer sp.Close()
-	_, rerr := sp.ReadFrom(&ctxReader{ctx: w.ctx, r: r})
+	_, rerr := sp.ReadFrom(ContextReader(w.ctx, r))
 	w.bytes += sp.Size()
 	if sp.InMemory() {
 		w.mem += sp.Size()
@@ -507,52 +522,35 @@ func (s *scope) Child(name string, r io.Reader) error {
 		var le *LimitError
 		switch {
 		case w.ctx.Err() != nil:
-			return &LimitError{Limit: "time", Value: int64(lim.MaxTime / time.Second)}
-		case errors.As(rerr, &le) && le.Limit == "total-size":
-			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: rerr.Error()})
+			return &LimitError{Limit: LimitTime, Value: int64(lim.MaxTime / time.Second)}
+		case errors.As(rerr, &le) && le.Limit == LimitTotalSize:
+			w.emitOther(where, rerr)
 			return rerr
 		case errors.As(rerr, &le):
-			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: rerr.Error()})
+			w.emitOther(where, rerr)
 		default:
 			w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: "read: " + rerr.Error()})
 		}
 		// Inspect what could be read: a truncated member may still show
 		// what it is; findings only add strictness.
 	}
-	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", sp, sp.Size(), s.depth+1)
-	return stop
+	return s.inspectChild(where, name, sp, sp.Size())
 }
 
 func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
-	w := s.w
-	where := s.childWhere(name)
-	ok, stop := s.checkChild(where)
+	where, ok, stop := s.begin(name)
 	if !ok {
 		return stop
 	}
-	lim := w.e.limits
+	w, lim := s.w, s.w.e.limits
 	if size > lim.MaxPartSize {
-		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "part-size", Value: lim.MaxPartSize}).Error()})
+		w.emitOther(where, &LimitError{Limit: LimitPartSize, Value: lim.MaxPartSize})
 		return nil
 	}
 	if w.bytes+size > lim.MaxTotalSize {
-		w.emit(Finding{Kind: KindUnscannable, Type: TypeOther, Where: where, Detail: (&LimitError{Limit: "total-size", Value: lim.MaxTotalSize}).Error()})
-		return &LimitError{Limit: "total-size", Value: lim.MaxTotalSize}
+		w.emitOther(where, &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize})
+		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	w.bytes += size
-	_, _, stop = w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)
-	return stop
-}
-
-// ctxReader stops a copy once the walk's time is up.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return s.inspectChild(where, name, r, size)
 }

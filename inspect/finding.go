@@ -77,6 +77,16 @@ type Finding struct {
 	// Detail is the precise sub-reason: "vbaProject.bin", "FILEPASS",
 	// "/JavaScript", "EncryptedPackage", "limit depth=8", ...
 	Detail string `json:"detail"`
+	// Limit names the limit an unscannable finding reports (LimitNone
+	// otherwise): what callers test instead of parsing Detail. It is not
+	// part of the JSON output; Detail already says it.
+	Limit Limit `json:"-"`
+}
+
+// At returns f with Where set to where.
+func (f Finding) At(where string) Finding {
+	f.Where = where
+	return f
 }
 
 // Clean makes attacker-supplied text (names, targets, command lines) safe

@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync/atomic"
 	"time"
 )
 
-// Limits bound every walk. The zero value of a field means "use the default";
-// there is no "unlimited". Hitting a limit is a finding (unscannable, with the
-// limit named in Detail), never a silent truncation.
+// Limits bound every walk: the engine, every inspector and the message
+// parser (inspect/mime, also for the top-level message of the milter) take
+// theirs from here, and milter's `limits:` configuration section sets them
+// all. The zero value of a field means "use the default" (DefaultLimits);
+// there is no "unlimited". Hitting a limit is a finding (unscannable, with
+// the limit named in Detail and Finding.Limit), never a silent truncation.
 type Limits struct {
-	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2).
+	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2;
+	// an attached message is a container too). It is the only depth:
+	// multipart nesting inside one message is MaxMessageNesting.
 	MaxDepth int
 	// MaxParts is how many files and members one walk may inspect in all.
 	MaxParts int
@@ -37,9 +41,29 @@ type Limits struct {
 	MaxFindings int
 	// MaxTime is the wall time one walk may take.
 	MaxTime time.Duration
+	// TimeoutGrace is how long a walk past MaxTime waits for an inspector
+	// that does not notice its context before it answers without it.
+	TimeoutGrace time.Duration
 	// MemSpool is how many bytes of one nested member are held in memory
 	// before it is spooled to a temporary file.
 	MemSpool int64
+	// MemBudget is how many bytes all in-memory spools of one walk may hold
+	// together; beyond it members go to temporary files at once.
+	MemBudget int64
+
+	// The message parser (inspect/mime) of every message, attached or not:
+	//
+	// MaxMessageParts caps the entities (parts) of one message.
+	MaxMessageParts int
+	// MaxMessageNesting caps multipart and message/rfc822 nesting inside
+	// one message (its Detail word is "depth": "message limit depth=50").
+	MaxMessageNesting int
+	// MaxHeaderBytes caps one header block.
+	MaxHeaderBytes int64
+	// MaxHeaderFields caps the header fields of all header blocks of one
+	// message together: a megabyte of "a:\n" lines would otherwise cost
+	// far more memory than the message itself.
+	MaxHeaderFields int
 	// TempDir holds spool files (default: os.TempDir()).
 	TempDir string
 }
@@ -61,7 +85,13 @@ var DefaultLimits = Limits{
 	MaxFindings:       1000,
 	MaxKeyDerivations: 16,
 	MaxTime:           30 * time.Second,
+	TimeoutGrace:      2 * time.Second,
 	MemSpool:          2 << 20,
+	MemBudget:         32 << 20,
+	MaxMessageParts:   10000,
+	MaxMessageNesting: 50,
+	MaxHeaderBytes:    1 << 20,
+	MaxHeaderFields:   200000,
 }
 
 // WithDefaults returns l with every zero (or negative) field set from
@@ -98,8 +128,26 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxTime <= 0 {
 		l.MaxTime = d.MaxTime
 	}
+	if l.TimeoutGrace <= 0 {
+		l.TimeoutGrace = d.TimeoutGrace
+	}
 	if l.MemSpool <= 0 {
 		l.MemSpool = d.MemSpool
+	}
+	if l.MemBudget <= 0 {
+		l.MemBudget = d.MemBudget
+	}
+	if l.MaxMessageParts <= 0 {
+		l.MaxMessageParts = d.MaxMessageParts
+	}
+	if l.MaxMessageNesting <= 0 {
+		l.MaxMessageNesting = d.MaxMessageNesting
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if l.MaxHeaderFields <= 0 {
+		l.MaxHeaderFields = d.MaxHeaderFields
 	}
 	return l
 }
@@ -107,11 +155,87 @@ func (l Limits) WithDefaults() Limits {
 // ErrLimit is wrapped by every LimitError.
 var ErrLimit = errors.New("inspection limit reached")
 
+// Limit names a bound. Its String is the word in a finding's Detail
+// ("limit depth=10"); the text is stable, never rename one. Two limits may
+// share a word (the message parser's parts and depth against the engine's):
+// they are still different limits, and callers compare Limit values, never
+// the Detail text.
+type Limit uint8
+
+const (
+	// LimitNone is the zero Limit: the finding or error is not a limit.
+	LimitNone Limit = iota
+	// LimitDepth: Limits.MaxDepth, containers in containers.
+	LimitDepth
+	// LimitParts: Limits.MaxParts, parts inspected in one walk.
+	LimitParts
+	// LimitPartSize: Limits.MaxPartSize, the expanded size of one member.
+	LimitPartSize
+	// LimitTotalSize: Limits.MaxTotalSize, bytes expanded in one walk.
+	LimitTotalSize
+	// LimitRatio: Limits.MaxRatio, expanded/compressed of one member.
+	LimitRatio
+	// LimitPDFObjects: Limits.MaxPDFObjects.
+	LimitPDFObjects
+	// LimitOLESectors: Limits.MaxOLESectors.
+	LimitOLESectors
+	// LimitTime: Limits.MaxTime, the wall time of one walk.
+	LimitTime
+	// LimitFindings: Limits.MaxFindings.
+	LimitFindings
+	// LimitMessageParts: Limits.MaxMessageParts, the entities the message
+	// parser reads in one message (the word is "parts").
+	LimitMessageParts
+	// LimitMessageNesting: Limits.MaxMessageNesting, multipart and message
+	// nesting inside one message (the word is "depth").
+	LimitMessageNesting
+	// LimitHeaderSize: Limits.MaxHeaderBytes, one header block.
+	LimitHeaderSize
+	// LimitHeaderFields: Limits.MaxHeaderFields, the fields of one message.
+	LimitHeaderFields
+	// LimitXMLElements and LimitXMLDepth bound one Office XML document.
+	LimitXMLElements
+	LimitXMLDepth
+	// LimitHTMLPayloads, LimitHTMLLiteral, LimitHTMLStyle and
+	// LimitHTMLAttribute bound what one HTML file may hand on or hold.
+	LimitHTMLPayloads
+	LimitHTMLLiteral
+	LimitHTMLStyle
+	LimitHTMLAttribute
+)
+
+var limitWords = [...]string{
+	LimitNone: "none", LimitDepth: "depth", LimitParts: "parts",
+	LimitPartSize: "part-size", LimitTotalSize: "total-size",
+	LimitRatio: "ratio", LimitPDFObjects: "pdf-objects",
+	LimitOLESectors: "ole-sectors", LimitTime: "time",
+	LimitFindings: "findings", LimitMessageParts: "parts",
+	LimitMessageNesting: "depth", LimitHeaderSize: "header-size",
+	LimitHeaderFields: "header-fields", LimitXMLElements: "xml-elements",
+	LimitXMLDepth: "xml-depth", LimitHTMLPayloads: "html-payloads",
+	LimitHTMLLiteral: "html-literal", LimitHTMLStyle: "html-style",
+	LimitHTMLAttribute: "html-attribute",
+}
+
+// String is the limit's word in a Detail.
+func (l Limit) String() string {
+	if int(l) < len(limitWords) {
+		return limitWords[l]
+	}
+	return fmt.Sprintf("limit(%d)", uint8(l))
+}
+
+// StopsWalk reports whether reaching l ends the whole walk (it is a bound
+// of the walk, not of one part).
+func (l Limit) StopsWalk() bool {
+	return l == LimitParts || l == LimitTotalSize || l == LimitTime
+}
+
 // LimitError says which limit was hit. Its Error text is what lands in a
 // finding's Detail: "limit depth=10".
 type LimitError struct {
-	Limit string // depth, parts, part-size, total-size, ratio, pdf-objects, ole-sectors, time
-	Value int64  // the configured limit
+	Limit Limit
+	Value int64 // the configured limit
 }
 
 func (e *LimitError) Error() string { return fmt.Sprintf("limit %s=%d", e.Limit, e.Value) }
@@ -119,11 +243,30 @@ func (e *LimitError) Error() string { return fmt.Sprintf("limit %s=%d", e.Limit,
 // Unwrap makes errors.Is(err, ErrLimit) true.
 func (e *LimitError) Unwrap() error { return ErrLimit }
 
+// Finding is the unscannable finding that reports e: Detail is e's text,
+// Limit names the limit.
+func (e *LimitError) Finding() Finding {
+	return Finding{Kind: KindUnscannable, Detail: e.Error(), Limit: e.Limit}
+}
+
+// LimitFinding is the unscannable finding for limit l at value v.
+func LimitFinding(l Limit, v int64) Finding { return (&LimitError{Limit: l, Value: v}).Finding() }
+
+// Unscannable is the unscannable finding for err: its text is the Detail,
+// and when err is a *LimitError itself (not one wrapped in more text) the
+// finding names its limit.
+func Unscannable(err error) Finding {
+	if le, ok := err.(*LimitError); ok {
+		return le.Finding()
+	}
+	return Finding{Kind: KindUnscannable, Detail: err.Error()}
+}
+
 // TimedOut reports whether f says a walk ran out of time (an unscannable
-// finding made from a LimitError for "time"): officemilter's problem, not
-// the sender's.
+// finding made from a LimitError for LimitTime): officemilter's problem,
+// not the sender's.
 func TimedOut(f Finding) bool {
-	return f.Kind == KindUnscannable && strings.HasPrefix(f.Detail, "limit time=")
+	return f.Kind == KindUnscannable && f.Limit == LimitTime
 }
 
 // RatioReader returns a reader that fails with a ratio LimitError once more
@@ -152,7 +295,7 @@ func (r *ratioReader) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := r.r.Read(one[:])
 		if n > 0 {
-			return 0, &LimitError{Limit: "ratio", Value: r.max}
+			return 0, &LimitError{Limit: LimitRatio, Value: r.max}
 		}
 		return 0, err
 	}

@@ -151,8 +151,8 @@ func TestAmbiguousMessage(t *testing.T) {
 	t.Run("strict mailbox rejects the ambiguity and names it", func(t *testing.T) {
 		f := newTestFilter(contribConfig(t))
 		res := check(t, f, "strict@example.org", twoBoundaries("strict@example.org", "clam.exe", minimalPE()))
-		if res.Action != Reject || !strings.HasPrefix(res.Reply, "550 5.7.1") || !strings.Contains(res.Reply, "ambiguous") {
-			t.Fatalf("action %s reply %q", res.Action, res.Reply)
+		if res.Action != Reject || !strings.HasPrefix(res.Reply.String(), "550 5.7.1") || !strings.Contains(res.Reply.String(), "ambiguous") {
+			t.Fatalf("action %s reply %q", res.Action, res.Reply.String())
 		}
 		if !hasKind(res.Findings, inspect.KindExecutable) {
 			t.Errorf("the exe under the second reading was not inspected: %v", res.Findings)

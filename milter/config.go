@@ -19,59 +19,6 @@ import (
 	"github.com/officemilter/officemilter/inspect/mime"
 )
 
-// Action is what happens to a message (or an attachment) under a policy.
-type Action string
-
-const (
-	// Accept delivers the message unchanged (findings are still recorded
-	// in a header and the log).
-	Accept Action = "accept"
-	// Strip removes the attachment and delivers the rest with a notice.
-	Strip Action = "strip"
-	// Reject refuses the message with a permanent 5xx reply.
-	Reject Action = "reject"
-	// Tempfail refuses the message with a temporary 4xx reply; the sender
-	// retries.
-	Tempfail Action = "tempfail"
-)
-
-// severity orders actions: the strictest wins.
-func (a Action) severity() int {
-	switch a {
-	case Strip:
-		return 1
-	case Tempfail:
-		return 2
-	case Reject:
-		return 3
-	}
-	return 0
-}
-
-// Stricter returns the stricter of a and b.
-func Stricter(a, b Action) Action {
-	if b.severity() > a.severity() {
-		return b
-	}
-	if a == "" {
-		return Accept
-	}
-	return a
-}
-
-func (a *Action) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	switch Action(s) {
-	case Accept, Strip, Reject, Tempfail:
-		*a = Action(s)
-		return nil
-	}
-	return fmt.Errorf("line %d: action %q: want accept, strip, reject or tempfail", n.Line, s)
-}
-
 // ByteSize is a size in bytes written as 25MB, 25MiB, 512KiB or 1048576.
 // KB/MB/GB are powers of 1000, KiB/MiB/GiB powers of 1024.
 type ByteSize int64
@@ -170,6 +117,10 @@ type Config struct {
 	// SMIME holds the organisation's keys that decrypt S/MIME mail
 	// addressed to it, so that the inner message is inspected.
 	SMIME SMIMEConfig `yaml:"smime"`
+	// Mode monitor makes every policy a monitor-mode policy (see
+	// Policy.Mode), whatever the policy says; enforce (default) leaves the
+	// choice to each policy.
+	Mode Mode `yaml:"mode"`
 	// Policies are matched in order on each recipient; the first match
 	// applies.
 	Policies []Policy `yaml:"policies"`
@@ -211,15 +162,28 @@ type SpoolConfig struct {
 	MaxMessage ByteSize `yaml:"max_message"`
 }
 
-// LimitsConfig mirrors inspect.Limits in the configuration file.
+// LimitsConfig is the `limits:` section: every field of inspect.Limits
+// (see there for what each bounds), for the attachments and for the
+// message itself, whose parse takes the message parser's fields. Zero
+// fields take inspect.DefaultLimits; MaxTime is the global timeout and the
+// spool directory is spool.dir.
 type LimitsConfig struct {
-	MaxDepth      int      `yaml:"max_depth"`
-	MaxParts      int      `yaml:"max_parts"`
-	MaxPartSize   ByteSize `yaml:"max_part_size"`
-	MaxTotalSize  ByteSize `yaml:"max_total_size"`
-	MaxRatio      int64    `yaml:"max_ratio"`
-	MaxPDFObjects int      `yaml:"max_pdf_objects"`
-	MaxOLESectors int      `yaml:"max_ole_sectors"`
+	MaxDepth          int      `yaml:"max_depth"`
+	MaxParts          int      `yaml:"max_parts"`
+	MaxPartSize       ByteSize `yaml:"max_part_size"`
+	MaxTotalSize      ByteSize `yaml:"max_total_size"`
+	MaxRatio          int64    `yaml:"max_ratio"`
+	MaxPDFObjects     int      `yaml:"max_pdf_objects"`
+	MaxOLESectors     int      `yaml:"max_ole_sectors"`
+	MaxKeyDerivations int      `yaml:"max_key_derivations"`
+	MaxFindings       int      `yaml:"max_findings"`
+	TimeoutGrace      Duration `yaml:"timeout_grace"`
+	MemSpool          ByteSize `yaml:"mem_spool"`
+	MemBudget         ByteSize `yaml:"mem_budget"`
+	MaxMessageParts   int      `yaml:"max_message_parts"`
+	MaxMessageNesting int      `yaml:"max_message_nesting"`
+	MaxHeaderBytes    ByteSize `yaml:"max_header_size"`
+	MaxHeaderFields   int      `yaml:"max_header_fields"`
 }
 
 // QuarantineConfig says where originals are kept.
@@ -247,7 +211,22 @@ type Policy struct {
 	Name string `yaml:"name"`
 	// Recipients this policy applies to: an address (strict@example.org),
 	// a domain (@example.org) or a pattern (*@lists.example.org, *).
+	// Empty: every recipient (then another selector must be given).
 	Recipients []string `yaml:"recipients"`
+	// Senders, when set, limits the policy to these envelope senders
+	// (patterns as for Recipients; "<>" is the null sender).
+	Senders []string `yaml:"senders"`
+	// Authenticated, when set, limits the policy to mail whose client
+	// logged in to the MTA (true: SMTP AUTH, the {auth_authen} macro) or
+	// did not (false: e.g. inbound mail from other servers).
+	Authenticated *bool `yaml:"authenticated"`
+	// Clients, when set, limits the policy to clients connecting from these
+	// networks or addresses (192.0.2.0/24, 2001:db8::/32, 198.51.100.7).
+	Clients []string `yaml:"clients"`
+	// Mode is enforce (default) or monitor: decide, log and write the
+	// status header ("monitor: would strip; ..."), but deliver the message
+	// unchanged.
+	Mode Mode `yaml:"mode"`
 	// AllowTypes, when set, lists the only attachment types accepted (by
 	// content: pdf, doc, docx, odt, txt ...); any other type is a
 	// disallowed-type finding.
@@ -266,7 +245,7 @@ type Policy struct {
 	Languages []string `yaml:"languages"`
 	// NotifySender: never (default), authenticated (only senders who
 	// authenticated to the MTA: no backscatter) or always.
-	NotifySender string `yaml:"notify_sender"`
+	NotifySender NotifyMode `yaml:"notify_sender"`
 	// Advice overrides, per finding kind, the sentence that tells the
 	// sender what to send instead (in replies and notices).
 	Advice map[inspect.Kind]string `yaml:"advice"`
@@ -282,6 +261,19 @@ type Policy struct {
 	// that no reading can show a removed part), reject or tempfail.
 	AmbiguousStrip AmbiguousStrip `yaml:"ambiguous_strip"`
 }
+
+// NotifyMode says which senders are told by mail about removed attachments.
+type NotifyMode string
+
+const (
+	// NotifyNever tells no sender (the recipient reads the notice).
+	NotifyNever NotifyMode = "never"
+	// NotifyAuthenticated tells only senders who logged in to the MTA:
+	// forged senders of inbound mail get nothing (no backscatter).
+	NotifyAuthenticated NotifyMode = "authenticated"
+	// NotifyAlways tells every sender but the null sender.
+	NotifyAlways NotifyMode = "always"
+)
 
 // EncryptedStrip says how a strip applies to a decrypted S/MIME message.
 type EncryptedStrip string
@@ -388,6 +380,9 @@ func (c *Config) fillDefaults() {
 	if c.Header == "" {
 		c.Header = "X-Officemilter"
 	}
+	if c.Mode == "" {
+		c.Mode = Enforce
+	}
 	for i := range c.Policies {
 		p := &c.Policies[i]
 		if p.OnSigned == "" {
@@ -397,7 +392,10 @@ func (c *Config) fillDefaults() {
 			p.Languages = []string{"de", "en"}
 		}
 		if p.NotifySender == "" {
-			p.NotifySender = "never"
+			p.NotifySender = NotifyNever
+		}
+		if p.Mode == "" {
+			p.Mode = Enforce
 		}
 		if p.AmbiguousStrip == "" {
 			p.AmbiguousStrip = AmbiguousRebuild
@@ -449,6 +447,9 @@ func (c *Config) Validate() error {
 		}
 		c.smimeKeys = append(c.smimeKeys, key)
 	}
+	if c.Mode != Enforce && c.Mode != Monitor {
+		return fmt.Errorf("mode %q: want enforce or monitor", c.Mode)
+	}
 	if len(c.Policies) == 0 {
 		return errors.New("no policies: add at least one (recipients: [\"*\"] matches everybody)")
 	}
@@ -462,13 +463,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("policy name %q used twice", p.Name)
 		}
 		names[p.Name] = true
-		if len(p.Recipients) == 0 {
-			return fmt.Errorf("policy %q matches no recipients", p.Name)
-		}
-		for _, r := range p.Recipients {
-			if _, err := path.Match(strings.ToLower(r), "x@example.org"); err != nil || strings.TrimSpace(r) == "" {
-				return fmt.Errorf("policy %q: recipient pattern %q is not valid", p.Name, r)
-			}
+		if err := p.validateSelectors(); err != nil {
+			return err
 		}
 		for _, t := range p.AllowTypes {
 			if !inspect.ValidType(t) {
@@ -484,6 +480,9 @@ func (c *Config) Validate() error {
 			if !inspect.ValidKind(k) {
 				return fmt.Errorf("policy %q: advice: unknown finding kind %q", p.Name, k)
 			}
+		}
+		if p.Mode != Enforce && p.Mode != Monitor {
+			return fmt.Errorf("policy %q: mode %q: want enforce or monitor", p.Name, p.Mode)
 		}
 		switch p.EncryptedStrip {
 		case EncryptedReject, EncryptedDecrypt:
@@ -504,7 +503,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		switch p.NotifySender {
-		case "never", "authenticated", "always":
+		case NotifyNever, NotifyAuthenticated, NotifyAlways:
 		default:
 			return fmt.Errorf("policy %q: notify_sender %q: want never, authenticated or always", p.Name, p.NotifySender)
 		}
@@ -516,16 +515,35 @@ func (c *Config) Validate() error {
 func (c *Config) InspectLimits() inspect.Limits {
 	l := c.Limits
 	return inspect.Limits{
-		MaxDepth:      l.MaxDepth,
-		MaxParts:      l.MaxParts,
-		MaxPartSize:   int64(l.MaxPartSize),
-		MaxTotalSize:  int64(l.MaxTotalSize),
-		MaxRatio:      l.MaxRatio,
-		MaxPDFObjects: l.MaxPDFObjects,
-		MaxOLESectors: l.MaxOLESectors,
-		MaxTime:       time.Duration(c.Timeout),
-		TempDir:       c.Spool.Dir,
+		MaxDepth:          l.MaxDepth,
+		MaxParts:          l.MaxParts,
+		MaxPartSize:       int64(l.MaxPartSize),
+		MaxTotalSize:      int64(l.MaxTotalSize),
+		MaxRatio:          l.MaxRatio,
+		MaxPDFObjects:     l.MaxPDFObjects,
+		MaxOLESectors:     l.MaxOLESectors,
+		MaxKeyDerivations: l.MaxKeyDerivations,
+		MaxFindings:       l.MaxFindings,
+		MaxTime:           time.Duration(c.Timeout),
+		TimeoutGrace:      time.Duration(l.TimeoutGrace),
+		MemSpool:          int64(l.MemSpool),
+		MemBudget:         int64(l.MemBudget),
+		MaxMessageParts:   l.MaxMessageParts,
+		MaxMessageNesting: l.MaxMessageNesting,
+		MaxHeaderBytes:    int64(l.MaxHeaderBytes),
+		MaxHeaderFields:   l.MaxHeaderFields,
+		TempDir:           c.Spool.Dir,
 	}.WithDefaults()
+}
+
+// MessageLimits are the limits of the parse and walk of the message
+// itself: the message parser's part of InspectLimits, with the message
+// spool's memory and the S/MIME keys.
+func (c *Config) MessageLimits() mime.Limits {
+	l := mime.LimitsOf(c.InspectLimits())
+	l.MemSpool = int64(c.Spool.Memory)
+	l.Keys = c.smimeKeys
+	return l
 }
 
 // ParseListen splits a Postfix-style milter address: inet:HOST:PORT,
@@ -563,56 +581,29 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// PolicyFor returns the first policy matching rcpt (nil when none does).
-func (c *Config) PolicyFor(rcpt string) *Policy {
-	for i := range c.Policies {
-		if c.Policies[i].Matches(rcpt) {
-			return &c.Policies[i]
+// validateSelectors checks what a policy matches on: at least one
+// condition, valid address patterns and networks.
+func (p *Policy) validateSelectors() error {
+	if len(p.Recipients) == 0 && len(p.Senders) == 0 && p.Authenticated == nil && len(p.Clients) == 0 {
+		return fmt.Errorf("policy %q matches no recipients (recipients: [\"*\"] matches everybody)", p.Name)
+	}
+	for _, field := range []struct {
+		name     string
+		patterns []string
+	}{{"recipient", p.Recipients}, {"sender", p.Senders}} {
+		for _, r := range field.patterns {
+			if field.name == "sender" && strings.TrimSpace(r) == "<>" {
+				continue
+			}
+			if _, err := path.Match(strings.ToLower(r), "x@example.org"); err != nil || strings.TrimSpace(r) == "" {
+				return fmt.Errorf("policy %q: %s pattern %q is not valid", p.Name, field.name, r)
+			}
+		}
+	}
+	for _, n := range p.Clients {
+		if _, err := parseNetwork(n); err != nil {
+			return fmt.Errorf("policy %q: clients: %q is not an IP address or a network like 192.0.2.0/24", p.Name, n)
 		}
 	}
 	return nil
-}
-
-// Matches reports whether the policy applies to the recipient address.
-func (p *Policy) Matches(rcpt string) bool {
-	a := strings.ToLower(strings.Trim(strings.TrimSpace(rcpt), "<>"))
-	for _, pat := range p.Recipients {
-		pat = strings.ToLower(strings.TrimSpace(pat))
-		switch {
-		case pat == "*":
-			return true
-		case strings.HasPrefix(pat, "@"):
-			if strings.HasSuffix(a, pat) {
-				return true
-			}
-		case strings.ContainsAny(pat, "*?["):
-			if ok, _ := path.Match(pat, a); ok {
-				return true
-			}
-		case pat == a:
-			return true
-		}
-	}
-	return false
-}
-
-// ActionFor returns the policy's action for a finding kind.
-func (p *Policy) ActionFor(k inspect.Kind) Action {
-	if a, ok := p.Actions[k]; ok {
-		return a
-	}
-	return Accept
-}
-
-// Allows reports whether an attachment type is allowed.
-func (p *Policy) Allows(typ string) bool {
-	if len(p.AllowTypes) == 0 {
-		return true
-	}
-	for _, t := range p.AllowTypes {
-		if t == typ {
-			return true
-		}
-	}
-	return false
 }

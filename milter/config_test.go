@@ -9,7 +9,7 @@ import (
 
 func TestShippedConfigs(t *testing.T) {
 	def := DefaultConfig()
-	if len(def.Policies) != 1 || def.Policies[0].ActionFor(inspect.KindLegacyOffice) != Strip || !def.Policies[0].Matches("anyone@example.net") {
+	if len(def.Policies) != 1 || def.Policies[0].ActionFor(inspect.KindLegacyOffice) != Strip || !def.Policies[0].MatchesEverything() {
 		t.Errorf("embedded default is not rule 1: %+v", def.Policies)
 	}
 	if def.OnError != Tempfail {
@@ -19,7 +19,7 @@ func TestShippedConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	strict := c.PolicyFor("Strict@Example.org")
+	strict := c.PolicyFor(Envelope{}, "Strict@Example.org")
 	if strict == nil || strict.Name != "strict-mailbox" {
 		t.Fatalf("strict mailbox not matched: %+v", strict)
 	}
@@ -34,7 +34,7 @@ func TestShippedConfigs(t *testing.T) {
 	if strict.MaxAttachments != 25*1000*1000 {
 		t.Errorf("max_attachments_size %d", strict.MaxAttachments)
 	}
-	if p := c.PolicyFor("someone@example.com"); p == nil || p.Name != "legacy-office" {
+	if p := c.PolicyFor(Envelope{}, "someone@example.com"); p == nil || p.Name != "legacy-office" {
 		t.Errorf("everyone else: %+v", p)
 	}
 }
@@ -87,7 +87,7 @@ func TestPolicyMatches(t *testing.T) {
 		"x@lists.example.org": true, "x@sub.lists.example.org": false, "anna+legal@example.com": true,
 		"anna@example.com": false, "": false,
 	} {
-		if got := p.Matches(rcpt); got != want {
+		if got := p.Matches(Envelope{}, rcpt); got != want {
 			t.Errorf("Matches(%q) = %v, want %v", rcpt, got, want)
 		}
 	}

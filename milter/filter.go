@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/mime"
-	"github.com/officemilter/officemilter/notify"
 )
 
 // Filter decides about messages. The daemon (serve) and the corpus replayer
@@ -31,7 +28,7 @@ type Filter struct {
 // engine eng.
 func NewFilter(cfg *Config, eng *inspect.Engine) *Filter {
 	return &Filter{cfg: cfg, eng: eng, boundary: randomBoundary,
-		mlim: mime.Limits{MemSpool: int64(cfg.Spool.Memory), TempDir: cfg.Spool.Dir, Keys: cfg.smimeKeys}}
+		mlim: cfg.MessageLimits()}
 }
 
 // Config returns the filter's configuration.
@@ -59,6 +56,9 @@ type Attachment struct {
 	// signedSelf: a signature is the attachment's own, not only of a file
 	// inside it.
 	signedSelf bool
+	// deciding is the finding that set Action (decide records it; the
+	// notice names it); zero for an accepted attachment.
+	deciding inspect.Finding
 }
 
 // leafInfo is what a rebuild needs to know of every leaf of the walk, in
@@ -87,6 +87,8 @@ type Result struct {
 	msg     io.ReaderAt
 	root    *mime.Entity
 	rewrite *rewrite
+	// outcome says how a strip is carried out or why it became a refusal.
+	outcome stripOutcome
 	// ambiguities are the ways the message itself can be read differently
 	// (kind ambiguous); leaves describes every leaf the walk visited.
 	ambiguities []inspect.Finding
@@ -108,7 +110,7 @@ func (f *Filter) Check(ctx context.Context, env Envelope, msg io.ReaderAt, size 
 	defer func() { res.Elapsed = time.Since(start) }()
 	var pol *Policy
 	for _, r := range env.Rcpts {
-		if pol = f.cfg.PolicyFor(r); pol != nil {
+		if pol = f.cfg.PolicyFor(env, r); pol != nil {
 			break
 		}
 	}
@@ -238,163 +240,6 @@ func joinPath(a, b string) string {
 	return a + "/" + b
 }
 
-// decide applies the policy to the findings and fills res.Verdict.
-func (f *Filter) decide(res *Result, pol *Policy, msgFindings []inspect.Finding) {
-	action := Accept
-	var reasons []inspect.Finding
-	consider := func(fd inspect.Finding) Action {
-		res.Findings = append(res.Findings, fd)
-		a := pol.ActionFor(fd.Kind)
-		if inspect.TimedOut(fd) {
-			a = Stricter(a, f.cfg.OnError)
-		}
-		if a != Accept {
-			reasons = append(reasons, fd)
-		}
-		return a
-	}
-	for _, at := range res.Attachments {
-		at.Action = Accept
-		if !pol.Allows(at.Type) {
-			allowed := strings.Join(pol.AllowTypes, ", ")
-			at.Findings = append(at.Findings, inspect.Finding{Kind: inspect.KindDisallowedType, Type: at.Type, Where: at.Name,
-				Detail: fmt.Sprintf("type %s is not allowed (allowed: %s)", at.Type, allowed)})
-		}
-		for _, fd := range at.Findings {
-			at.Action = Stricter(at.Action, consider(fd))
-		}
-		action = Stricter(action, at.Action)
-	}
-	// An ambiguous message: its attachments were inspected under every
-	// reading (walk). A strip of it means a rebuilt message, and
-	// "ambiguous: strip" rebuilds it even when nothing else is removed.
-	for _, fd := range res.ambiguities {
-		a := consider(fd)
-		action = Stricter(action, a)
-	}
-	for _, fd := range msgFindings {
-		a := consider(fd)
-		if a == Strip {
-			// A message-level finding has no single part to remove: every
-			// attachment goes (too-large), or, with no parsable structure,
-			// the message is refused.
-			if res.root == nil {
-				a = Reject
-			}
-			for _, at := range res.Attachments {
-				at.Action = Stricter(at.Action, Strip)
-			}
-		}
-		action = Stricter(action, a)
-	}
-	if action == Strip && len(res.SignatureBroken)+len(signedAncestors(res)) > 0 && pol.OnSigned == Reject {
-		action = Reject
-		reasons = append(reasons, inspect.Finding{Kind: inspect.KindDisallowedType, Type: inspect.TypeEML, Detail: "removing attachments would break the message signature"})
-	}
-	rebuild := false
-	if action == Strip && strippedDecrypted(res) {
-		// The part to remove is inside S/MIME encryption: the encrypted
-		// body cannot be cut apart, and re-encrypting needs the sender's
-		// key. Refuse (the reply names the inner file), or, where the site
-		// wants it, deliver the decrypted message rebuilt from its
-		// inspected parts without the removed one.
-		switch pol.EncryptedStrip {
-		case EncryptedDecrypt:
-			rebuild = true
-		default:
-			action = Reject
-		}
-	}
-	if action == Strip && len(res.ambiguities) > 0 {
-		// Cutting by the offsets of one reading could leave a removed part
-		// visible under another: deliver only what was inspected, or refuse.
-		switch pol.AmbiguousStrip {
-		case AmbiguousReject:
-			action = Reject
-		case AmbiguousTempfail:
-			action = Tempfail
-		default:
-			rebuild = true
-		}
-		if action != Strip && !hasKind(reasons, inspect.KindAmbiguous) {
-			reasons = append(reasons, res.ambiguities...)
-		}
-	}
-	res.Action = action
-	res.Reasons = reasons
-	switch action {
-	case Reject:
-		res.Reply = rejectReply(pol, reasons, res.Envelope.QueueID)
-	case Tempfail:
-		res.Reply = tempfailReply(reasons, res.Envelope.QueueID)
-	case Strip:
-		for _, at := range res.Attachments {
-			if at.Action == Strip {
-				res.Stripped = append(res.Stripped, at.Name)
-			}
-		}
-		res.SignatureBroken = append(res.SignatureBroken, signedAncestors(res)...)
-		sort.Strings(res.SignatureBroken)
-		res.SignatureBroken = dedupe(res.SignatureBroken)
-		if rebuild {
-			res.rewrite = f.planRebuild(res)
-			if bad := unaddressable(res.rewrite.edits); bad != "" {
-				// The milter protocol cannot name this field to remove it
-				// (go-milter refuses names with whitespace or control
-				// characters): the rebuild cannot be proven clean.
-				res.rewrite = nil
-				res.Stripped = nil
-				res.SignatureBroken = nil
-				res.Action = Reject
-				res.Reasons = append(reasons, res.ambiguities...)
-				res.Reasons = append(res.Reasons, inspect.Finding{Kind: inspect.KindAmbiguous, Type: inspect.TypeEML,
-					Detail: "header field " + strconv.Quote(inspect.Clean(bad, 40)) + " cannot be removed"})
-				res.Reply = rejectReply(pol, res.Reasons, res.Envelope.QueueID)
-				return
-			}
-		} else {
-			res.rewrite = f.planRewrite(res)
-		}
-	}
-}
-
-// strippedDecrypted reports a stripped attachment that came out of
-// decrypted S/MIME content.
-func strippedDecrypted(res *Result) bool {
-	for _, at := range res.Attachments {
-		if at.Action == Strip && at.leaf.Decrypted {
-			return true
-		}
-	}
-	return false
-}
-
-// unaddressable returns the name of an edit the milter protocol cannot
-// carry (empty, or with whitespace, control characters or a colon), "" when
-// all can be.
-func unaddressable(edits []HeaderEdit) string {
-	for _, e := range edits {
-		if e.Name == "" {
-			return e.Name
-		}
-		for i := 0; i < len(e.Name); i++ {
-			if c := e.Name[i]; c <= ' ' || c >= 0x7f || c == ':' {
-				return e.Name
-			}
-		}
-	}
-	return ""
-}
-
-func hasKind(fs []inspect.Finding, k inspect.Kind) bool {
-	for _, f := range fs {
-		if f.Kind == k {
-			return true
-		}
-	}
-	return false
-}
-
 // signedAncestors names the MIME signatures that enclose a stripped part.
 func signedAncestors(res *Result) []string {
 	var out []string
@@ -441,140 +286,6 @@ func dedupe(s []string) []string {
 	return out
 }
 
-// maxReplyFiles is how many files a reply names before "and N more".
-const maxReplyFiles = 3
-
-// rejectReply says which file, which rule and what to send instead.
-// RFC 5321 4.5.3.1.5: a reply line is at most 512 octets; we stay well
-// under it and in ASCII.
-func rejectReply(pol *Policy, reasons []inspect.Finding, queueID string) string {
-	code := "552 5.3.4"
-	for _, r := range reasons {
-		if r.Kind != inspect.KindTooLarge {
-			code = "550 5.7.1"
-		}
-	}
-	// One clause per file: "invoice.docm: contains macros (VBA project),
-	// type docm is not accepted".
-	type clause struct {
-		file  string
-		kinds map[inspect.Kind]bool
-		parts []string
-	}
-	var clauses []*clause
-	byFile := map[string]*clause{}
-	for _, r := range reasons {
-		file := top(r.Where)
-		if file == "" {
-			file = "message"
-		}
-		c := byFile[file]
-		if c == nil {
-			c = &clause{file: file, kinds: map[inspect.Kind]bool{}}
-			byFile[file] = c
-			clauses = append(clauses, c)
-		}
-		if c.kinds[r.Kind] {
-			continue
-		}
-		c.kinds[r.Kind] = true
-		switch {
-		case r.Kind == inspect.KindDisallowedType && r.Type != "" && r.Type != inspect.TypeEML:
-			c.parts = append(c.parts, "type "+r.Type+" is not accepted")
-		case r.Detail != "":
-			c.parts = append(c.parts, notify.Reason("en", string(r.Kind))+" ("+r.Detail+")")
-		default:
-			c.parts = append(c.parts, notify.Reason("en", string(r.Kind)))
-		}
-	}
-	var texts []string
-	for i, c := range clauses {
-		if i == maxReplyFiles {
-			texts = append(texts, fmt.Sprintf("and %d more files", len(clauses)-maxReplyFiles))
-			break
-		}
-		texts = append(texts, c.file+": "+strings.Join(c.parts, ", "))
-	}
-	text := fmt.Sprintf("Rejected by attachment policy %q: %s.", pol.Name, strings.Join(texts, "; "))
-	advised := map[inspect.Kind]bool{}
-	for _, r := range reasons {
-		if advised[r.Kind] {
-			continue
-		}
-		advised[r.Kind] = true
-		a := pol.Advice[r.Kind]
-		if a == "" && r.Kind == inspect.KindDisallowedType && len(pol.AllowTypes) > 0 {
-			a = "Accepted types: " + strings.Join(pol.AllowTypes, ", ") + "."
-		}
-		if a == "" {
-			a = notify.Advice("en", string(r.Kind))
-		}
-		if a != "" {
-			text += " " + a
-		}
-	}
-	if queueID != "" {
-		text += " Queue ID " + queueID + "."
-	}
-	return code + " " + replyText(text)
-}
-
-func tempfailReply(reasons []inspect.Finding, queueID string) string {
-	why := "attachments could not be checked right now"
-	if len(reasons) > 0 {
-		why = fmt.Sprintf("%s could not be checked right now (%s)", top(reasons[0].Where), reasons[0].Detail)
-	}
-	text := "Please try again later: " + why + "."
-	if queueID != "" {
-		text += " Queue ID " + queueID + "."
-	}
-	return "451 4.7.1 " + replyText(text)
-}
-
-// top returns the first element of a Where path: the attachment's name.
-func top(where string) string {
-	if i := strings.IndexByte(where, '/'); i >= 0 {
-		return where[:i]
-	}
-	return where
-}
-
-// maxReplyText keeps a reply line well under the 512-octet limit.
-const maxReplyText = 400
-
-// replyText makes s safe for an SMTP reply: printable ASCII only (German
-// umlauts transliterated), no line breaks, bounded length.
-func replyText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == 'ä':
-			b.WriteString("ae")
-		case r == 'ö':
-			b.WriteString("oe")
-		case r == 'ü':
-			b.WriteString("ue")
-		case r == 'Ä':
-			b.WriteString("Ae")
-		case r == 'Ö':
-			b.WriteString("Oe")
-		case r == 'Ü':
-			b.WriteString("Ue")
-		case r == 'ß':
-			b.WriteString("ss")
-		case r >= ' ' && r <= '~':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	out := b.String()
-	if len(out) > maxReplyText {
-		out = out[:maxReplyText-3] + "..."
-	}
-	return out
-}
-
 // TooBig is the verdict for a message over spool.max_message: the daemon
 // refuses it with 552 5.3.4 before inspecting anything (a truncated message
 // is never a clean one); scan reports the same.
@@ -584,6 +295,7 @@ func (f *Filter) TooBig(env Envelope, size int64) *Result {
 	res.Reasons = []inspect.Finding{{Kind: inspect.KindTooLarge, Type: inspect.TypeEML,
 		Detail: fmt.Sprintf("message of %s over spool.max_message %s", ByteSize(size), f.cfg.Spool.MaxMessage)}}
 	res.Findings = res.Reasons
-	res.Reply = "552 5.3.4 " + replyText(fmt.Sprintf("Message too big for the attachment filter (limit %s).%s", f.cfg.Spool.MaxMessage, queueSuffix(env.QueueID)))
+	res.Reply = Reply{Code: 552, Enhanced: "5.3.4",
+		Text: replyText(fmt.Sprintf("Message too big for the attachment filter (limit %s).%s", f.cfg.Spool.MaxMessage, queueSuffix(env.QueueID)))}
 	return res
 }

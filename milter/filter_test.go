@@ -87,15 +87,27 @@ func TestFilterVerdicts(t *testing.T) {
 				t.Fatalf("action %s, want %s (reasons %+v)", res.Action, tc.action, res.Reasons)
 			}
 			for _, s := range tc.reply {
-				if !strings.Contains(res.Reply, s) {
-					t.Errorf("reply %q lacks %q", res.Reply, s)
+				if !strings.Contains(res.Reply.String(), s) {
+					t.Errorf("reply %q lacks %q", res.Reply.String(), s)
 				}
 			}
-			if len(res.Reply) > 512 {
-				t.Errorf("reply of %d bytes", len(res.Reply))
+			if len(res.Reply.String()) > 512 {
+				t.Errorf("reply of %d bytes", len(res.Reply.String()))
 			}
-			if fmt.Sprint(res.Stripped) != fmt.Sprint(tc.stripped) && tc.stripped != nil {
+			if fmt.Sprint(res.Stripped) != fmt.Sprint(tc.stripped) {
 				t.Errorf("stripped %v, want %v", res.Stripped, tc.stripped)
+			}
+			if tc.stripped == nil {
+				// Nothing may be cut where no strip is expected: no
+				// attachment marked, no new body planned.
+				for _, at := range res.Attachments {
+					if at.Action == Strip {
+						t.Errorf("attachment %q marked for stripping", at.Name)
+					}
+				}
+				if res.rewrite != nil {
+					t.Error("a rewrite is planned")
+				}
 			}
 		})
 	}
@@ -115,11 +127,11 @@ func TestTooLarge(t *testing.T) {
 	big := append(append([]byte{}, pdf...), bytes.Repeat([]byte("% padding\n"), 1300000)...)
 	msg := buildMessage("strict@example.org", map[string][]byte{"a.pdf": big, "b.pdf": big})
 	res := check(t, f, "strict@example.org", msg)
-	if res.Action != Reject || !strings.HasPrefix(res.Reply, "552 5.3.4 ") {
-		t.Fatalf("action %s reply %q", res.Action, res.Reply)
+	if res.Action != Reject || !strings.HasPrefix(res.Reply.String(), "552 5.3.4 ") {
+		t.Fatalf("action %s reply %q", res.Action, res.Reply.String())
 	}
-	if !strings.Contains(res.Reply, "25 MB") {
-		t.Errorf("reply does not name the limit: %q", res.Reply)
+	if !strings.Contains(res.Reply.String(), "25 MB") {
+		t.Errorf("reply does not name the limit: %q", res.Reply.String())
 	}
 	if res := check(t, f, "anna@example.net", msg); res.Action != Accept {
 		t.Errorf("everybody else: %s", res.Action)

@@ -1,12 +1,14 @@
 package milter
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 )
 
@@ -30,56 +32,150 @@ func (l guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &guardConn{Conn: c, rejected: l.rejected}, nil
+	return newGuardConn(c, l.rejected), nil
 }
 
-// guardConn reads whole milter packets ahead of the protocol library and
+func newGuardConn(c net.Conn, rejected *atomic.Int64) *guardConn {
+	g := &guardConn{Conn: c, quickAck: quickAcker(c), rejected: rejected}
+	g.r = readers.Get().(*bufio.Reader)
+	g.r.Reset((*rawConn)(g))
+	return g
+}
+
+// rawConn reads from the network for the read buffer.
+type rawConn guardConn
+
+func (c *rawConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.quickAck != nil {
+		c.quickAck()
+	}
+	return n, err
+}
+
+// guardBuf is the read buffer of one connection: one read system call
+// brings in several of the small packets an MTA writes in a row (macros,
+// headers, end of headers); body chunks larger than it are read straight
+// into the protocol library's buffer.
+const guardBuf = 16 << 10
+
+// readers recycles the read buffers: Postfix opens a milter connection per
+// SMTP session, often one per message.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, guardBuf) }}
+
+// guardConn checks whole milter packets ahead of the protocol library and
 // refuses those it cannot survive: a zero length (it indexes data[0]), a
 // huge length, CONNECT/MAIL/RCPT data without the NUL terminators it slices
 // past. The library then sees a read error and closes just this
-// connection; the daemon goes on.
+// connection; the daemon goes on. A packet is passed on only once it has
+// been checked whole: a small one in the read buffer, a longer one whose
+// data needs checking in pending; a body chunk (only its code needs a
+// check) streams through.
 type guardConn struct {
 	net.Conn
-	buf      bytes.Buffer
-	err      error
+	mu       sync.Mutex // Read against Close (the server may close from another goroutine)
+	r        *bufio.Reader
+	left     int    // bytes of the checked packet not yet passed on
+	pending  []byte // a checked packet read whole (larger than the buffer)
+	err      error  // the error after the last checked packet
+	quickAck func() // re-arms TCP_QUICKACK (Linux TCP), or nil
 	rejected *atomic.Int64
 }
 
 func (c *guardConn) Read(p []byte) (int, error) {
-	if c.buf.Len() == 0 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r == nil {
+		return 0, net.ErrClosed
+	}
+	if len(c.pending) == 0 && c.left == 0 {
 		if c.err != nil {
 			return 0, c.err
 		}
-		if err := c.fill(); err != nil {
-			c.err = err
-			if c.buf.Len() == 0 {
-				return 0, err
-			}
+		if c.err = c.next(); c.err != nil {
+			return 0, c.err
 		}
 	}
-	return c.buf.Read(p)
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= n
+	if err == io.EOF && c.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }
 
-// fill reads and checks one packet into buf.
-func (c *guardConn) fill() error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(c.Conn, hdr[:]); err != nil {
+// next checks the packet that starts in the read buffer.
+func (c *guardConn) next() error {
+	hdr, err := c.r.Peek(4)
+	if err != nil {
+		if err == io.EOF && len(hdr) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	n := binary.BigEndian.Uint32(hdr)
 	if n == 0 || n > maxPacket {
 		return c.bad(fmt.Errorf("%w: length %d", ErrBadPacket, n))
 	}
-	data := make([]byte, n)
-	if _, err := io.ReadFull(c.Conn, data); err != nil {
+	if hdr, err = c.r.Peek(5); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
-	if err := checkPacket(data[0], data[1:]); err != nil {
-		return c.bad(err)
+	total := 4 + int(n)
+	code := hdr[4]
+	switch {
+	case total <= c.r.Size():
+		pkt, err := c.r.Peek(total)
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if err := checkPacket(code, pkt[5:]); err != nil {
+			return c.bad(err)
+		}
+		c.left = total
+	case needsData(code):
+		pkt := make([]byte, total)
+		if _, err := io.ReadFull(c.r, pkt); err != nil {
+			return err
+		}
+		if err := checkPacket(code, pkt[5:]); err != nil {
+			return c.bad(err)
+		}
+		c.pending = pkt
+	default:
+		if err := checkPacket(code, nil); err != nil {
+			return c.bad(err)
+		}
+		c.left = total
 	}
-	c.buf.Write(hdr[:])
-	c.buf.Write(data)
 	return nil
+}
+
+// Close closes the connection and gives its read buffer back once no Read
+// uses it any more.
+func (c *guardConn) Close() error {
+	err := c.Conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r != nil {
+		c.r.Reset(nil)
+		readers.Put(c.r)
+		c.r = nil
+	}
+	return err
 }
 
 func (c *guardConn) bad(err error) error {
@@ -87,6 +183,16 @@ func (c *guardConn) bad(err error) error {
 		c.rejected.Add(1)
 	}
 	return err
+}
+
+// needsData reports whether checkPacket looks into the data of a packet
+// with this code (the others are checked by their code alone).
+func needsData(code byte) bool {
+	switch code {
+	case 'C', 'M', 'R', 'O':
+		return true
+	}
+	return false
 }
 
 // checkPacket validates what the library would otherwise slice without

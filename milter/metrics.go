@@ -46,11 +46,11 @@ type Metrics struct {
 // panicCounter is what the metrics need of an inspect.Engine.
 type panicCounter interface{ Panics() int64 }
 
-// Modes of a decision: "enforce" acts on it, "monitor" only logs and
-// counts what would have happened (a policy's mode: monitor).
+// The mode label: "enforce" acted on the decision, "monitor" only logged
+// and counted what would have happened (a policy's mode: monitor).
 const (
-	ModeEnforce = "enforce"
-	ModeMonitor = "monitor"
+	ModeEnforce = string(Enforce)
+	ModeMonitor = string(Monitor)
 )
 
 // checkBuckets are the upper bounds (seconds) of the duration histograms:
@@ -156,7 +156,11 @@ func (m *Metrics) Observe(res *Result, total time.Duration) {
 	if pol == "" {
 		pol = "none"
 	}
-	m.messages.WithLabelValues(pol, string(res.Action), resultMode(res)).Inc()
+	action, mode := string(res.Action), ModeEnforce
+	if res.Monitor != nil { // accepted; the action is what would have happened
+		action, mode = string(res.Monitor.Action), ModeMonitor
+	}
+	m.messages.WithLabelValues(pol, action, mode).Inc()
 	for _, f := range res.Findings {
 		m.findings.WithLabelValues(pol, string(f.Kind)).Inc()
 	}
@@ -165,13 +169,6 @@ func (m *Metrics) Observe(res *Result, total time.Duration) {
 		m.check.Observe(res.Elapsed.Seconds())
 	}
 	m.message.Observe(total.Seconds())
-}
-
-// resultMode says whether res was acted on (ModeEnforce) or only
-// monitored (ModeMonitor: a policy in monitor mode decided, logged and
-// accepted); the mode label of officemilter_messages_total.
-func resultMode(*Result) string {
-	return ModeEnforce
 }
 
 // ServeHTTP writes the metrics in the Prometheus exposition format.

@@ -115,7 +115,7 @@ func TestMetricsReloadRace(t *testing.T) {
 	if got := metricValue(t, text, "officemilter_inspector_panics_total"); got != 2 {
 		t.Errorf("inspector panics after reloads: %v, want 2 (one per message, across reloads)", got)
 	}
-	pol := srv.filter.Load().cfg.PolicyFor("anna@example.net").Name
+	pol := srv.filter.Load().cfg.PolicyFor(Envelope{From: "erika@example.com"}, "anna@example.net").Name
 	var sum float64
 	re := regexp.MustCompile(`(?m)^officemilter_messages_total\{action="[a-z]+",mode="enforce",policy="` + regexp.QuoteMeta(pol) + `"\} (\d+)$`)
 	for _, m := range re.FindAllStringSubmatch(text, -1) {
@@ -210,5 +210,22 @@ func TestDashboardNames(t *testing.T) {
 	}
 	if n < 15 {
 		t.Errorf("only %d series names found in the dashboard", n)
+	}
+}
+
+// TestMetricsMonitorMode: a monitor-mode decision counts under mode
+// "monitor" with the action that would have been taken.
+func TestMetricsMonitorMode(t *testing.T) {
+	m := NewMetrics()
+	m.Observe(&Result{Verdict: Verdict{Action: Accept, Policy: "p", Monitor: &Monitored{Action: Strip}}}, 0)
+	m.Observe(&Result{Verdict: Verdict{Action: Strip, Policy: "p"}}, 0)
+	text := m.Text()
+	for _, mode := range []string{"monitor", "enforce"} {
+		if got := metricValue(t, text, `officemilter_messages_total{action="strip",mode="`+mode+`",policy="p"}`); got != 1 {
+			t.Errorf("strip under %s: %v, want 1\n%s", mode, got, text)
+		}
+	}
+	if strings.Contains(text, `action="accept"`) {
+		t.Error("the monitored message counted as accepted")
 	}
 }

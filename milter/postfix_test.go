@@ -134,19 +134,38 @@ func TestPostfixEndToEnd(t *testing.T) {
 	// Sender notifications go through the same Postfix.
 	e.srv.mailer = &notify.Mailer{Addr: pf.SMTPAddr, From: "postmaster@example.org"}
 
-	t.Run("clean mail delivered unchanged", func(t *testing.T) {
-		msg := readEML(t, "r1-02-docx-kept.eml")
-		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+	// withPolicies runs the rest of a subtest under a reloaded
+	// configuration changed by change.
+	withPolicies := func(t *testing.T, change func(*Config)) {
+		cfg := *e.cfg
+		cfg.Policies = append([]Policy(nil), e.cfg.Policies...)
+		change(&cfg)
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		e.srv.SetFilter(newTestFilter(&cfg))
+		t.Cleanup(func() { e.srv.SetFilter(newTestFilter(e.cfg)) })
+	}
+
+	// deliveredUnchanged sends msg and expects it at the sink with its body
+	// unchanged and the status header saying status.
+	deliveredUnchanged := func(t *testing.T, from, rcpt string, msg []byte, status string) {
+		t.Helper()
+		res := pf.Send(from, []string{rcpt}, msg)
 		if res.Data.Code != 250 {
 			t.Fatalf("DATA: %v", res.Data)
 		}
-		d := expectDelivery(t, "anna@example.net")
+		d := expectDelivery(t, rcpt)
 		if !bytes.Equal(body(d.Message), body(msg)) {
 			t.Errorf("body changed on its way")
 		}
-		if !bytes.Contains(d.Message, []byte("X-Officemilter: clean")) {
-			t.Errorf("no status header:\n%s", d.Message[:min(len(d.Message), 800)])
+		if !bytes.Contains(d.Message, []byte("X-Officemilter: "+status+"\r\n")) {
+			t.Errorf("no status header %q:\n%s", status, d.Message[:min(len(d.Message), 1500)])
 		}
+	}
+
+	t.Run("clean mail delivered unchanged", func(t *testing.T) {
+		deliveredUnchanged(t, "erika@example.com", "anna@example.net", readEML(t, "r1-02-docx-kept.eml"), "clean")
 	})
 
 	t.Run("legacy .doc stripped, text and notice delivered", func(t *testing.T) {
@@ -279,18 +298,7 @@ func TestPostfixEndToEnd(t *testing.T) {
 	})
 
 	t.Run("S/MIME: an encrypted clean pdf reaches the strict mailbox unchanged", func(t *testing.T) {
-		msg := readSMIME(t, "rsa-pdf.eml")
-		res := pf.Send("erika@example.com", []string{"strict@example.org"}, msg)
-		if res.Data.Code != 250 {
-			t.Fatalf("DATA: %v", res.Data)
-		}
-		d := expectDelivery(t, "strict@example.org")
-		if !bytes.Equal(body(d.Message), body(msg)) {
-			t.Errorf("body changed on its way")
-		}
-		if !bytes.Contains(d.Message, []byte("X-Officemilter: clean")) {
-			t.Errorf("no status header:\n%s", d.Message[:min(len(d.Message), 800)])
-		}
+		deliveredUnchanged(t, "erika@example.com", "strict@example.org", readSMIME(t, "rsa-pdf.eml"), "clean")
 	})
 
 	t.Run("S/MIME: an encrypted docm is refused with 550 naming it", func(t *testing.T) {
@@ -307,11 +315,7 @@ func TestPostfixEndToEnd(t *testing.T) {
 			t.Fatalf("default (reject): DATA: %v", res.Data)
 		}
 		// encrypted_strip: decrypt (a reloaded configuration).
-		cfg := *e.cfg
-		cfg.Policies = append([]Policy(nil), e.cfg.Policies...)
-		policyNamed(&cfg, "legacy-office").EncryptedStrip = EncryptedDecrypt
-		e.srv.SetFilter(newTestFilter(&cfg))
-		defer e.srv.SetFilter(newTestFilter(e.cfg))
+		withPolicies(t, func(c *Config) { policyNamed(c, "legacy-office").EncryptedStrip = EncryptedDecrypt })
 		res = pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
 		if res.Data.Code != 250 {
 			t.Fatalf("decrypt: DATA: %v", res.Data)
@@ -324,6 +328,30 @@ func TestPostfixEndToEnd(t *testing.T) {
 		}
 		if !strings.Contains(s, base64.StdEncoding.EncodeToString([]byte("Sehr geehrte Damen und Herren,\r\nanbei das Dokument."))) {
 			t.Error("the decrypted text was not delivered")
+		}
+	})
+
+	t.Run("monitor mode: a .doc is delivered unchanged, the header says what would have happened", func(t *testing.T) {
+		withPolicies(t, func(c *Config) { policyNamed(c, "legacy-office").Mode = Monitor })
+		quarantined, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml"))
+		deliveredUnchanged(t, "erika@example.com", "anna@example.net", readEML(t, "r1-03-doc-stripped.eml"), "monitor: would strip; legacy-office; Bericht.doc")
+		if now, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml")); len(now) != len(quarantined) {
+			t.Errorf("monitor mode quarantined the message")
+		}
+	})
+
+	t.Run("sender selector: a partner's mail is exempt, everybody else's is stripped", func(t *testing.T) {
+		withPolicies(t, func(c *Config) {
+			c.Policies = append([]Policy{{Name: "partner", Senders: []string{"@partner.example"}}}, c.Policies...)
+			c.fillDefaults()
+		})
+		msg := readEML(t, "r1-03-doc-stripped.eml")
+		deliveredUnchanged(t, "kim@partner.example", "anna@example.net", msg, "accepted; legacy-office; Bericht.doc")
+		if res := pf.Send("kim@example.com", []string{"anna@example.net"}, msg); res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		if d := expectDelivery(t, "anna@example.net"); !bytes.Contains(d.Message, []byte("X-Officemilter: stripped; legacy-office; Bericht.doc")) {
+			t.Errorf("other sender's mail not stripped:\n%s", d.Message[:min(len(d.Message), 1500)])
 		}
 	})
 

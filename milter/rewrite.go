@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/mime"
 	"github.com/officemilter/officemilter/notify"
 )
@@ -49,6 +50,17 @@ type rewrite struct {
 func (f *Filter) planRewrite(res *Result) *rewrite {
 	root := res.root
 	rw := &rewrite{bodyStart: root.BodyStart, size: res.Bytes, eol: detectEOL(res.msg, res.Bytes)}
+	rw.cuts, rw.whole = planCuts(res)
+	rw.boundary = f.boundary()
+	rw.inner = contentFields(res.msg, root, rw.eol)
+	rw.edits = contentEdits(root, rw.boundary, rw.whole)
+	rw.notice = f.notice(res, false)
+	return rw
+}
+
+// planCuts returns the byte ranges that remove the stripped attachments,
+// sorted, or whole when only the whole body can go.
+func planCuts(res *Result) (cuts [][2]int64, whole bool) {
 	removed := map[*mime.Entity]bool{}
 	for _, at := range res.Attachments {
 		if at.Action != Strip || at.leaf.Entity == nil {
@@ -56,76 +68,85 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 		}
 		n := removableNode(at.leaf.Entity)
 		if n == nil {
-			rw.whole = true
+			whole = true
 			continue
 		}
 		removed[n] = true
 	}
 	// A multipart that loses every child goes as a whole.
-	for changed := true; changed && !rw.whole; {
+	for changed := true; changed && !whole; {
 		changed = false
 		for n := range removed {
 			p := n.Parent
 			for p != nil && len(p.Children) == 0 { // a message/rfc822 wrapper
 				p = p.Parent
 			}
-			if p == nil || removed[p] || len(p.Children) == 0 {
-				continue
-			}
-			all := true
-			for _, c := range p.Children {
-				if !removed[c] && !insideRemoved(c, removed) {
-					all = false
-					break
-				}
-			}
-			if !all {
+			if p == nil || removed[p] || len(p.Children) == 0 || !allRemoved(p.Children, removed) {
 				continue
 			}
 			if up := removableNode(p); up != nil {
 				removed[up] = true
 			} else {
-				rw.whole = true
+				whole = true
 			}
 			changed = true
 		}
 	}
 	for n := range removed {
 		if !insideRemoved(n, removed) {
-			rw.cuts = append(rw.cuts, [2]int64{n.DelimStart, n.End})
+			cuts = append(cuts, [2]int64{n.DelimStart, n.End})
 		}
 	}
-	sort.Slice(rw.cuts, func(i, j int) bool { return rw.cuts[i][0] < rw.cuts[j][0] })
+	sort.Slice(cuts, func(i, j int) bool { return cuts[i][0] < cuts[j][0] })
+	return cuts, whole
+}
 
-	rw.boundary = f.boundary()
+func allRemoved(children []*mime.Entity, removed map[*mime.Entity]bool) bool {
+	for _, c := range children {
+		if !removed[c] && !insideRemoved(c, removed) {
+			return false
+		}
+	}
+	return true
+}
 
-	cte := strings.ToLower(strings.TrimSpace(root.Header.Get("Content-Transfer-Encoding")))
-	counts := map[string]int{}
+// contentFields returns the original top-level Content-* fields, byte for
+// byte: the header of the part that carries the kept body.
+func contentFields(msg io.ReaderAt, root *mime.Entity, eol string) []byte {
+	var inner []byte
 	for _, fd := range root.Header.Fields {
-		name := strings.ToLower(fd.Name)
-		counts[name]++
-		if !strings.HasPrefix(name, "content-") {
+		if !strings.HasPrefix(strings.ToLower(fd.Name), "content-") {
 			continue
 		}
 		raw := make([]byte, fd.End-fd.Start)
-		if _, err := res.msg.ReadAt(raw, fd.Start); err == nil {
-			rw.inner = append(rw.inner, raw...)
+		if _, err := msg.ReadAt(raw, fd.Start); err == nil {
+			inner = append(inner, raw...)
 			if !bytes.HasSuffix(raw, []byte("\n")) {
-				rw.inner = append(rw.inner, rw.eol...)
+				inner = append(inner, eol...)
 			}
 		}
 	}
-	// Header edits, deletions from the last occurrence down so that the
-	// indexes stay valid.
+	return inner
+}
+
+// contentEdits turns the top-level header into that of the new
+// multipart/mixed: other Content-* fields go, Content-Type names the new
+// boundary, Content-Transfer-Encoding stays only where the kept body may
+// hold 8-bit parts. Deletions run from the last occurrence down so that
+// the indexes stay valid.
+func contentEdits(root *mime.Entity, boundary string, whole bool) []HeaderEdit {
+	cte := strings.ToLower(strings.TrimSpace(root.Header.Get("Content-Transfer-Encoding")))
+	counts := map[string]int{}
 	var edits []HeaderEdit
 	for _, fd := range root.Header.Fields {
 		name := strings.ToLower(fd.Name)
+		counts[name]++
 		if strings.HasPrefix(name, "content-") && name != "content-type" && name != "content-transfer-encoding" {
 			edits = append(edits, HeaderEdit{Name: fd.Name, Index: occurrence(root.Header.Fields, fd)})
 		}
 	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].Index > edits[j].Index })
-	ct := fmt.Sprintf("multipart/mixed; boundary=\"%s\"", rw.boundary)
+	ct := fmt.Sprintf("multipart/mixed; boundary=\"%s\"", boundary)
 	if counts["content-type"] > 0 {
 		edits = append(edits, HeaderEdit{Name: "Content-Type", Index: 1, Value: ct})
 		for i := counts["content-type"]; i > 1; i-- {
@@ -136,7 +157,7 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 	}
 	for i := counts["content-transfer-encoding"]; i >= 1; i-- {
 		v := ""
-		if i == 1 && (cte == "8bit" || cte == "binary") && !rw.whole {
+		if i == 1 && (cte == "8bit" || cte == "binary") && !whole {
 			v = cte // the kept body may hold 8-bit parts (RFC 2045 6.4)
 		}
 		edits = append(edits, HeaderEdit{Name: "Content-Transfer-Encoding", Index: i, Value: v})
@@ -144,51 +165,21 @@ func (f *Filter) planRewrite(res *Result) *rewrite {
 	if counts["mime-version"] == 0 {
 		edits = append(edits, HeaderEdit{Name: "MIME-Version", Value: "1.0"})
 	}
-	rw.edits = edits
-
-	rw.notice = f.notice(res, false)
-	return rw
+	return edits
 }
 
 // notice is the text of the notice part of a stripped (or rebuilt) message.
 func (f *Filter) notice(res *Result, rebuilt bool) string {
 	n := notify.Notice{Policy: res.Policy.Name, QueueID: res.Envelope.QueueID,
-		Quarantined: f.cfg.Quarantine.Dir != "" && f.quarantines(Strip), SignatureBroken: res.SignatureBroken,
-		Advice: map[string]string{}, Rebuilt: rebuilt}
-	for k, v := range res.Policy.Advice {
-		n.Advice[string(k)] = v
-	}
+		Quarantined: f.cfg.Quarantine.Dir != "" && f.cfg.quarantines(Strip), SignatureBroken: res.SignatureBroken,
+		Advice: res.Policy.Advice, Rebuilt: rebuilt}
 	for _, at := range res.Attachments {
 		if at.Action != Strip {
 			continue
 		}
-		kind, detail := deciding(at, res.Policy)
-		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: kind, Detail: detail, Signed: at.signedSelf})
+		n.Files = append(n.Files, notify.File{Name: at.Name, Type: at.Type, Kind: at.deciding.Kind, Detail: at.deciding.Detail, Signed: at.signedSelf})
 	}
 	return n.Text(res.Policy.Languages)
-}
-
-// deciding returns the finding that made the policy strip an attachment.
-func deciding(at *Attachment, pol *Policy) (kind, detail string) {
-	best := Accept
-	for _, fd := range at.Findings {
-		if a := pol.ActionFor(fd.Kind); a.severity() > best.severity() {
-			best, kind, detail = a, string(fd.Kind), fd.Detail
-		}
-	}
-	if kind == "" {
-		kind = "too-large"
-	}
-	return kind, detail
-}
-
-func (f *Filter) quarantines(a Action) bool {
-	for _, q := range f.cfg.Quarantine.Actions {
-		if q == a {
-			return true
-		}
-	}
-	return false
 }
 
 // occurrence returns the 1-based index of fd among the fields of its name.
@@ -346,22 +337,32 @@ func (r *Result) HeaderEdits(statusHeader string) []HeaderEdit {
 }
 
 // Status is the value of the status header: "clean",
-// "stripped; legacy-office; a.doc", "accepted; unscannable; x.7z".
+// "stripped; legacy-office; a.doc", "accepted; unscannable; x.7z", and
+// under a policy in monitor mode "monitor: would strip; legacy-office; a.doc".
 func (r *Result) Status() string {
+	if m := r.Monitor; m != nil && m.Action != Accept {
+		return "monitor: would " + string(m.Action) + "; " + r.statusFindings(m.Action, m.Stripped)
+	}
 	word := map[Action]string{Accept: "accepted", Strip: "stripped", Reject: "rejected", Tempfail: "tempfailed"}[r.Action]
 	if r.Action == Accept && len(r.Findings) == 0 {
 		return "clean"
 	}
+	return word + "; " + r.statusFindings(r.Action, r.Stripped)
+}
+
+// statusFindings lists the kinds found and the files concerned: the
+// stripped ones, or for any other action every file with a finding.
+func (r *Result) statusFindings(action Action, stripped []string) string {
 	var kinds, files []string
-	seenK, seenF := map[string]bool{}, map[string]bool{}
+	seenK, seenF := map[inspect.Kind]bool{}, map[string]bool{}
 	for _, fd := range r.Findings {
-		if !seenK[string(fd.Kind)] {
-			seenK[string(fd.Kind)] = true
+		if !seenK[fd.Kind] {
+			seenK[fd.Kind] = true
 			kinds = append(kinds, string(fd.Kind))
 		}
 	}
-	names := r.Stripped
-	if r.Action != Strip {
+	names := stripped
+	if action != Strip {
 		for _, fd := range r.Findings {
 			names = append(names, top(fd.Where))
 		}
@@ -372,7 +373,7 @@ func (r *Result) Status() string {
 			files = append(files, encodeWord(n))
 		}
 	}
-	v := word + "; " + strings.Join(kinds, ",")
+	v := strings.Join(kinds, ",")
 	if len(files) > 0 {
 		v += "; " + strings.Join(files, ", ")
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,22 @@ import (
 // github.com/d--j/go-milter): one session per MTA connection, the message
 // spooled (memory, then a 0600 file, hard cap), the decision at
 // end-of-message with progress replies while it is made.
+//
+// It implements go-milter's low-level Milter interface rather than using
+// its mailfilter backend, which would do much of the same (collect, decide
+// at end-of-message with progress, apply the changes) but not what this
+// filter needs: mailfilter.New opens the listening socket itself, so the
+// packet guard (guard.go) cannot sit in front of it; its RCPT validator
+// sees one recipient at a time, without the transaction's earlier ones, so
+// it cannot answer 452 to a recipient whose policy differs from the first
+// one's; it keeps header fields apart from the body and caps them (512
+// lines, truncated by default), while the rewrite cuts the spooled message
+// by byte offsets of header and body together; over its body limit it
+// truncates, clears or answers a fixed 552 without queue ID (this filter
+// never decides about a truncated message, and its limit counts the whole
+// message); its body replacement goes out in packets of the full
+// negotiated size, which overruns libmilter-based peers (replaceChunk);
+// and a panic in its decision goroutine is not recovered.
 type Server struct {
 	filter     atomic.Pointer[Filter] // swapped by SetFilter (config reload)
 	log        *zap.Logger
@@ -69,20 +84,44 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 			return &session{s: s, id: s.ids.Add(1)}
 		}),
 		gomilter.WithActions(gomilter.OptAddHeader|gomilter.OptChangeHeader|gomilter.OptChangeBody),
-		// A reply to every step, although only RCPT (policy split) and
-		// end-of-message decide anything: with the "no reply" options
-		// Postfix writes several small packets in a row, Nagle holds each
-		// back until the previous one is acknowledged, and the delayed ACK
-		// of a silent peer costs 40 ms per message (measured: 165 instead
-		// of 460 messages/s through Postfix). A reply is one small write on
-		// loopback.
-		gomilter.WithProtocols(gomilter.OptHeaderLeadingSpace|gomilter.OptNoUnknown),
+		gomilter.WithProtocols(protoRequired|protoOptional),
+		gomilter.WithNegotiationCallback(negotiate),
 		gomilter.WithMacroRequest(gomilter.StageMail, []gomilter.MacroName{gomilter.MacroAuthAuthen}),
 		gomilter.WithMacroRequest(gomilter.StageEOM, []gomilter.MacroName{gomilter.MacroQueueId}),
 		gomilter.WithReadTimeout(10*time.Minute),
 		gomilter.WithWriteTimeout(time.Minute),
 	)
 	return s
+}
+
+// protoRequired are the protocol options officemilter cannot work without
+// (header values with their leading space, no unknown commands).
+const protoRequired = gomilter.OptHeaderLeadingSpace | gomilter.OptNoUnknown
+
+// protoOptional are taken where the MTA offers them: no reply to the steps
+// that never decide anything (connect, HELO, MAIL, each header, end of
+// headers, each body chunk) and no DATA step at all. Only RCPT (the 452
+// policy split) and end-of-message are answered. The MTA then writes a
+// message's packets back to back, and the packet guard reads them with
+// one system call; answering every step costs a write and a wake-up on
+// both sides per packet.
+const protoOptional = gomilter.OptNoConnReply | gomilter.OptNoHeloReply | gomilter.OptNoMailReply |
+	gomilter.OptNoHeaderReply | gomilter.OptNoEOHReply | gomilter.OptNoBodyReply | gomilter.OptNoData
+
+// negotiate is the library's negotiation with protoOptional made
+// optional: an MTA that does not offer an option gets a reply to that
+// step instead of a refused connection.
+func negotiate(mtaVersion, milterVersion uint32, mtaActions, milterActions gomilter.OptAction, mtaProtocol, milterProtocol gomilter.OptProtocol, offered gomilter.DataSize) (uint32, gomilter.OptAction, gomilter.OptProtocol, gomilter.DataSize, error) {
+	if mtaVersion < 2 || mtaVersion > gomilter.MaxServerProtocolVersion {
+		return 0, 0, 0, 0, fmt.Errorf("milter: negotiate: unsupported protocol version %d", mtaVersion)
+	}
+	if milterActions&mtaActions != milterActions {
+		return 0, 0, 0, 0, fmt.Errorf("milter: negotiate: MTA does not offer the actions %v", milterActions&^mtaActions)
+	}
+	if protoRequired&mtaProtocol != protoRequired {
+		return 0, 0, 0, 0, fmt.Errorf("milter: negotiate: MTA does not offer the protocol options %v", protoRequired&^mtaProtocol)
+	}
+	return min(mtaVersion, milterVersion), milterActions, milterProtocol & mtaProtocol, offered, nil
 }
 
 // Serve answers milter connections on ln until Shutdown. Every connection
@@ -206,7 +245,7 @@ func (ss *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter
 // 4.5.3.1.10) and each message is judged by exactly one policy.
 func (ss *session) RcptTo(rcpt, _ string, _ gomilter.Modifier) (resp *gomilter.Response, err error) {
 	defer ss.guard("rcpt", &err)
-	pol := ss.cur().cfg.PolicyFor(rcpt)
+	pol := ss.cur().cfg.PolicyFor(ss.envelope(""), rcpt)
 	if len(ss.rcpts) > 0 && pol != ss.policy {
 		ss.s.log.Info("recipient deferred to its own transaction",
 			zap.String("rcpt", rcpt), zap.String("policy", policyName(pol)), zap.String("first_policy", policyName(ss.policy)))
@@ -215,6 +254,11 @@ func (ss *session) RcptTo(rcpt, _ string, _ gomilter.Modifier) (resp *gomilter.R
 	ss.policy = pol
 	ss.rcpts = append(ss.rcpts, rcpt)
 	return gomilter.RespContinue, nil
+}
+
+// envelope is what the MTA has told about the transaction so far.
+func (ss *session) envelope(queueID string) Envelope {
+	return Envelope{From: ss.from, Rcpts: ss.rcpts, QueueID: queueID, Client: ss.client, Helo: ss.helo, AuthUser: ss.auth}
 }
 
 func policyName(p *Policy) string {
@@ -292,8 +336,7 @@ func (ss *session) Cleanup(gomilter.Modifier) {
 func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, err error) {
 	s := ss.s
 	filter := ss.cur()
-	cfg := filter.cfg
-	env := Envelope{From: ss.from, Rcpts: ss.rcpts, QueueID: m.Get(gomilter.MacroQueueId), Client: ss.client, Helo: ss.helo, AuthUser: ss.auth}
+	env := ss.envelope(m.Get(gomilter.MacroQueueId))
 	log := s.log.With(zap.String("queue_id", env.QueueID), zap.String("from", env.From), zap.Strings("rcpts", env.Rcpts))
 	defer ss.reset()
 	defer func() {
@@ -307,16 +350,23 @@ func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, e
 		res := filter.TooBig(env, ss.seen)
 		s.metrics.Observe(res, time.Since(ss.started))
 		s.logResult(log, res)
-		code, text := splitReply(res.Reply)
-		return gomilter.RejectWithCodeAndReason(code, text)
+		return refusal(res.Reply)
 	}
 	if ss.spoolErr != nil {
 		return s.onError(filter, env, log, ss.spoolErr)
 	}
 	ss.ensureSpool()
-	sp := ss.spool
+	res, err := s.check(m, filter, env, ss.spool)
+	if err != nil {
+		return s.onError(filter, env, log, err)
+	}
+	defer func() { s.metrics.Observe(res, time.Since(ss.started)) }()
+	return s.act(m, filter, res, ss.spool, log)
+}
 
-	// Decide in the background; tell the MTA we are alive meanwhile.
+// check runs the filter in the background and tells the MTA meanwhile that
+// we are alive; the MTA going away cancels it.
+func (s *Server) check(m gomilter.Modifier, filter *Filter, env Envelope, sp *inspect.Spool) (*Result, error) {
 	type outcome struct {
 		res *Result
 		err error
@@ -334,68 +384,97 @@ func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, e
 		r, e := filter.Check(ctx, env, sp, sp.Size())
 		done <- outcome{r, e}
 	}()
-	var out outcome
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
-wait:
 	for {
 		select {
-		case out = <-done:
-			break wait
+		case out := <-done:
+			return out.res, out.err
 		case <-tick.C:
 			if perr := m.Progress(); perr != nil && !errors.Is(perr, gomilter.ErrVersionTooLow) {
 				cancel()
-				out = <-done
+				out := <-done
 				if out.err == nil {
 					out.err = perr
 				}
-				break wait
+				return out.res, out.err
 			}
 		}
 	}
-	if out.err != nil {
-		return s.onError(filter, env, log, out.err)
-	}
-	res := out.res
-	defer func() { s.metrics.Observe(res, time.Since(ss.started)) }()
+}
 
-	if s.quarantine != nil && filter.quarantines(res.Action) {
-		path, qerr := s.quarantine.Store(res, sp, sp.Size())
-		if qerr != nil {
-			// Nothing is lost: without a copy we do not strip or reject.
-			return s.onError(filter, env, log, qerr)
-		}
-		log = log.With(zap.String("quarantine", path))
+// act carries out the verdict: keep the original where the configuration
+// says so, then refuse, or change the message and notify the sender.
+func (s *Server) act(m gomilter.Modifier, filter *Filter, res *Result, sp *inspect.Spool, log *zap.Logger) (*gomilter.Response, error) {
+	log, err := s.keepOriginal(filter.cfg, res, sp, log)
+	if err != nil {
+		// Nothing is lost: without a copy we do not strip or reject.
+		return s.onError(filter, res.Envelope, log, err)
 	}
 	switch res.Action {
 	case Reject, Tempfail:
 		s.logResult(log, res)
-		code, text := splitReply(res.Reply)
-		return gomilter.RejectWithCodeAndReason(code, text)
+		return refusal(res.Reply)
 	}
-	// Write the new body before touching anything: a failure then leaves
-	// the message as it was (tempfail), never half changed.
-	var body *inspect.Spool
-	if res.Action == Strip {
-		body = inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), 0, nil)
-		defer body.Close()
-		if err := res.WriteBody(body); err != nil {
-			return s.onError(filter, env, log, err)
+	if err := s.modify(m, filter.cfg, res); err != nil {
+		if errors.Is(err, errNothingChanged) {
+			return s.onError(filter, res.Envelope, log, err)
 		}
+		return nil, err
 	}
-	for _, e := range res.HeaderEdits(cfg.Header) {
-		if err := applyEdit(m, e); err != nil {
-			return nil, err
-		}
-	}
-	if body != nil {
-		if err := replaceBody(m, body.Reader(), s.replaceChunk); err != nil {
-			return nil, err
-		}
+	if res.rewrite != nil {
 		s.notifySender(res, log)
 	}
 	s.logResult(log, res)
 	return gomilter.RespAccept, nil
+}
+
+// keepOriginal stores the original in the quarantine when the
+// configuration keeps messages of the verdict's action; the returned logger
+// names the file.
+func (s *Server) keepOriginal(cfg *Config, res *Result, sp *inspect.Spool, log *zap.Logger) (*zap.Logger, error) {
+	if s.quarantine == nil || !cfg.quarantines(res.Action) {
+		return log, nil
+	}
+	path, err := s.quarantine.Store(res, sp, sp.Size())
+	if err != nil {
+		return log, err
+	}
+	return log.With(zap.String("quarantine", path)), nil
+}
+
+// errNothingChanged marks a failure before the first change to the
+// message: the message is as it was, so on_error can still answer.
+var errNothingChanged = errors.New("new body not written")
+
+// modify applies the header edits and, for a strip, the new body. The new
+// body is written out before anything is touched: a failure then leaves the
+// message as it was (errNothingChanged), never half changed. A failure
+// after the first change breaks the connection, and the MTA applies its
+// milter_default_action.
+func (s *Server) modify(m gomilter.Modifier, cfg *Config, res *Result) error {
+	var body *inspect.Spool
+	if res.rewrite != nil {
+		body = inspect.NewSpool(cfg.Spool.Dir, int64(cfg.Spool.Memory), 0, nil)
+		defer body.Close()
+		if err := res.WriteBody(body); err != nil {
+			return fmt.Errorf("%w: %w", errNothingChanged, err)
+		}
+	}
+	for _, e := range res.HeaderEdits(cfg.Header) {
+		if err := applyEdit(m, e); err != nil {
+			return err
+		}
+	}
+	if body == nil {
+		return nil
+	}
+	return replaceBody(m, body.Reader(), s.replaceChunk)
+}
+
+// refusal answers the MTA with a reject or tempfail reply.
+func refusal(r Reply) (*gomilter.Response, error) {
+	return gomilter.RejectWithCodeAndReason(r.Code, r.reason())
 }
 
 func applyEdit(m gomilter.Modifier, e HeaderEdit) error {
@@ -414,16 +493,6 @@ func queueSuffix(id string) string {
 		return ""
 	}
 	return " Queue ID " + id + "."
-}
-
-// splitReply turns "550 5.7.1 text" into the code and the rest.
-func splitReply(reply string) (uint16, string) {
-	code, rest, _ := strings.Cut(reply, " ")
-	n, err := strconv.Atoi(code)
-	if err != nil || n < 400 || n > 599 {
-		return 451, "4.7.1 " + reply
-	}
-	return uint16(n), rest
 }
 
 // onError answers per on_error when officemilter itself failed.
@@ -457,8 +526,18 @@ func (s *Server) logResult(log *zap.Logger, res *Result) {
 	if len(signed) > 0 {
 		fields = append(fields, zap.Strings("signed", signed))
 	}
-	if res.Reply != "" {
-		fields = append(fields, zap.String("reply", res.Reply))
+	if !res.Reply.IsZero() {
+		fields = append(fields, zap.Stringer("reply", res.Reply))
+	}
+	if mon := res.Monitor; mon != nil {
+		// Monitor mode: what would have happened.
+		fields = append(fields, zap.String("monitor", string(mon.Action)))
+		if len(mon.Stripped) > 0 {
+			fields = append(fields, zap.Strings("monitor_stripped", mon.Stripped))
+		}
+		if !mon.Reply.IsZero() {
+			fields = append(fields, zap.Stringer("monitor_reply", mon.Reply))
+		}
 	}
 	log.Info("message", fields...)
 }
@@ -473,8 +552,8 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 		return
 	}
 	switch pol.NotifySender {
-	case "always":
-	case "authenticated":
+	case NotifyAlways:
+	case NotifyAuthenticated:
 		if res.Envelope.AuthUser == "" {
 			return
 		}

@@ -105,20 +105,20 @@ func TestSMIMEVerdicts(t *testing.T) {
 			for file, name := range map[string]string{"docm": "Rechnung.docm", "exe": "setup.exe"} {
 				t.Run(file+" rejected naming "+name, func(t *testing.T) {
 					res := check(t, f, strict, readSMIME(t, enc+"-"+file+".eml"))
-					if res.Action != Reject || !strings.HasPrefix(res.Reply, "550 5.7.1 ") || !strings.Contains(res.Reply, name+":") {
-						t.Fatalf("action %s reply %q", res.Action, res.Reply)
+					if res.Action != Reject || !strings.HasPrefix(res.Reply.String(), "550 5.7.1 ") || !strings.Contains(res.Reply.String(), name+":") {
+						t.Fatalf("action %s reply %q", res.Action, res.Reply.String())
 					}
 				})
 			}
 			t.Run("legacy doc: accepted by the strict mailbox, refused under rule 1", func(t *testing.T) {
 				msg := readSMIME(t, enc+"-doc.eml")
 				if res := check(t, f, strict, msg); res.Action != Accept {
-					t.Errorf("strict: action %s reply %q", res.Action, res.Reply)
+					t.Errorf("strict: action %s reply %q", res.Action, res.Reply.String())
 				}
 				res := check(t, f, anna, msg)
-				if res.Action != Reject || !strings.HasPrefix(res.Reply, "550 5.7.1 ") || !strings.Contains(res.Reply, "Bericht.doc:") ||
-					!strings.Contains(res.Reply, `"legacy-office"`) || res.rewrite != nil {
-					t.Fatalf("rule 1: action %s reply %q", res.Action, res.Reply)
+				if res.Action != Reject || !strings.HasPrefix(res.Reply.String(), "550 5.7.1 ") || !strings.Contains(res.Reply.String(), "Bericht.doc:") ||
+					!strings.Contains(res.Reply.String(), `"legacy-office"`) || res.rewrite != nil {
+					t.Fatalf("rule 1: action %s reply %q", res.Action, res.Reply.String())
 				}
 			})
 		})
@@ -147,8 +147,8 @@ func TestSMIMEVerdicts(t *testing.T) {
 	for _, file := range []string{"signed-enc-docm.eml", "enc-signed-docm.eml", "triple-docm.eml"} {
 		t.Run("nested "+file, func(t *testing.T) {
 			res := check(t, f, strict, readSMIME(t, file))
-			if res.Action != Reject || !strings.Contains(res.Reply, "Rechnung.docm:") || !strings.Contains(res.Reply, "macros") {
-				t.Fatalf("action %s reply %q", res.Action, res.Reply)
+			if res.Action != Reject || !strings.Contains(res.Reply.String(), "Rechnung.docm:") || !strings.Contains(res.Reply.String(), "macros") {
+				t.Fatalf("action %s reply %q", res.Action, res.Reply.String())
 			}
 		})
 	}

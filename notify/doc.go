@@ -4,5 +4,6 @@
 // over SMTP.
 //
 // It knows nothing of the milter protocol or of file formats: callers hand
-// it plain data (file names, type names, reason codes and sentences).
+// it plain data (file names, type names, sentences) and the reason codes of
+// the inspect engine (inspect.Kind), by which its texts are keyed.
 package notify

@@ -3,18 +3,50 @@ package notify
 import (
 	"fmt"
 	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // File is one attachment a notice talks about.
 type File struct {
-	Name   string // file name as the sender gave it
-	Type   string // type name by content (doc, zip, pdf ...)
-	Kind   string // reason code (legacy-office, macro, ...)
-	Detail string // precise sub-reason (vbaProject.bin, FILEPASS ...)
+	Name   string       // file name as the sender gave it
+	Type   string       // type name by content (doc, zip, pdf ...)
+	Kind   inspect.Kind // reason code (legacy-office, macro, ...)
+	Detail string       // precise sub-reason (vbaProject.bin, FILEPASS ...)
 	// Signed: the file carried a signature of its own (a signed PDF or
 	// Office document, a .p7m); the notice says so, so that the recipient
 	// knows a signed document was removed.
 	Signed bool
+	// Text names the plain-text attachment that carries the removed
+	// document's text ("Antrag.doc.txt"), "" for none.
+	Text string
+	// NoText says why a document whose text was to be attached has none:
+	// NoTextEncrypted, NoTextUnreadable or NoTextLimit ("" when Text is
+	// set or no text was asked for).
+	NoText string
+}
+
+// Why a removed document's text is not attached (File.NoText).
+const (
+	NoTextEncrypted  = "encrypted"  // a password hides the text
+	NoTextUnreadable = "unreadable" // the text could not be read
+	NoTextLimit      = "limit"      // the message holds too many such documents
+)
+
+// textLines say what became of a removed document's text, per language.
+var textLines = map[string]map[string]string{
+	"de": {
+		"":               "Der Text des Dokuments ist als %s angehängt; Formatierung, Bilder und Makros wurden nicht übernommen.",
+		NoTextEncrypted:  "Der Text ist nicht angehängt: das Dokument ist mit einem Kennwort verschlüsselt.",
+		NoTextUnreadable: "Der Text ist nicht angehängt: er ließ sich nicht auslesen.",
+		NoTextLimit:      "Der Text ist nicht angehängt: die Nachricht enthält zu viele solche Dokumente.",
+	},
+	"en": {
+		"":               "The text of the document is attached as %s; formatting, images and macros were not kept.",
+		NoTextEncrypted:  "Its text is not attached: the document is encrypted with a password.",
+		NoTextUnreadable: "Its text is not attached: it could not be read.",
+		NoTextLimit:      "Its text is not attached: the message holds too many such documents.",
+	},
 }
 
 // Notice is what the recipient (and, by mail, the sender) is told about
@@ -34,72 +66,92 @@ type Notice struct {
 	// parts were removed ("S/MIME", "PGP/MIME", "DKIM").
 	SignatureBroken []string
 	// Advice overrides the sentence per reason code.
-	Advice map[string]string
+	Advice map[inspect.Kind]string
 }
 
 // reasons explains each reason code in one short phrase.
-var reasons = map[string]map[string]string{
+var reasons = map[string]map[inspect.Kind]string{
 	"de": {
-		"legacy-office":      "altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen",
-		"macro":              "enthält Makros",
-		"encrypted":          "ist verschlüsselt oder kennwortgeschützt und kann nicht geprüft werden",
-		"executable":         "enthält ausführbaren Code",
-		"active-content":     "enthält aktive Inhalte (JavaScript, Aktionen, DDE, ActiveX)",
-		"external-reference": "lädt beim Öffnen Inhalte von außerhalb nach",
-		"embedded-object":    "enthält eingebettete Objekte",
-		"disallowed-type":    "Dateityp ist nicht zugelassen",
-		"too-large":          "Anhänge sind zusammen zu groß",
-		"unscannable":        "konnte nicht geprüft werden",
-		"ambiguous":          "Nachrichtenaufbau ist mehrdeutig (Programme lesen ihn unterschiedlich)",
-		"protected":          "ist mit einem Kennwort gegen Bearbeiten geschützt",
+		inspect.KindLegacyOffice:      "altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen",
+		inspect.KindMacro:             "enthält Makros",
+		inspect.KindEncrypted:         "ist verschlüsselt oder kennwortgeschützt und kann nicht geprüft werden",
+		inspect.KindExecutable:        "enthält ausführbaren Code",
+		inspect.KindActiveContent:     "enthält aktive Inhalte (JavaScript, Aktionen, DDE, ActiveX)",
+		inspect.KindExternalReference: "lädt beim Öffnen Inhalte von außerhalb nach",
+		inspect.KindEmbeddedObject:    "enthält eingebettete Objekte",
+		inspect.KindDisallowedType:    "Dateityp ist nicht zugelassen",
+		inspect.KindTooLarge:          "Anhänge sind zusammen zu groß",
+		inspect.KindUnscannable:       "konnte nicht geprüft werden",
+		inspect.KindAmbiguous:         "Nachrichtenaufbau ist mehrdeutig (Programme lesen ihn unterschiedlich)",
+		inspect.KindProtected:         "ist mit einem Kennwort gegen Bearbeiten geschützt",
 	},
 	"en": {
-		"legacy-office":      "legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted",
-		"macro":              "contains macros",
-		"encrypted":          "is encrypted or password-protected and cannot be checked",
-		"executable":         "contains executable code",
-		"active-content":     "contains active content (JavaScript, actions, DDE, ActiveX)",
-		"external-reference": "loads content from elsewhere when opened",
-		"embedded-object":    "contains embedded objects",
-		"disallowed-type":    "file type is not accepted",
-		"too-large":          "attachments are too large in total",
-		"unscannable":        "could not be checked",
-		"ambiguous":          "the message structure is ambiguous (mail programs read it differently)",
-		"protected":          "is password-protected against editing",
+		inspect.KindLegacyOffice:      "legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted",
+		inspect.KindMacro:             "contains macros",
+		inspect.KindEncrypted:         "is encrypted or password-protected and cannot be checked",
+		inspect.KindExecutable:        "contains executable code",
+		inspect.KindActiveContent:     "contains active content (JavaScript, actions, DDE, ActiveX)",
+		inspect.KindExternalReference: "loads content from elsewhere when opened",
+		inspect.KindEmbeddedObject:    "contains embedded objects",
+		inspect.KindDisallowedType:    "file type is not accepted",
+		inspect.KindTooLarge:          "attachments are too large in total",
+		inspect.KindUnscannable:       "could not be checked",
+		inspect.KindAmbiguous:         "the message structure is ambiguous (mail programs read it differently)",
+		inspect.KindProtected:         "is password-protected against editing",
 	},
 }
 
 // advice tells the sender what to send instead.
-var advice = map[string]map[string]string{
+var advice = map[string]map[inspect.Kind]string{
 	"de": {
-		"legacy-office":   "Bitte als DOCX, XLSX, PPTX oder PDF senden.",
-		"macro":           "Bitte ohne Makros senden, z. B. als PDF oder DOCX.",
-		"encrypted":       "Bitte ohne Kennwortschutz senden.",
-		"executable":      "Programme und Skripte werden nicht angenommen.",
-		"active-content":  "Bitte ohne aktive Inhalte senden, z. B. als neu erzeugtes PDF.",
-		"disallowed-type": "Zugelassen sind die Dateitypen dieser Richtlinie.",
-		"too-large":       "Bitte kleinere Anhänge oder einen Dateiaustauschdienst verwenden.",
-		"unscannable":     "Bitte in einem anderen Format senden.",
-		"ambiguous":       "Bitte mit einem gängigen Mailprogramm erneut senden.",
-		"protected":       "Bitte ohne Kennwortschutz (auch ohne Schreib- oder Bearbeitungsschutz) senden.",
+		inspect.KindLegacyOffice:   "Bitte als DOCX, XLSX, PPTX oder PDF senden.",
+		inspect.KindMacro:          "Bitte ohne Makros senden, z. B. als PDF oder DOCX.",
+		inspect.KindEncrypted:      "Bitte ohne Kennwortschutz senden.",
+		inspect.KindExecutable:     "Programme und Skripte werden nicht angenommen.",
+		inspect.KindActiveContent:  "Bitte ohne aktive Inhalte senden, z. B. als neu erzeugtes PDF.",
+		inspect.KindDisallowedType: "Zugelassen sind die Dateitypen dieser Richtlinie.",
+		inspect.KindTooLarge:       "Bitte kleinere Anhänge oder einen Dateiaustauschdienst verwenden.",
+		inspect.KindUnscannable:    "Bitte in einem anderen Format senden.",
+		inspect.KindAmbiguous:      "Bitte mit einem gängigen Mailprogramm erneut senden.",
+		inspect.KindProtected:      "Bitte ohne Kennwortschutz (auch ohne Schreib- oder Bearbeitungsschutz) senden.",
 	},
 	"en": {
-		"legacy-office":   "Please send it as DOCX, XLSX, PPTX or PDF.",
-		"macro":           "Please send it without macros, e.g. as PDF or DOCX.",
-		"encrypted":       "Please send it without password protection.",
-		"executable":      "Programs and scripts are not accepted.",
-		"active-content":  "Please send it without active content, e.g. as a newly printed PDF.",
-		"disallowed-type": "Only the file types of this policy are accepted.",
-		"too-large":       "Please send smaller attachments or use a file transfer service.",
-		"unscannable":     "Please send it in another format.",
-		"ambiguous":       "Please send it again from a standard mail program.",
-		"protected":       "Please send it without any password protection (also none against editing).",
+		inspect.KindLegacyOffice:   "Please send it as DOCX, XLSX, PPTX or PDF.",
+		inspect.KindMacro:          "Please send it without macros, e.g. as PDF or DOCX.",
+		inspect.KindEncrypted:      "Please send it without password protection.",
+		inspect.KindExecutable:     "Programs and scripts are not accepted.",
+		inspect.KindActiveContent:  "Please send it without active content, e.g. as a newly printed PDF.",
+		inspect.KindDisallowedType: "Only the file types of this policy are accepted.",
+		inspect.KindTooLarge:       "Please send smaller attachments or use a file transfer service.",
+		inspect.KindUnscannable:    "Please send it in another format.",
+		inspect.KindAmbiguous:      "Please send it again from a standard mail program.",
+		inspect.KindProtected:      "Please send it without any password protection (also none against editing).",
 	},
+}
+
+// writeTextLine says, below a removed file, where its text is or why it
+// is not there.
+func writeTextLine(b *strings.Builder, lang string, f File) {
+	if f.Text == "" && f.NoText == "" {
+		return
+	}
+	m, ok := textLines[lang]
+	if !ok {
+		m = textLines["en"]
+	}
+	line, ok := m[f.NoText]
+	if !ok {
+		line = m[NoTextUnreadable]
+	}
+	if f.NoText == "" {
+		line = fmt.Sprintf(line, f.Text)
+	}
+	b.WriteString("    " + line + "\n")
 }
 
 // Reason returns the phrase for a reason code in a language ("en" when the
 // language is unknown).
-func Reason(lang, kind string) string {
+func Reason(lang string, kind inspect.Kind) string {
 	if m, ok := reasons[lang]; ok {
 		if s, ok := m[kind]; ok {
 			return s
@@ -108,15 +160,25 @@ func Reason(lang, kind string) string {
 	if s, ok := reasons["en"][kind]; ok {
 		return s
 	}
-	return kind
+	return string(kind)
 }
 
 // Advice returns what the sender should do instead ("" when nothing fits).
-func Advice(lang, kind string) string {
+func Advice(lang string, kind inspect.Kind) string {
 	if m, ok := advice[lang]; ok {
 		return m[kind]
 	}
 	return advice["en"][kind]
+}
+
+// BrokenSignature says that removing attachments would break the named
+// signatures of a message ("S/MIME", "DKIM"): the reason of a refusal under
+// on_signed: reject.
+func BrokenSignature(lang string, sigs []string) string {
+	if lang == "de" {
+		return "das Entfernen von Anhängen würde die Signatur (" + strings.Join(sigs, ", ") + ") ungültig machen"
+	}
+	return "removing attachments would break its signature (" + strings.Join(sigs, ", ") + ")"
 }
 
 // Text renders the notice in the given languages, one block per language,
@@ -148,7 +210,7 @@ func (n Notice) write(b *strings.Builder, lang string) {
 	default:
 		fmt.Fprintf(b, "Attachments were removed from this message (policy %q):\n\n", n.Policy)
 	}
-	seen := map[string]bool{}
+	seen := map[inspect.Kind]bool{}
 	for _, f := range n.Files {
 		fmt.Fprintf(b, "  - %s", f.Name)
 		if f.Type != "" {
@@ -165,6 +227,7 @@ func (n Notice) write(b *strings.Builder, lang string) {
 			fmt.Fprintf(b, " [%s]", f.Detail)
 		}
 		b.WriteString("\n")
+		writeTextLine(b, lang, f)
 		seen[f.Kind] = true
 	}
 	b.WriteString("\n")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 func TestNoticeText(t *testing.T) {
@@ -31,16 +33,16 @@ func TestNoticeText(t *testing.T) {
 		t.Error("default must be German, then English")
 	}
 	custom := n
-	custom.Advice = map[string]string{"legacy-office": "Bitte über das Portal senden."}
+	custom.Advice = map[inspect.Kind]string{inspect.KindLegacyOffice: "Bitte über das Portal senden."}
 	if !strings.Contains(custom.Text([]string{"de"}), "Bitte über das Portal senden.") {
 		t.Error("advice override ignored")
 	}
 }
 
 func TestReasonsCoverEveryKind(t *testing.T) {
-	for _, k := range []string{"legacy-office", "macro", "encrypted", "executable", "active-content", "external-reference", "embedded-object", "disallowed-type", "too-large", "unscannable", "ambiguous", "protected"} {
+	for _, k := range inspect.Kinds {
 		for _, lang := range []string{"de", "en"} {
-			if Reason(lang, k) == k {
+			if Reason(lang, k) == string(k) {
 				t.Errorf("no %s phrase for %s", lang, k)
 			}
 		}
@@ -79,5 +81,34 @@ func TestNoticeSigned(t *testing.T) {
 	}
 	if !strings.Contains(en, "  - Antrag.pdf (pdf) (signed): ") || strings.Contains(en, "b.xls (xls) (signed)") {
 		t.Errorf("English notice:\n%s", en)
+	}
+}
+
+func TestNoticeDocumentText(t *testing.T) {
+	n := Notice{Policy: "p", Files: []File{
+		{Name: "Antrag.doc", Type: "doc", Kind: "legacy-office", Text: "Antrag.doc.txt"},
+		{Name: "geheim.xls", Type: "xls", Kind: "legacy-office", NoText: NoTextEncrypted},
+		{Name: "kaputt.ppt", Type: "ppt", Kind: "legacy-office", NoText: NoTextUnreadable},
+		{Name: "c.doc", Type: "doc", Kind: "macro"},
+	}}
+	de, en := n.Text([]string{"de"}), n.Text([]string{"en"})
+	for _, want := range []string{
+		"  - Antrag.doc (doc): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen\n    Der Text des Dokuments ist als Antrag.doc.txt angehängt; Formatierung, Bilder und Makros wurden nicht übernommen.\n",
+		"geheim.xls (xls): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen\n    Der Text ist nicht angehängt: das Dokument ist mit einem Kennwort verschlüsselt.\n",
+		"kaputt.ppt (ppt): altes Office-Format (Word/Excel/PowerPoint 97-2003) wird nicht mehr angenommen\n    Der Text ist nicht angehängt: er ließ sich nicht auslesen.\n",
+		"c.doc (doc): enthält Makros\n\n",
+	} {
+		if !strings.Contains(de, want) {
+			t.Errorf("German notice lacks %q:\n%s", want, de)
+		}
+	}
+	for _, want := range []string{
+		"    The text of the document is attached as Antrag.doc.txt; formatting, images and macros were not kept.\n",
+		"geheim.xls (xls): legacy Office format (Word/Excel/PowerPoint 97-2003) is no longer accepted\n    Its text is not attached: the document is encrypted with a password.\n",
+		"    Its text is not attached: it could not be read.\n",
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("English notice lacks %q:\n%s", want, en)
+		}
 	}
 }

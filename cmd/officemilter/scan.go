@@ -34,6 +34,8 @@ type scanOutput struct {
 	// Signed lists the signatures of the attachments, "file: detail"
 	// (none verified; no policy acts on them).
 	Signed []string `json:"signed,omitempty"`
+	// Monitor: the policy runs in monitor mode; what it would have done.
+	Monitor *milter.Monitored `json:"monitor,omitempty"`
 }
 
 const scanUsage = `usage: officemilter scan [--config FILE] [--rcpt ADDR] [--json] [--out DIR]
@@ -170,8 +172,8 @@ func toScanOutput(o replay.Outcome) scanOutput {
 		return out
 	}
 	r := o.Result
-	out.Action, out.Reply, out.Stripped, out.Policy = string(r.Action), r.Reply, r.Stripped, r.Verdict.Policy
-	out.Reasons = r.Reasons
+	out.Action, out.Reply, out.Stripped, out.Policy = string(r.Action), r.Reply.String(), r.Stripped, r.Verdict.Policy
+	out.Reasons, out.Monitor = r.Reasons, r.Monitor
 	for _, a := range r.Attachments {
 		out.Signed = append(out.Signed, a.Signed...)
 	}
@@ -191,6 +193,9 @@ func humanLine(o replay.Outcome) string {
 	if r.Verdict.Policy != "" {
 		fmt.Fprintf(&b, " [%s]", r.Verdict.Policy)
 	}
+	if m := r.Monitor; m != nil && m.Action != milter.Accept {
+		fmt.Fprintf(&b, " (monitor: would %s)", m.Action)
+	}
 	for i, f := range r.Reasons {
 		if i == 3 {
 			fmt.Fprintf(&b, " (+%d more)", len(r.Reasons)-3)
@@ -201,7 +206,7 @@ func humanLine(o replay.Outcome) string {
 			fmt.Fprintf(&b, " (%s)", f.Detail)
 		}
 	}
-	if r.Reply != "" {
+	if !r.Reply.IsZero() {
 		fmt.Fprintf(&b, " -> %s", r.Reply)
 	}
 	if o.Out != "" {

@@ -211,3 +211,38 @@ func TestScanBadInput(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 }
+
+// TestScanMonitor: under a configuration in monitor mode scan accepts and
+// says what would have happened, in JSON and in the human line.
+func TestScanMonitor(t *testing.T) {
+	orig, err := os.ReadFile(contribConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "monitor.yml")
+	if err := os.WriteFile(cfg, append([]byte("mode: monitor\n"), orig...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msg := filepath.Join(emlDir, "r1-03-doc-stripped.eml")
+	code, out, errOut := runCmd(t, "scan", "--config", cfg, "--json", "--progress=false", msg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Action   string
+		Stripped []string
+		Monitor  struct {
+			Action   string
+			Stripped []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.Action != "accept" || len(got.Stripped) != 0 || got.Monitor.Action != "strip" || strings.Join(got.Monitor.Stripped, ",") != "Bericht.doc" {
+		t.Errorf("verdict %s", out)
+	}
+	if _, out, _ = runCmd(t, "scan", "--config", cfg, "--progress=false", msg); !strings.Contains(out, "ACCEPT [legacy-office] (monitor: would strip)") {
+		t.Errorf("human line %q", out)
+	}
+}

@@ -192,6 +192,18 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: valid; listen %s; on_error %s; %d policies:\n", files[0], cfg.Listen, cfg.OnError, len(cfg.Policies))
 	for i, p := range cfg.Policies {
 		fmt.Fprintf(stdout, "  %d. %s  recipients=%v", i+1, p.Name, p.Recipients)
+		if len(p.Senders) > 0 {
+			fmt.Fprintf(stdout, " senders=%v", p.Senders)
+		}
+		if p.Authenticated != nil {
+			fmt.Fprintf(stdout, " authenticated=%v", *p.Authenticated)
+		}
+		if len(p.Clients) > 0 {
+			fmt.Fprintf(stdout, " clients=%v", p.Clients)
+		}
+		if p.Mode == milter.Monitor || cfg.Mode == milter.Monitor {
+			fmt.Fprintf(stdout, " mode=monitor")
+		}
 		if len(p.AllowTypes) > 0 {
 			fmt.Fprintf(stdout, " allow=%v", p.AllowTypes)
 		}
@@ -200,7 +212,7 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, " actions=%v\n", p.Actions)
 	}
-	if last := cfg.Policies[len(cfg.Policies)-1]; !last.Matches("anyone@anywhere.invalid") {
+	if last := cfg.Policies[len(cfg.Policies)-1]; !last.MatchesEverything() {
 		fmt.Fprintf(stdout, "note: no policy matches every recipient; mail to others is accepted unchecked\n")
 	}
 	return exitOK

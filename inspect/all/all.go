@@ -5,6 +5,10 @@ package all
 
 import (
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/exe"
+	"github.com/officemilter/officemilter/inspect/html"
+	"github.com/officemilter/officemilter/inspect/onenote"
+	"github.com/officemilter/officemilter/inspect/text"
 )
 
 // Inspectors returns a fresh inspector for every family officemilter
@@ -19,14 +23,27 @@ func Inspectors() map[inspect.Family]inspect.Inspector {
 	addArchive(m)
 	addDiskimg(m)
 	addTnef(m)
-	addExe(m)
+	// Executables: PE, ELF, Mach-O, Java class files, Windows shortcuts
+	// and scripts.
+	addFamilies(m, exe.New(), exe.Families)
 	addMime(m)
 	addCMS(m)
-	addOneNote(m)
+	// OneNote files (embedded files) and compiled HTML help.
+	addFamilies(m, onenote.New(), onenote.Families)
 	addOfficeXML(m)
-	addText(m)
-	addHTML(m)
+	// Plain text (armored PGP) and SYLK (Excel 4 macros, DDE).
+	addFamilies(m, text.New(), text.Families)
+	// HTML and SVG (scripts, HTML smuggling, decoded data: URIs and base64
+	// payloads) and App Installer files.
+	addFamilies(m, html.New(), html.Families)
 	return m
+}
+
+// addFamilies registers ins for each of the families it reads.
+func addFamilies(m map[inspect.Family]inspect.Inspector, ins inspect.Inspector, fams []inspect.Family) {
+	for _, f := range fams {
+		m[f] = ins
+	}
 }
 
 // NewEngine returns an engine with every inspector and the given limits

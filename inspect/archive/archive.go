@@ -67,8 +67,7 @@ func memberTooLarge(p inspect.Part, s inspect.Scope, where string, declared int6
 	if declared <= p.Limits.MaxPartSize {
 		return false
 	}
-	s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: where,
-		Detail: (&inspect.LimitError{Limit: "part-size", Value: p.Limits.MaxPartSize}).Error()})
+	s.Emit(inspect.LimitFinding(inspect.LimitPartSize, p.Limits.MaxPartSize).At(where))
 	return true
 }
 
@@ -86,8 +85,7 @@ func ratioTooHigh(p inspect.Part, s inspect.Scope, where string, compressed, dec
 	if declared <= allowed {
 		return false
 	}
-	s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: where,
-		Detail: (&inspect.LimitError{Limit: "ratio", Value: p.Limits.MaxRatio}).Error()})
+	s.Emit(inspect.LimitFinding(inspect.LimitRatio, p.Limits.MaxRatio).At(where))
 	return true
 }
 
@@ -95,7 +93,7 @@ func ratioTooHigh(p inspect.Part, s inspect.Scope, where string, compressed, dec
 // the parts limit: the engine would stop there anyway, so stop before
 // expanding anything.
 func tooManyMembers(p inspect.Part) error {
-	return &inspect.LimitError{Limit: "parts", Value: int64(p.Limits.MaxParts)}
+	return &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(p.Limits.MaxParts)}
 }
 
 // streamName is the name of the single member of a compressed stream (gzip,

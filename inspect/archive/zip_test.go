@@ -195,7 +195,7 @@ func TestZipTooManyMembers(t *testing.T) {
 	p := inspect.Part{Name: "x.zip", Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspect.Limits{MaxParts: 50}}
 	err := New(inspect.FamilyZip).Inspect(context.Background(), p, &recorder{})
 	var le *inspect.LimitError
-	if !errors.As(err, &le) || le.Limit != "parts" {
+	if !errors.As(err, &le) || le.Limit != inspect.LimitParts {
 		t.Fatalf("err = %v, want parts limit", err)
 	}
 }

@@ -162,7 +162,7 @@ func (w *walker) unscannable(where, detail string) {
 // count counts one listed file or directory against the parts limit.
 func (w *walker) count() error {
 	if w.files++; w.files > w.limits.MaxParts {
-		return &inspect.LimitError{Limit: "parts", Value: int64(w.limits.MaxParts)}
+		return &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(w.limits.MaxParts)}
 	}
 	return nil
 }

@@ -457,7 +457,7 @@ func (w *walker) fat(v *fatVolume, where string) error {
 func (w *walker) fatFile(v *fatVolume, used clusterSet, where string, e dirEntry) error {
 	size := int64(e.size)
 	if size > w.limits.MaxPartSize {
-		w.unscannable(where, (&inspect.LimitError{Limit: "part-size", Value: w.limits.MaxPartSize}).Error())
+		w.s.Emit(inspect.LimitFinding(inspect.LimitPartSize, w.limits.MaxPartSize).At(where))
 		return nil
 	}
 	if size == 0 {

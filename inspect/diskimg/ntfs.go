@@ -358,7 +358,7 @@ func (w *walker) ntfs(v *ntfsVolume, where string) error {
 			files[n] = ntfsFile{parent: parent, name: cleanName(name)}
 		}
 		if len(streams) > w.limits.MaxParts {
-			return &inspect.LimitError{Limit: "parts", Value: int64(w.limits.MaxParts)}
+			return &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(w.limits.MaxParts)}
 		}
 	}
 	for _, st := range streams {
@@ -442,7 +442,7 @@ func (w *walker) ntfsStream(v *ntfsVolume, where string, a []byte) error {
 		return nil
 	}
 	if r.size > w.limits.MaxPartSize {
-		w.unscannable(where, (&inspect.LimitError{Limit: "part-size", Value: w.limits.MaxPartSize}).Error())
+		w.s.Emit(inspect.LimitFinding(inspect.LimitPartSize, w.limits.MaxPartSize).At(where))
 		return nil
 	}
 	return w.s.ChildAt(where, r, r.size)

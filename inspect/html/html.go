@@ -84,7 +84,7 @@ type scan struct {
 	seed    maphash.Seed
 	seen    map[uint64]bool
 	nPay    int
-	limited map[string]bool
+	limited map[inspect.Limit]bool
 
 	// Script signals.
 	blob, msSave, atob, downloadProp bool
@@ -105,7 +105,7 @@ type payload struct {
 }
 
 func inspectMarkup(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	st := &scan{ctx: ctx, s: s, limits: p.Limits, seed: maphash.MakeSeed(), seen: map[uint64]bool{}, limited: map[string]bool{}}
+	st := &scan{ctx: ctx, s: s, limits: p.Limits, seed: maphash.MakeSeed(), seen: map[uint64]bool{}, limited: map[inspect.Limit]bool{}}
 	st.m.init(st)
 	st.js.init(st)
 	err := feedPart(ctx, p, st.m.feed, func() bool { return st.err == nil })
@@ -211,12 +211,12 @@ func (st *scan) findings() {
 }
 
 // limit reports a hit bound once per file.
-func (st *scan) limit(name string, v int64) {
-	if st.limited[name] {
+func (st *scan) limit(l inspect.Limit, v int64) {
+	if st.limited[l] {
 		return
 	}
-	st.limited[name] = true
-	st.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: (&inspect.LimitError{Limit: name, Value: v}).Error()})
+	st.limited[l] = true
+	st.s.Emit(inspect.LimitFinding(l, v))
 }
 
 // hand gives one decoded payload to the engine, or holds it (script
@@ -230,11 +230,11 @@ func (st *scan) hand(name, ext string, data []byte, hold bool) {
 		return
 	}
 	if st.nPay >= maxPayloads {
-		st.limit("html-payloads", maxPayloads)
+		st.limit(inspect.LimitHTMLPayloads, maxPayloads)
 		return
 	}
 	if int64(len(data)) > st.limits.MaxPartSize {
-		st.limit("part-size", st.limits.MaxPartSize)
+		st.limit(inspect.LimitPartSize, st.limits.MaxPartSize)
 		return
 	}
 	st.seen[h] = true

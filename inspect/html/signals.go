@@ -35,7 +35,7 @@ func (st *scan) literal(b []byte, over bool) {
 	if over {
 		head := b[:min(len(b), 4096)]
 		if b64Len(head) > 0 || indexFold(head, "data:") >= 0 {
-			st.limit("html-literal", int64(maxLiteral))
+			st.limit(inspect.LimitHTMLLiteral, int64(maxLiteral))
 		}
 		// What was kept is still decoded: the head of a file tells what
 		// it is.
@@ -88,7 +88,7 @@ func (st *scan) literal(b []byte, over bool) {
 // it is a payload ([77, 90, 144, 0, ...] into a Uint8Array).
 func (st *scan) numbers(b []byte, over bool) {
 	if over {
-		st.limit("html-literal", int64(maxLiteral))
+		st.limit(inspect.LimitHTMLLiteral, int64(maxLiteral))
 	}
 	if len(b) >= minNumbers {
 		st.scriptPayload = true
@@ -100,7 +100,7 @@ func (st *scan) numbers(b []byte, over bool) {
 func (st *scan) style(b []byte, over bool) {
 	if over {
 		if indexFold(b, "data:") >= 0 {
-			st.limit("html-style", int64(maxLiteral))
+			st.limit(inspect.LimitHTMLStyle, int64(maxLiteral))
 		}
 	}
 	for _, d := range dataURIs(b, false) {
@@ -193,7 +193,7 @@ func (st *scan) tag(name string, attrs []attr) {
 		if a.over {
 			head := a.value[:min(len(a.value), 4096)]
 			if b64Len(head) > 0 || indexFold(head, "data:") >= 0 || strings.HasPrefix(a.name, "on") || a.name == "srcdoc" {
-				st.limit("html-attribute", int64(maxLiteral))
+				st.limit(inspect.LimitHTMLAttribute, int64(maxLiteral))
 			}
 		}
 		if len(a.value) == 0 {

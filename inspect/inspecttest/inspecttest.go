@@ -15,8 +15,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 	"unicode/utf16"
 )
 
@@ -335,4 +338,34 @@ func EditZip(src []byte, edit func(name string, data []byte) []byte, add map[str
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// CorpusDir finds the shared third-party corpus ($OFFICEMILTER_CORPUS, or
+// shared/corpus beside the checkout), read in place and never copied. The
+// test skips when it is absent, except under CI where that is a failure.
+func CorpusDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("OFFICEMILTER_CORPUS")
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := wd; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				dir = filepath.Join(filepath.Dir(d), "shared", "corpus")
+				break
+			}
+			if filepath.Dir(d) == d {
+				t.Fatal("go.mod not found above " + wd)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("shared corpus missing under CI: %v", err)
+		}
+		t.Skipf("shared corpus not available: %v", err)
+	}
+	return dir
 }

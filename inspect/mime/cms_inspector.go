@@ -34,8 +34,8 @@ type CMSInspector struct {
 
 var _ inspect.Inspector = (*CMSInspector)(nil)
 
-// NewCMS returns the FamilyCMS inspector. Zero fields of lim take the
-// defaults; MemSpool and TempDir, when zero, come from the engine's limits.
+// NewCMS returns the FamilyCMS inspector. Zero fields of lim come from the
+// engine's limits (inspect.Part.Limits).
 func NewCMS(lim Limits) *CMSInspector { return &CMSInspector{lim: lim} }
 
 // Errors of CMSInspector.Inspect, wrapped with what it saw.
@@ -47,14 +47,7 @@ var (
 // Inspect implements inspect.Inspector.
 func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	s.SetType(inspect.TypeP7M)
-	lim := in.lim
-	if lim.MemSpool <= 0 {
-		lim.MemSpool = p.Limits.MemSpool
-	}
-	if lim.TempDir == "" {
-		lim.TempDir = p.Limits.TempDir
-	}
-	lim = lim.withDefaults()
+	lim := in.lim.under(p.Limits).withDefaults()
 	f, err := openCMS(ctx, p.R, p.Size, lim.TempDir, lim.MemSpool)
 	if err != nil {
 		if errors.Is(err, errNotCMS) {
@@ -100,24 +93,7 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 			doubt = true
 		}
 	}
-	root, err := Parse(c, c.size, lim)
-	if err != nil {
-		if !errors.Is(err, inspect.ErrLimit) {
-			return fmt.Errorf("signed message: %w", err)
-		}
-		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "signed message " + err.Error()})
-	}
-	err = Walk(ctx, c, root, lim, func(l Leaf) error {
-		switch l.Role {
-		case RoleAttachment:
-			return s.Child(l.Name, l.Open())
-		case RoleEncrypted:
-			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
-		case RoleUnscannable:
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
-		}
-		return nil
-	})
+	err = walkMessage(ctx, c, c.size, lim, s, "signed message", false)
 	if err != nil || !doubt {
 		return err
 	}

@@ -183,7 +183,7 @@ func TestCMSInspectorForms(t *testing.T) {
 
 // TestCMSInspectorStops: a child error that stops the walk is returned.
 func TestCMSInspectorStops(t *testing.T) {
-	stop := &inspect.LimitError{Limit: "total-size", Value: 1}
+	stop := &inspect.LimitError{Limit: inspect.LimitTotalSize, Value: 1}
 	data := cmsSignedDER([]byte(innerSigned()))
 	p := inspect.Part{Name: "x.p7m", Size: int64(len(data)), R: bytes.NewReader(data), Limits: inspect.DefaultLimits}
 	if err := NewCMS(Limits{}).Inspect(context.Background(), p, &fakeScope{childErr: stop}); !errors.Is(err, stop) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -17,41 +18,60 @@ type Inspector struct {
 
 var _ inspect.Inspector = (*Inspector)(nil)
 
-// New returns the FamilyEML inspector. Zero fields of lim take the
-// defaults; MemSpool and TempDir, when zero, come from the engine's limits.
+// New returns the FamilyEML inspector. Zero fields of lim come from the
+// engine's limits (inspect.Part.Limits).
 func New(lim Limits) *Inspector { return &Inspector{lim: lim} }
 
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	// An MHT document Office opens by its name is an "mht" (inspect.MessageType).
 	s.SetType(inspect.MessageType(p.Name))
-	lim := in.lim
-	if lim.MemSpool <= 0 {
-		lim.MemSpool = p.Limits.MemSpool
-	}
-	if lim.TempDir == "" {
-		lim.TempDir = p.Limits.TempDir
-	}
-	root, err := Parse(p.R, p.Size, lim)
+	return walkMessage(ctx, p.R, p.Size, in.lim.under(p.Limits), s, "message", true)
+}
+
+// walkMessage parses the message in r and walks it for s: attachments are
+// children; encrypted and unscannable leaves, and with withAmbiguous the
+// ambiguities, are findings. what names the message in errors and
+// findings ("message", "signed message").
+func walkMessage(ctx context.Context, r io.ReaderAt, size int64, lim Limits, s inspect.Scope, what string, withAmbiguous bool) error {
+	root, err := Parse(r, size, lim)
 	if err != nil {
 		if !errors.Is(err, inspect.ErrLimit) {
-			return fmt.Errorf("message: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		// A limit of the message parser (nesting, parts, header size):
 		// report it and still walk what was parsed.
-		s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message " + err.Error()})
+		s.Emit(parseLimitFinding(what+" ", err))
 	}
-	return Walk(ctx, p.R, root, lim, func(l Leaf) error {
+	return Walk(ctx, r, root, lim, func(l Leaf) error {
+		var kind inspect.Kind
 		switch l.Role {
 		case RoleAttachment:
 			return s.Child(l.Name, l.Open())
 		case RoleEncrypted:
-			s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: l.Detail, Where: l.Name})
+			kind = inspect.KindEncrypted
 		case RoleUnscannable:
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Detail: l.Detail, Where: l.Name})
+			kind = inspect.KindUnscannable
 		case RoleAmbiguous:
-			s.Emit(inspect.Finding{Kind: inspect.KindAmbiguous, Detail: l.Detail, Where: l.Name})
+			if !withAmbiguous {
+				return nil
+			}
+			kind = inspect.KindAmbiguous
+		default:
+			return nil
 		}
+		s.Emit(inspect.Finding{Kind: kind, Detail: l.Detail, Where: l.Name})
 		return nil
 	})
+}
+
+// parseLimitFinding is the unscannable finding for a limit err of the
+// message parser, its text after prefix ("message ").
+func parseLimitFinding(prefix string, err error) inspect.Finding {
+	f := inspect.Finding{Kind: inspect.KindUnscannable, Detail: prefix + err.Error()}
+	var le *inspect.LimitError
+	if errors.As(err, &le) {
+		f.Limit = le.Limit
+	}
+	return f
 }

@@ -101,7 +101,7 @@ func TestInspectorLimits(t *testing.T) {
 	if err := inspectBytes(t, []byte(b.String()), s); err != nil {
 		t.Fatal(err)
 	}
-	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=50"}
+	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=50", Limit: inspect.LimitMessageNesting}
 	if len(s.findings) != 2 || s.findings[0] != want || s.findings[1].Detail != "not parsed: limit depth=50" ||
 		strings.Count(s.findings[1].Where, ".") != 50 {
 		t.Errorf("findings %+v", s.findings)
@@ -112,7 +112,7 @@ func TestInspectorLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	want2 := []inspect.Finding{
-		{Kind: inspect.KindUnscannable, Detail: "message limit header-size=1048576"},
+		{Kind: inspect.KindUnscannable, Detail: "message limit header-size=1048576", Limit: inspect.LimitHeaderSize},
 		{Kind: inspect.KindUnscannable, Detail: "not parsed: limit header-size=1048576", Where: "part-1"},
 	}
 	if !reflect.DeepEqual(s.findings, want2) {
@@ -121,7 +121,7 @@ func TestInspectorLimits(t *testing.T) {
 }
 
 func TestInspectorStops(t *testing.T) {
-	stop := &inspect.LimitError{Limit: "total-size", Value: 1}
+	stop := &inspect.LimitError{Limit: inspect.LimitTotalSize, Value: 1}
 	s := &fakeScope{childErr: stop}
 	err := inspectBytes(t, fixtureByName(t, "nested_multipart.eml").build(), s)
 	if !errors.Is(err, stop) || len(s.children) != 1 {

@@ -9,20 +9,24 @@ import (
 	"github.com/officemilter/officemilter/inspect"
 )
 
-// Limits bound the parse of one message. Zero fields take the defaults.
+// Limits bound the parse of one message. They are the message parser's
+// part of inspect.Limits (LimitsOf); zero fields take those of
+// inspect.DefaultLimits.
 type Limits struct {
-	// MaxHeaderBytes caps one header block (default 1 MiB).
+	// MaxHeaderBytes caps one header block (inspect.Limits.MaxHeaderBytes).
 	MaxHeaderBytes int64
-	// MaxParts caps the entities of one message (default 10000).
+	// MaxParts caps the entities of one message
+	// (inspect.Limits.MaxMessageParts).
 	MaxParts int
-	// MaxDepth caps multipart and message/rfc822 nesting (default 50).
+	// MaxDepth caps multipart and message/rfc822 nesting
+	// (inspect.Limits.MaxMessageNesting).
 	MaxDepth int
 	// MaxHeaderFields caps the header fields of all header blocks of one
-	// message together (default 200000): a megabyte of "a:\n" lines would
-	// otherwise cost far more memory than the message itself.
+	// message together (inspect.Limits.MaxHeaderFields).
 	MaxHeaderFields int
 	// MemSpool is how many decoded bytes of an opaque S/MIME body Walk holds
-	// in memory before it spools them to a temporary file (default 2 MiB).
+	// in memory before it spools them to a temporary file
+	// (inspect.Limits.MemSpool).
 	MemSpool int64
 	// TempDir holds those spool files (default os.TempDir()).
 	TempDir string
@@ -32,33 +36,44 @@ type Limits struct {
 	Keys []Key
 }
 
-// Defaults for Limits.
-const (
-	DefaultMaxHeaderBytes  = 1 << 20
-	DefaultMaxParts        = 10000
-	DefaultMaxDepth        = 50
-	DefaultMaxHeaderFields = 200000
-	DefaultMemSpool        = 2 << 20
-)
+// LimitsOf returns the message parser's part of l (no keys).
+func LimitsOf(l inspect.Limits) Limits {
+	return Limits{
+		MaxHeaderBytes:  l.MaxHeaderBytes,
+		MaxParts:        l.MaxMessageParts,
+		MaxDepth:        l.MaxMessageNesting,
+		MaxHeaderFields: l.MaxHeaderFields,
+		MemSpool:        l.MemSpool,
+		TempDir:         l.TempDir,
+	}
+}
 
-func (l Limits) withDefaults() Limits {
+// under returns l with its zero fields taken from the walk's limits w (an
+// inspector's own limits first, then the engine's).
+func (l Limits) under(w inspect.Limits) Limits {
+	d := LimitsOf(w)
 	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+		l.MaxHeaderBytes = d.MaxHeaderBytes
 	}
 	if l.MaxParts <= 0 {
-		l.MaxParts = DefaultMaxParts
+		l.MaxParts = d.MaxParts
 	}
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
+		l.MaxDepth = d.MaxDepth
 	}
 	if l.MaxHeaderFields <= 0 {
-		l.MaxHeaderFields = DefaultMaxHeaderFields
+		l.MaxHeaderFields = d.MaxHeaderFields
 	}
 	if l.MemSpool <= 0 {
-		l.MemSpool = DefaultMemSpool
+		l.MemSpool = d.MemSpool
+	}
+	if l.TempDir == "" {
+		l.TempDir = d.TempDir
 	}
 	return l
 }
+
+func (l Limits) withDefaults() Limits { return l.under(inspect.DefaultLimits) }
 
 // Entity is one MIME entity (a message or a body part) and where its pieces
 // lie in the message. All offsets are in the reader given to Parse.
@@ -171,7 +186,7 @@ func (e *Entity) IsMultipart() bool { return strings.HasPrefix(e.MediaType, "mul
 // Parse parses the message in r (size bytes). It is tolerant like a mail
 // client: every syntax problem becomes a defect on the entity and parsing
 // goes on. It returns an error only for a limit (an *inspect.LimitError
-// wrapping inspect.ErrLimit: "parts", "depth", "header-size",
+// wrapping inspect.ErrLimit: inspect.LimitMessageParts, "depth", "header-size",
 // "header-fields") or an I/O error; even then the tree parsed so far is
 // returned (every offset within [0, size]) so that a caller can walk what
 // was seen.
@@ -242,8 +257,8 @@ func (p *parser) cut(e *Entity, err error) error {
 	return err
 }
 
-func (p *parser) limitErr(name string, v int64) error {
-	return &inspect.LimitError{Limit: name, Value: v}
+func (p *parser) limitErr(l inspect.Limit, v int64) error {
+	return &inspect.LimitError{Limit: l, Value: v}
 }
 
 // entity parses the entity starting at start. It returns the delimiter
@@ -252,10 +267,10 @@ func (p *parser) entity(start int64, parent *Entity, depth int, digest bool) (*E
 	e := &Entity{Start: start, BodyStart: start, End: p.w.size, DelimStart: -1, CloseDelim: -1, Parent: parent}
 	p.parts++
 	if p.parts > p.lim.MaxParts {
-		return e, hit{}, p.cut(e, p.limitErr("parts", int64(p.lim.MaxParts)))
+		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageParts, int64(p.lim.MaxParts)))
 	}
 	if depth > p.lim.MaxDepth {
-		return e, hit{}, p.cut(e, p.limitErr("depth", int64(p.lim.MaxDepth)))
+		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageNesting, int64(p.lim.MaxDepth)))
 	}
 	h, err := p.header(e, parent == nil && start == 0)
 	if err != nil {
@@ -689,7 +704,7 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		next, lb := p.w.lineEnd(pos, p.lim.MaxHeaderBytes-int64(len(blk)))
 		if int64(len(blk))+(next-pos) > p.lim.MaxHeaderBytes {
 			e.BodyStart = pos
-			return hit{}, p.limitErr("header-size", p.lim.MaxHeaderBytes)
+			return hit{}, p.limitErr(inspect.LimitHeaderSize, p.lim.MaxHeaderBytes)
 		}
 		bs := len(blk)
 		blk = p.w.appendRange(blk, pos, next)
@@ -784,7 +799,7 @@ func (p *parser) header(e *Entity, root bool) (hit, error) {
 		if ok {
 			if p.fields+len(raws) >= p.lim.MaxHeaderFields {
 				e.BodyStart = pos
-				return hit{}, p.limitErr("header-fields", int64(p.lim.MaxHeaderFields))
+				return hit{}, p.limitErr(inspect.LimitHeaderFields, int64(p.lim.MaxHeaderFields))
 			}
 			if lenient != "" {
 				if renamed == nil {

@@ -380,20 +380,20 @@ func TestLimits(t *testing.T) {
 		name  string
 		msg   []byte
 		lim   Limits
-		limit string // "" = no error
+		limit inspect.Limit // LimitNone = no error
 	}{
-		{"depth 50 ok", nested(49), Limits{}, ""},
-		{"10000 nested multiparts", nested(10000), Limits{}, "depth"},
-		{"depth 5", nested(6), Limits{MaxDepth: 5}, "depth"},
-		{"10000 parts ok", siblings(9999), Limits{}, ""},
-		{"10001 parts", siblings(10001), Limits{}, "parts"},
-		{"header 1 MiB+", bigHeader(1 << 20), Limits{}, "header-size"},
-		{"header that never ends", foldedForever(200000), Limits{}, "header-size"},
-		{"one 20 MiB header line", []byte("X: " + strings.Repeat("a", 20<<20)), Limits{}, "header-size"},
-		{"header just under", bigHeader(1<<20 - 100), Limits{}, ""},
-		{"header fields", manyFields(250000), Limits{}, "header-fields"},
-		{"header fields ok", manyFields(1000), Limits{MaxHeaderFields: 1000}, ""},
-		{"header fields small", manyFields(1001), Limits{MaxHeaderFields: 1000}, "header-fields"},
+		{"depth 50 ok", nested(49), Limits{}, inspect.LimitNone},
+		{"10000 nested multiparts", nested(10000), Limits{}, inspect.LimitMessageNesting},
+		{"depth 5", nested(6), Limits{MaxDepth: 5}, inspect.LimitMessageNesting},
+		{"10000 parts ok", siblings(9999), Limits{}, inspect.LimitNone},
+		{"10001 parts", siblings(10001), Limits{}, inspect.LimitMessageParts},
+		{"header 1 MiB+", bigHeader(1 << 20), Limits{}, inspect.LimitHeaderSize},
+		{"header that never ends", foldedForever(200000), Limits{}, inspect.LimitHeaderSize},
+		{"one 20 MiB header line", []byte("X: " + strings.Repeat("a", 20<<20)), Limits{}, inspect.LimitHeaderSize},
+		{"header just under", bigHeader(1<<20 - 100), Limits{}, inspect.LimitNone},
+		{"header fields", manyFields(250000), Limits{}, inspect.LimitHeaderFields},
+		{"header fields ok", manyFields(1000), Limits{MaxHeaderFields: 1000}, inspect.LimitNone},
+		{"header fields small", manyFields(1001), Limits{MaxHeaderFields: 1000}, inspect.LimitHeaderFields},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -408,9 +408,9 @@ func TestLimits(t *testing.T) {
 			checkInvariants(t, root, int64(len(tt.msg)))
 			var le *inspect.LimitError
 			switch {
-			case tt.limit == "" && err != nil:
+			case tt.limit == inspect.LimitNone && err != nil:
 				t.Errorf("error %v", err)
-			case tt.limit != "" && (!errors.As(err, &le) || le.Limit != tt.limit || !errors.Is(err, inspect.ErrLimit)):
+			case tt.limit != inspect.LimitNone && (!errors.As(err, &le) || le.Limit != tt.limit || !errors.Is(err, inspect.ErrLimit)):
 				t.Errorf("error %v, want limit %s", err, tt.limit)
 			}
 		})

@@ -91,7 +91,7 @@ func (f *flat) run() error {
 				}
 				continue
 			}
-			end, err := f.indexByte(start, '<')
+			end, err := zipx.IndexByte(f.ctx, f.p.R, start, f.p.Size, '<')
 			if err != nil {
 				return err
 			}
@@ -147,29 +147,4 @@ func selfClosing(r io.ReaderAt, off int64) bool {
 	var b [2]byte
 	n, _ := r.ReadAt(b[:], off-2)
 	return n == 2 && b[0] == '/' && b[1] == '>'
-}
-
-// indexByte returns the offset of the first c at or after off (the part's
-// size when there is none).
-func (f *flat) indexByte(off int64, c byte) (int64, error) {
-	bp := zipx.SmallBufs.Get().(*[]byte)
-	defer zipx.SmallBufs.Put(bp)
-	buf := *bp
-	for off < f.p.Size {
-		if err := f.ctx.Err(); err != nil {
-			return 0, err
-		}
-		n, err := f.p.R.ReadAt(buf[:min(int64(len(buf)), f.p.Size-off)], off)
-		if i := bytes.IndexByte(buf[:n], c); i >= 0 {
-			return off + int64(i), nil
-		}
-		off += int64(n)
-		if err != nil && err != io.EOF {
-			return 0, err
-		}
-		if n == 0 {
-			break
-		}
-	}
-	return f.p.Size, nil
 }

@@ -30,16 +30,8 @@ type manifest struct {
 // path exists in the zip (exists), so memory is bounded by the directory.
 func parseManifest(ctx context.Context, r io.Reader, exists func(string) bool) (*manifest, error) {
 	m := &manifest{entries: map[string]*manifestEntry{}}
-	x := zipx.NewXMLReader(ctx, r)
 	var cur *manifestEntry
-	for {
-		tok, err := x.Next()
-		if err == io.EOF {
-			return m, nil
-		}
-		if err != nil {
-			return m, err
-		}
+	err := zipx.Tokens(ctx, r, func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -53,16 +45,16 @@ func parseManifest(ctx context.Context, r io.Reader, exists func(string) bool) (
 						m.root = strings.TrimSpace(mt)
 					}
 					cur = &manifestEntry{} // encryption of "/" means nothing
-					continue
+					return nil
 				}
 				p = strings.TrimPrefix(p, "/")
 				if !exists(p) {
 					cur = &manifestEntry{}
-					continue
+					return nil
 				}
 				if e := m.entries[p]; e != nil {
 					cur = e
-					continue
+					return nil
 				}
 				cur = &manifestEntry{mediaType: strings.ToLower(strings.TrimSpace(mt))}
 				m.entries[p] = cur
@@ -76,5 +68,7 @@ func parseManifest(ctx context.Context, r io.Reader, exists func(string) bool) (
 				cur = nil
 			}
 		}
-	}
+		return nil
+	})
+	return m, err
 }

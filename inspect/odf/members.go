@@ -3,13 +3,10 @@ package odf
 import (
 	"archive/zip"
 	"bytes"
-	"errors"
-	"io"
 	"path"
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
-	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Every member of the zip is looked at, listed in the manifest or not:
@@ -150,19 +147,5 @@ func (pk *pkg) sniffMember(f *zip.File) error {
 		// no byte past the declared size.
 		return nil
 	}
-	want := func(head []byte) bool { return handOn(sniffHead(head, f.Name)) }
-	stop, err := zipx.SniffMember(f, pk.lim.MaxRatio, want, func(all io.Reader) error { return pk.s.Child(f.Name, all) })
-	if stop != nil {
-		return stop
-	}
-	if err != nil {
-		err = zipx.MemberError(f.Name, err)
-		var le *inspect.LimitError
-		if errors.As(err, &le) {
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: f.Name, Detail: err.Error()})
-			return nil
-		}
-		pk.fail(err)
-	}
-	return nil
+	return pk.Sniff(f, func(head []byte) bool { return handOn(sniffHead(head, f.Name)) })
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -64,27 +63,23 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	lim := p.Limits.WithDefaults()
-	zp, err := openPackage(ctx, p, lim, s)
+	zp, w, err := zipx.Open(ctx, p, s, "ODF")
 	if err != nil {
 		return err
 	}
-	pk := &pkg{ctx: ctx, lim: lim, s: s, byName: map[string]*zip.File{}}
+	pk := &pkg{Walker: w, byName: map[string]*zip.File{}}
 	pk.setLocal(zp.Local)
 	err = pk.inspect(zp.Reader)
-	if !pk.stop(err) {
+	if !pk.Stop(err) {
 		pk.noteSignatures()
 	}
 	return err
 }
 
 type pkg struct {
-	ctx    context.Context
-	lim    inspect.Limits
-	s      inspect.Scope
+	zipx.Walker
 	byName map[string]*zip.File
 	man    *manifest
-	err    error // first error that left the walk incomplete
 	// packageEncrypted: the document itself is encrypted, not only the
 	// sources of password-protected Basic libraries.
 	packageEncrypted bool
@@ -101,17 +96,6 @@ type pkg struct {
 	localNames map[string]bool
 }
 
-func (pk *pkg) fail(err error) {
-	if pk.err == nil && err != nil {
-		pk.err = err
-	}
-}
-
-// stop reports whether err must end the walk at once (time is up).
-func (pk *pkg) stop(err error) bool {
-	return err != nil && (pk.ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
-}
-
 func (pk *pkg) inspect(zr *zip.Reader) error {
 	for _, f := range zr.File {
 		if _, dup := pk.byName[f.Name]; !dup {
@@ -119,7 +103,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		}
 		if f.Flags&0x1 != 0 {
 			// APPNOTE.TXT 4.4.4 bit 0; ODF itself never uses it.
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
+			pk.S.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
 		}
 	}
 
@@ -128,28 +112,24 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		mf := pk.byName["mimetype"]
 		needRoot := mf == nil || mf.Flags&0x1 != 0 || mf.UncompressedSize64 == 0
 		var stop error
-		err := pk.read(f, func(r io.Reader) error {
-			if !needRoot && f.UncompressedSize64 < zipx.SmallPart {
-				// Most manifests only list the members: decode the XML
-				// only when it declares encryption or OLE objects.
-				bp := zipx.SmallBufs.Get().(*[]byte)
-				defer zipx.SmallBufs.Put(bp)
-				n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
-				switch {
-				case err == nil:
-					return errors.New("longer than declared")
-				case err != io.ErrUnexpectedEOF && err != io.EOF:
-					return err
-				case uint64(n) != f.UncompressedSize64:
-					return io.ErrUnexpectedEOF
-				}
-				b := (*bp)[:n]
+		parse := func(r io.Reader) error {
+			m, err := parseManifest(pk.Ctx, r, pk.exists)
+			pk.man = m
+			return err
+		}
+		err := pk.Read(f, func(r io.Reader) error {
+			if needRoot || f.UncompressedSize64 >= zipx.SmallPart {
+				return parse(r)
+			}
+			// Most manifests only list the members: decode the XML only
+			// when it declares encryption or OLE objects.
+			return zipx.ReadSmall(r, f.UncompressedSize64, func(b []byte) error {
 				if !zipx.ContainsFoldBytes(b, manifestNeedles) {
 					// Nothing but the list of members: read it from the
 					// bytes. Whatever else the member is must still be
 					// seen.
-					if handOn(sniffHead(b[:min(n, inspect.SniffLen)], f.Name)) {
-						stop = pk.s.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
+					if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
+						stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 						return nil
 					}
 					if scanFullPaths(b, pk.listed) {
@@ -157,16 +137,13 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 					}
 					pk.man.entries = map[string]*manifestEntry{}
 				}
-				r = bytes.NewReader(b)
-			}
-			m, err := parseManifest(pk.ctx, r, pk.exists)
-			pk.man = m
-			return err
+				return parse(bytes.NewReader(b))
+			})
 		})
 		if stop != nil {
 			return stop
 		}
-		if pk.stop(err) {
+		if pk.Stop(err) {
 			return err
 		}
 	}
@@ -174,7 +151,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	mt := pk.man.root
 	if f := pk.byName["mimetype"]; f != nil && f.Flags&0x1 == 0 {
 		// [ODF 1.2] Part 3, 3.3: the media type as the first, stored member.
-		if head, err := zipx.ReadHead(f, pk.lim, 256); err == nil && len(head) > 0 {
+		if head, err := zipx.ReadHead(f, pk.Lim, 256); err == nil && len(head) > 0 {
 			mt = string(head)
 			if handOn(sniffHead(head, f.Name)) {
 				if err := pk.child(f); err != nil {
@@ -182,13 +159,13 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 				}
 			}
 		} else if err != nil {
-			pk.fail(zipx.MemberError(f.Name, err))
+			pk.Fail(zipx.MemberError(f.Name, err))
 		}
 	}
 	typ := packageType(mt)
 	pk.odf = typ != inspect.TypeZIP
 	pk.spreadsheet = isSpreadsheet(typ)
-	pk.s.SetType(typ)
+	pk.S.SetType(typ)
 
 	// Encryption ([ODF 1.2] Part 3, manifest:encryption-data): password-protected Basic
 	// libraries encrypt only their module sources, which is macro, not
@@ -201,12 +178,12 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		}
 	}
 	if packageEncrypted {
-		pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryption})
+		pk.S.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryption})
 		pk.packageEncrypted = true
 	}
 
 	for _, f := range zr.File {
-		if err := pk.ctx.Err(); err != nil {
+		if err := pk.Ctx.Err(); err != nil {
 			return err
 		}
 		if strings.HasSuffix(f.Name, "/") {
@@ -219,7 +196,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	if err := pk.localMembers(); err != nil {
 		return err
 	}
-	return pk.err
+	return pk.Err
 }
 
 // isBasicPath reports whether name is inside a Basic library directory.
@@ -245,7 +222,7 @@ func (pk *pkg) member(f *zip.File) error {
 		if k == inspect.KindProtected {
 			detail += pk.signedNote()
 		}
-		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
+		pk.S.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
 	}
 	if pk.unlisted(f) {
 		emit(inspect.KindAmbiguous, DetailUnlisted)
@@ -303,16 +280,16 @@ func (pk *pkg) basicMember(f *zip.File, lib, base string, emit func(inspect.Kind
 		return nil
 	}
 	var code bool
-	err := pk.read(f, func(r io.Reader) error {
+	err := pk.Read(f, func(r io.Reader) error {
 		var err error
-		code, err = moduleHasCode(pk.ctx, r)
+		code, err = moduleHasCode(pk.Ctx, r)
 		return err
 	})
 	if code {
 		// Found before any error: the finding stands.
 		emit(inspect.KindMacro, DetailBasicModule+module)
 	}
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	return nil
@@ -323,15 +300,15 @@ func (pk *pkg) basicMember(f *zip.File, lib, base string, emit func(inspect.Kind
 func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error {
 	var hit bool
 	var fam inspect.Family
-	err := pk.read(f, func(r io.Reader) error {
+	err := pk.Read(f, func(r io.Reader) error {
 		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			fam = sniffHead(head, f.Name)
 			var err error
-			hit, err = zipx.ContainsAny(pk.ctx, all, docNeedles, true)
+			hit, err = zipx.ContainsAny(pk.Ctx, all, docNeedles, true)
 			return err
 		})
 	})
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	if handOn(fam) {
@@ -346,17 +323,9 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	oles := 0
 	var stop error
 	h := &docHandler{emit: emit, prot: protections{spreadsheet: pk.spreadsheet}}
-	err = pk.read(f, func(r io.Reader) error {
-		x := zipx.NewXMLReader(pk.ctx, r)
+	err = pk.Read(f, func(r io.Reader) error {
 		var ole *bytes.Buffer // base64 text of an object-ole's binary data
-		for {
-			tok, err := x.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		return zipx.Tokens(pk.Ctx, r, func(tok xml.Token) error {
 			switch t := tok.(type) {
 			case xml.StartElement:
 				if h.start(t) == actOLEData {
@@ -369,7 +338,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 				if t.Name.Local == "binary-data" && ole != nil {
 					oles++
 					emit(inspect.KindEmbeddedObject, DetailOLEObject)
-					if stop = pk.s.Child(fmt.Sprintf("%s/object-ole-%d", f.Name, oles), base64Reader(bytes.NewReader(ole.Bytes()))); stop != nil {
+					if stop = pk.S.Child(fmt.Sprintf("%s/object-ole-%d", f.Name, oles), base64Reader(bytes.NewReader(ole.Bytes()))); stop != nil {
 						return stop
 					}
 					ole = nil
@@ -381,13 +350,14 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 				}
 				h.text(t)
 			}
-		}
+			return nil
+		})
 	})
 	h.finish()
 	if stop != nil {
 		return stop
 	}
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	return nil
@@ -418,9 +388,9 @@ func (pk *pkg) embedded(f *zip.File, emit func(inspect.Kind, string)) error {
 	if pk.encrypted(f) {
 		return nil
 	}
-	head, err := zipx.ReadHead(f, pk.lim, len(oleMagic))
+	head, err := zipx.ReadHead(f, pk.Lim, len(oleMagic))
 	if err != nil {
-		pk.fail(zipx.MemberError(f.Name, err))
+		pk.Fail(zipx.MemberError(f.Name, err))
 		return nil
 	}
 	if bytes.Equal(head, oleMagic) {
@@ -431,35 +401,13 @@ func (pk *pkg) embedded(f *zip.File, emit func(inspect.Kind, string)) error {
 
 // child hands f whole to the engine, which sniffs and inspects it.
 func (pk *pkg) child(f *zip.File) error {
-	m, err := zipx.OpenMember(f, pk.lim)
+	m, err := zipx.OpenMember(f, pk.Lim)
 	if err != nil {
-		pk.fail(zipx.MemberError(f.Name, err))
+		pk.Fail(zipx.MemberError(f.Name, err))
 		return nil
 	}
 	defer m.Close()
-	return pk.s.Child(f.Name, m)
-}
-
-// read opens f and calls fn with its content; errors are recorded with the
-// member name and returned for the caller to check pk.stop.
-func (pk *pkg) read(f *zip.File, fn func(io.Reader) error) error {
-	if f.Flags&0x1 != 0 {
-		pk.fail(fmt.Errorf("%s: encrypted zip entry", f.Name))
-		return nil
-	}
-	m, err := zipx.OpenMember(f, pk.lim)
-	if err != nil {
-		err = zipx.MemberError(f.Name, err)
-		pk.fail(err)
-		return err
-	}
-	defer m.Close()
-	if err := fn(m); err != nil {
-		err = zipx.XMLError(f.Name, err)
-		pk.fail(err)
-		return err
-	}
-	return nil
+	return pk.S.Child(f.Name, m)
 }
 
 // base64Reader decodes office:binary-data (base64 with line breaks and

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -250,59 +249,41 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 	}
 	var stop error
 	parse := false
-	err := pk.read(f, func(r io.Reader) error {
+	err := pk.Read(f, func(r io.Reader) error {
 		if f.UncompressedSize64 < zipx.SmallPart {
 			// Most settings parts are a few KiB, with an empty
 			// RedlineProtectionKey: look at the bytes before decoding.
-			bp := zipx.SmallBufs.Get().(*[]byte)
-			defer zipx.SmallBufs.Put(bp)
-			n, err := io.ReadFull(r, (*bp)[:f.UncompressedSize64+1])
-			switch {
-			case err == nil:
-				return errors.New("longer than declared")
-			case err != io.ErrUnexpectedEOF && err != io.EOF:
-				return err
-			case uint64(n) != f.UncompressedSize64:
-				return io.ErrUnexpectedEOF
-			}
-			b := (*bp)[:n]
-			if handOn(sniffHead(b[:min(n, inspect.SniffLen)], f.Name)) {
-				stop = pk.s.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(n))
+			return zipx.ReadSmall(r, f.UncompressedSize64, func(b []byte) error {
+				if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
+					stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(len(b)))
+					return nil
+				}
+				parse = settingsNeedParse(b) || len(b) >= 2 && (b[0] == 0 || b[1] == 0 || b[0] >= 0xFE)
 				return nil
-			}
-			parse = settingsNeedParse(b) || len(b) >= 2 && (b[0] == 0 || b[1] == 0 || b[0] >= 0xFE)
-			return nil
+			})
 		}
 		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
 			if handOn(sniffHead(head, f.Name)) {
-				stop = pk.s.Child(f.Name, all)
+				stop = pk.S.Child(f.Name, all)
 				return nil
 			}
 			var err error
-			parse, err = zipx.ContainsAny(pk.ctx, all, settingsNeedles, false)
+			parse, err = zipx.ContainsAny(pk.Ctx, all, settingsNeedles, false)
 			return err
 		})
 	})
 	if stop != nil {
 		return stop
 	}
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	if !parse || err != nil {
 		return nil
 	}
 	p := &protections{}
-	err = pk.read(f, func(r io.Reader) error {
-		x := zipx.NewXMLReader(pk.ctx, r)
-		for {
-			tok, err := x.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+	err = pk.Read(f, func(r io.Reader) error {
+		return zipx.Tokens(pk.Ctx, r, func(tok xml.Token) error {
 			switch t := tok.(type) {
 			case xml.StartElement:
 				p.start(t)
@@ -311,10 +292,11 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 			case xml.CharData:
 				p.text(t)
 			}
-		}
+			return nil
+		})
 	})
 	p.flush(emit)
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	return nil

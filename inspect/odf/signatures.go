@@ -46,7 +46,7 @@ func Signatures(ctx context.Context, r io.ReaderAt, size int64) ([]Signature, er
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, fmt.Errorf("malformed ODF package: %w", err)
 	}
-	pk := &pkg{ctx: ctx, lim: inspect.DefaultLimits, byName: map[string]*zip.File{}}
+	pk := &pkg{Walker: zipx.Walker{Ctx: ctx, Lim: inspect.DefaultLimits}, byName: map[string]*zip.File{}}
 	for _, f := range zr.File {
 		if _, dup := pk.byName[f.Name]; !dup {
 			pk.byName[f.Name] = f
@@ -69,11 +69,11 @@ func (pk *pkg) signatures(macros bool) ([]Signature, error) {
 		if f == nil {
 			continue
 		}
-		m, err := zipx.OpenMember(f, pk.lim)
+		m, err := zipx.OpenMember(f, pk.Lim)
 		if err != nil {
 			return sigs, zipx.MemberError(name, err)
 		}
-		err = xmldsig.Parse(pk.ctx, m, func(s Signature) error {
+		err = xmldsig.Parse(pk.Ctx, m, func(s Signature) error {
 			if len(sigs) == maxSignatures {
 				return fmt.Errorf("more than %d signatures", maxSignatures)
 			}

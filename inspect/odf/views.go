@@ -2,12 +2,8 @@ package odf
 
 import (
 	"archive/zip"
-	"context"
-	"errors"
-	"fmt"
 
 	"github.com/officemilter/officemilter/inspect"
-	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // A package is a zip, read by LibreOffice through its central directory
@@ -16,23 +12,6 @@ import (
 // disagreement is reported (ambiguous) and what only the local headers
 // show is inspected too: a member hidden there, or the local header's
 // version of a member (another name, other bytes).
-
-// openPackage reads the package both ways and reports how the readings
-// disagree. An error ends the inspection.
-func openPackage(ctx context.Context, p inspect.Part, lim inspect.Limits, s inspect.Scope) (*zipx.Package, error) {
-	zp, err := zipx.OpenPackage(ctx, p, lim)
-	if err != nil {
-		var le *inspect.LimitError
-		if errors.As(err, &le) || ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("malformed ODF package: %w", err)
-	}
-	for _, a := range zp.Ambiguities {
-		s.Emit(a.Finding())
-	}
-	return zp, nil
-}
 
 // setLocal records the members only the local header view shows.
 func (pk *pkg) setLocal(local []*zip.File) {
@@ -73,12 +52,12 @@ func (pk *pkg) isLocal(f *zip.File) bool {
 // error only when the walk must stop.
 func (pk *pkg) localMembers() error {
 	for _, f := range pk.local {
-		if err := pk.ctx.Err(); err != nil {
+		if err := pk.Ctx.Err(); err != nil {
 			return err
 		}
 		if f.Flags&0x1 != 0 {
 			// APPNOTE.TXT 4.4.4 bit 0; ODF itself never uses it.
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
+			pk.S.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
 		}
 		if err := pk.member(f); err != nil {
 			return err

@@ -84,7 +84,7 @@ func TestActiveMimeBomb(t *testing.T) {
 	b := ox.ActiveMime(make([]byte, 16<<20))
 	rec, err := inspectActiveMime(t, b, inspect.Limits{MaxRatio: 100})
 	var le *inspect.LimitError
-	if !errors.As(err, &le) || le.Limit != "ratio" {
+	if !errors.As(err, &le) || le.Limit != inspect.LimitRatio {
 		t.Fatalf("bomb of %d bytes: %v (%d children)", len(b), err, len(rec.Children))
 	}
 }

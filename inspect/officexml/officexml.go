@@ -133,10 +133,10 @@ func (d *doc) run() error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if elements++; elements > maxElements {
-				return &inspect.LimitError{Limit: "xml-elements", Value: maxElements}
+				return &inspect.LimitError{Limit: inspect.LimitXMLElements, Value: maxElements}
 			}
 			if depth++; depth > maxDepth {
-				return &inspect.LimitError{Limit: "xml-depth", Value: maxDepth}
+				return &inspect.LimitError{Limit: inspect.LimitXMLDepth, Value: maxDepth}
 			}
 			if !rooted {
 				rooted = true
@@ -158,7 +158,7 @@ func (d *doc) run() error {
 				buf, bufName = &bytes.Buffer{}, name
 				continue
 			}
-			end, err := d.indexByte(start, d.p.Size, '<')
+			end, err := zipx.IndexByte(d.ctx, d.p.R, start, d.p.Size, '<')
 			if err != nil {
 				return err
 			}
@@ -199,8 +199,7 @@ func (d *doc) run() error {
 				continue
 			}
 			if int64(buf.Len()+len(t)) > bufCap {
-				d.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: bufName,
-					Detail: (&inspect.LimitError{Limit: "part-size", Value: d.lim.MaxPartSize}).Error()})
+				d.s.Emit(inspect.LimitFinding(inspect.LimitPartSize, d.lim.MaxPartSize).At(bufName))
 				buf = nil
 				continue
 			}
@@ -360,7 +359,7 @@ func (d *doc) plain(start, end int64) (bool, error) {
 	if n, _ := d.p.R.ReadAt(next[:], end); n < 2 || next[1] != '/' {
 		return false, nil
 	}
-	i, err := d.indexByte(start, end, '&')
+	i, err := zipx.IndexByte(d.ctx, d.p.R, start, end, '&')
 	return i >= end, err
 }
 
@@ -381,29 +380,4 @@ func selfClosing(r io.ReaderAt, off int64) bool {
 	var b [2]byte
 	n, _ := r.ReadAt(b[:], off-2)
 	return n == 2 && b[0] == '/' && b[1] == '>'
-}
-
-// indexByte returns the offset of the first c at or after off and before
-// limit (limit when there is none).
-func (d *doc) indexByte(off, limit int64, c byte) (int64, error) {
-	bp := zipx.SmallBufs.Get().(*[]byte)
-	defer zipx.SmallBufs.Put(bp)
-	buf := *bp
-	for off < limit {
-		if err := d.ctx.Err(); err != nil {
-			return 0, err
-		}
-		n, err := d.p.R.ReadAt(buf[:min(int64(len(buf)), limit-off)], off)
-		if i := bytes.IndexByte(buf[:n], c); i >= 0 {
-			return off + int64(i), nil
-		}
-		off += int64(n)
-		if err != nil && err != io.EOF {
-			return 0, err
-		}
-		if n == 0 {
-			break
-		}
-	}
-	return limit, nil
 }

@@ -236,7 +236,7 @@ func (f *cfbFile) readSectors(n uint32, b []byte) error {
 func (f *cfbFile) spend(n int) error {
 	f.budget -= n
 	if f.budget < 0 {
-		return &inspect.LimitError{Limit: "ole-sectors", Value: int64(f.maxSects)}
+		return &inspect.LimitError{Limit: inspect.LimitOLESectors, Value: int64(f.maxSects)}
 	}
 	f.steps += n
 	return f.tick()

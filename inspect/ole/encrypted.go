@@ -75,7 +75,7 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 		return info, nil
 	}
 	l := w.p.Limits
-	sp := inspect.NewSpool(l.TempDir, l.MemSpool, l.MaxPartSize, &inspect.LimitError{Limit: "part-size", Value: l.MaxPartSize})
+	sp := inspect.NewSpool(l.TempDir, l.MemSpool, l.MaxPartSize, &inspect.LimitError{Limit: inspect.LimitPartSize, Value: l.MaxPartSize})
 	defer sp.Close()
 	err = c.DecryptPackage(ei, pr, pr.Size(), c.DefaultPassword, &ctxWriter{w: sp, w2: w})
 	if err != nil {

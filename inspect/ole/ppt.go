@@ -43,7 +43,8 @@ const maxPersistDir = 16 << 20
 
 // pptRec is one record header of the PowerPoint Document stream.
 type pptRec struct {
-	off  int64 // of the header
+	off  int64  // of the header
+	ver  uint16 // 0xF for a container
 	inst uint16
 	typ  uint16
 	len  int64
@@ -166,7 +167,7 @@ func (w *walker) pptRecords(sr *io.SectionReader, start, end int64, fn func(pptR
 			return readErr(off, err)
 		}
 		verInst := binary.LittleEndian.Uint16(h[0:])
-		r := pptRec{off: off, inst: verInst >> 4, typ: binary.LittleEndian.Uint16(h[2:]), len: int64(binary.LittleEndian.Uint32(h[4:]))}
+		r := pptRec{off: off, ver: verInst & 0xF, inst: verInst >> 4, typ: binary.LittleEndian.Uint16(h[2:]), len: int64(binary.LittleEndian.Uint32(h[4:]))}
 		if r.len > end-r.body() {
 			return malformed("PowerPoint record %#04x at offset %d overruns its container", r.typ, off)
 		}

@@ -247,31 +247,44 @@ func utf16le(s string) []byte {
 // with the default password, as Excel writes a workbook whose structure
 // is protected: it opens without a password.
 func velvetProtectedXLS() []byte {
-	salt := []byte("0123456789abcdef")
-	verifier := []byte("fedcba9876543210")
+	plain := xlsWorkbook([][]byte{velvetFilePass(), fileSharing(0, 0), protect(1), password(0xCE4B), biffRec(0x00EB, fill(1500, 3))},
+		[]xlSheet{{"Frei", [][]byte{dimensions(), biffRec(0x00EC, fill(900, 5))}}, {"Geheim", [][]byte{protect(1), password(0xCC3D), dimensions()}}}, nil)
+	return velvetEncrypt(plain)
+}
+
+var velvetSalt = []byte("0123456789abcdef")
+
+// velvetKey is the RC4 key of block blk for the default password.
+func velvetKey(blk uint32) []byte {
 	h0 := md5.Sum(utf16le("VelvetSweatshop"))
 	var buf []byte
 	for range 16 {
-		buf = append(append(buf, h0[:5]...), salt...)
+		buf = append(append(buf, h0[:5]...), velvetSalt...)
 	}
 	h1 := md5.Sum(buf)
-	keyFor := func(blk uint32) []byte {
-		k := md5.Sum(binary.LittleEndian.AppendUint32(append([]byte{}, h1[:5]...), blk))
-		return k[:]
-	}
+	k := md5.Sum(binary.LittleEndian.AppendUint32(append([]byte{}, h1[:5]...), blk))
+	return k[:]
+}
+
+// velvetFilePass is the FILEPASS of a workbook RC4-encrypted with the
+// default password.
+func velvetFilePass() []byte {
+	verifier := []byte("fedcba9876543210")
 	vh := md5.Sum(verifier)
 	ev := cat(verifier, vh[:])
-	c, _ := rc4.NewCipher(keyFor(0))
+	c, _ := rc4.NewCipher(velvetKey(0))
 	c.XORKeyStream(ev, ev)
-	fp := biffRec(rtFilePass, cat(u16(1), u16(1), u16(1), salt, ev))
+	return biffRec(rtFilePass, cat(u16(1), u16(1), u16(1), velvetSalt, ev))
+}
 
-	plain := xlsWorkbook([][]byte{fp, fileSharing(0, 0), protect(1), password(0xCE4B), biffRec(0x00EB, fill(1500, 3))},
-		[]xlSheet{{"Frei", [][]byte{dimensions(), biffRec(0x00EC, fill(900, 5))}}, {"Geheim", [][]byte{protect(1), password(0xCC3D), dimensions()}}}, nil)
+// velvetEncrypt encrypts the records after the velvetFilePass of a plain
+// Workbook stream.
+func velvetEncrypt(plain []byte) []byte {
 	// The keystream restarts every 1024 bytes of the stream; record
 	// headers, BOF and FILEPASS bodies and lbPlyPos stay in the clear.
 	var ks []byte
 	for blk := uint32(0); len(ks) < len(plain); blk++ {
-		c, _ := rc4.NewCipher(keyFor(blk))
+		c, _ := rc4.NewCipher(velvetKey(blk))
 		b := make([]byte, 1024)
 		c.XORKeyStream(b, b)
 		ks = append(ks, b...)

@@ -51,25 +51,19 @@ func (f *field) add(s string) {
 // usual obfuscation "{ {QUOTE 68 68 69 ...} ... }") contributes its result
 // to the enclosing instruction.
 func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
-	x := zipx.NewXMLReader(ctx, r)
 	var stack []*field
 	overflow := 0 // fields nested deeper than maxFieldDepth
 	inInstr := false
 	var loose strings.Builder // instrText outside any field
-	for {
-		tok, err := x.Next()
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	found := false
+	dde := func() error { found = true; return zipx.ErrDone }
+	err := zipx.Tokens(ctx, r, func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "fldSimple":
 				if v, ok := zipx.Attr(t, "instr"); ok && isDDE(v) {
-					return true, nil
+					return dde()
 				}
 			case "fldChar":
 				typ, _ := zipx.Attr(t, "fldCharType")
@@ -87,20 +81,20 @@ func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
 				case "end":
 					if overflow > 0 {
 						overflow--
-						continue
+						return nil
 					}
 					if len(stack) == 0 {
-						continue
+						return nil
 					}
 					f := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 					instr := f.instr.String()
 					if isDDE(instr) {
-						return true, nil
+						return dde()
 					}
 					if q, ok := quoteResult(instr); ok {
 						if isDDE(q) {
-							return true, nil
+							return dde()
 						}
 						if len(stack) > 0 {
 							stack[len(stack)-1].add(q)
@@ -115,12 +109,12 @@ func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
 			if t.Name.Local == "instrText" {
 				inInstr = false
 				if len(stack) == 0 && isDDE(loose.String()) {
-					return true, nil
+					return dde()
 				}
 			}
 		case xml.CharData:
 			if !inInstr {
-				continue
+				return nil
 			}
 			if overflow == 0 && len(stack) > 0 {
 				stack[len(stack)-1].add(string(t))
@@ -128,7 +122,9 @@ func scanDDE(ctx context.Context, r io.Reader) (bool, error) {
 				loose.Write(t[:min(len(t), room)])
 			}
 		}
-	}
+		return nil
+	})
+	return found, err
 }
 
 // isDDE reports whether a field instruction's field code is DDE or DDEAUTO
@@ -168,17 +164,13 @@ func quoteResult(instr string) (string, bool) {
 // scanDDELink reports whether a SpreadsheetML external link part holds a
 // DDE link ([ECMA-376] Part 1, 18.14 External Workbooks, ddeLink).
 func scanDDELink(ctx context.Context, r io.Reader) (bool, error) {
-	x := zipx.NewXMLReader(ctx, r)
-	for {
-		tok, err := x.Next()
-		if err == io.EOF {
-			return false, nil
+	found := false
+	err := zipx.StartElements(ctx, r, func(se xml.StartElement) error {
+		if se.Name.Local == "ddeLink" {
+			found = true
+			return zipx.ErrDone
 		}
-		if err != nil {
-			return false, err
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "ddeLink" {
-			return true, nil
-		}
-	}
+		return nil
+	})
+	return found, err
 }

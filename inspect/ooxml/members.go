@@ -2,13 +2,10 @@ package ooxml
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"path"
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
-	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // Every member of the zip is looked at, whether the package references it
@@ -217,24 +214,10 @@ func (pk *pkg) sniffMember(pt *part) error {
 		// byte past the declared size.
 		return nil
 	}
-	want := func(head []byte) bool {
+	return pk.Sniff(pt.f, func(head []byte) bool {
 		fam := sniffHead(head, pt.f.Name)
 		// An ActiveX control's binary part is a compound file by design;
 		// the control is reported.
 		return handOn(fam) && !(fam == inspect.FamilyOLE && pt.role&roleActiveX != 0)
-	}
-	stop, err := zipx.SniffMember(pt.f, pk.lim.MaxRatio, want, func(all io.Reader) error { return pk.s.Child(pt.f.Name, all) })
-	if stop != nil {
-		return stop
-	}
-	if err != nil {
-		err = zipx.MemberError(pt.f.Name, err)
-		var le *inspect.LimitError
-		if errors.As(err, &le) {
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: pt.f.Name, Detail: err.Error()})
-			return nil
-		}
-		pk.fail(err)
-	}
-	return nil
+	})
 }

@@ -25,6 +25,6 @@ func (pk *pkg) noteSignatures() {
 	}
 	sigs, _ := pk.signatures() // those read before an error still count
 	for _, sg := range sigs {
-		inspect.AddNote(pk.s, inspect.Note{Kind: inspect.NoteSigned, Detail: xmldsig.NoteDetail("XML signature", sg)})
+		inspect.AddNote(pk.S, inspect.Note{Kind: inspect.NoteSigned, Detail: xmldsig.NoteDetail("XML signature", sg)})
 	}
 }

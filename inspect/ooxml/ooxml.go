@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -130,14 +129,13 @@ type part struct {
 
 // Inspect implements inspect.Inspector.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	lim := p.Limits.WithDefaults()
-	zp, err := openPackage(ctx, p, lim, s)
+	zp, w, err := zipx.Open(ctx, p, s, "OOXML")
 	if err != nil {
 		return err
 	}
-	pk := &pkg{ctx: ctx, lim: lim, s: s, byKey: map[string]*part{}, relsOf: map[string][]*part{}, local: zp.Local}
+	pk := &pkg{Walker: w, byKey: map[string]*part{}, relsOf: map[string][]*part{}, local: zp.Local}
 	err = pk.inspect(zp.Reader)
-	if !pk.stop(err) {
+	if !pk.Stop(err) {
 		pk.noteSignatures()
 	}
 	return err
@@ -145,14 +143,11 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 
 // pkg is the state of one package walk.
 type pkg struct {
-	ctx   context.Context
-	lim   inspect.Limits
-	s     inspect.Scope
+	zipx.Walker
 	parts []*part
 	byKey map[string]*part // first part of each key
 	ct    *contentTypes
 	main  string // key of the main part
-	err   error  // first error that left the walk incomplete
 	// opc: the package is an Office package (it has a main part), so that
 	// a member no relationship reaches is worth a finding.
 	opc bool
@@ -168,19 +163,6 @@ type pkg struct {
 	// local are the members only the local header view shows as they
 	// are (views.go).
 	local []*zip.File
-}
-
-// fail records the first error that leaves the inspection incomplete; the
-// walk goes on so that what can be found is found.
-func (pk *pkg) fail(err error) {
-	if pk.err == nil && err != nil {
-		pk.err = err
-	}
-}
-
-// stop reports whether err must end the walk at once (time is up).
-func (pk *pkg) stop(err error) bool {
-	return err != nil && (pk.ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 func (pk *pkg) inspect(zr *zip.Reader) error {
@@ -199,7 +181,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		exts[ext(pt.key)] = true
 		if f.Flags&0x1 != 0 {
 			// APPNOTE.TXT 4.4.4: bit 0 of the general purpose flags.
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
+			pk.S.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
 		}
 	}
 	pk.localKeys(keys, exts)
@@ -207,10 +189,10 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	pk.ct = &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
 	if pt := pk.byKey[contentTypesPart]; pt != nil {
 		if err := pk.read(pt, func(m io.Reader) error {
-			ct, err := parseContentTypes(pk.ctx, m, keys, exts)
+			ct, err := parseContentTypes(pk.Ctx, m, keys, exts)
 			pk.ct = ct
 			return err
-		}); pk.stop(err) {
+		}); pk.Stop(err) {
 			return err
 		}
 	}
@@ -234,47 +216,36 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 			continue
 		}
 		pk.relsOf[src] = append(pk.relsOf[src], pt)
-		if err := pk.ctx.Err(); err != nil {
+		if err := pk.Ctx.Err(); err != nil {
 			return err
 		}
 		var stop error
 		err := pk.read(pt, func(m io.Reader) error {
-			var r io.Reader = m
 			if pt.f.UncompressedSize64 < zipx.SmallPart {
 				// Most relationship parts only link slides, styles and
 				// themes: look at the bytes before decoding XML.
-				bp := zipx.SmallBufs.Get().(*[]byte)
-				defer zipx.SmallBufs.Put(bp)
-				n, err := io.ReadFull(m, (*bp)[:pt.f.UncompressedSize64+1])
-				switch {
-				case err == nil:
-					return errors.New("longer than declared")
-				case err != io.ErrUnexpectedEOF && err != io.EOF:
-					return err
-				case uint64(n) != pt.f.UncompressedSize64:
-					return io.ErrUnexpectedEOF
-				}
-				b := (*bp)[:n]
-				if !zipx.ContainsFoldBytes(b, relNeedles) {
+				return zipx.ReadSmall(m, pt.f.UncompressedSize64, func(b []byte) error {
+					if zipx.ContainsFoldBytes(b, relNeedles) {
+						return parseRels(pk.Ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
+					}
 					// No relationship here is of a type that matters
 					// but for reachability; the targets are read from
 					// the bytes. Whatever else the part is must still
 					// be seen.
-					if handOn(sniffHead(b[:min(n, inspect.SniffLen)], pt.f.Name)) {
-						stop = pk.s.ChildAt(pt.f.Name, inspect.BytesReaderAt(b), int64(n))
+					if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], pt.f.Name)) {
+						stop = pk.S.ChildAt(pt.f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 					} else if needTargets && !scanTargets(b, func(t string) { pk.internalTarget(pt, src, t) }) {
-						return parseRels(pk.ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
+						return parseRels(pk.Ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
 					}
 					return nil
-				}
-				r = bytes.NewReader(b)
+				})
 			}
-			return parseRels(pk.ctx, r, func(r relationship) { pk.relationship(pt, src, r) })
+			return parseRels(pk.Ctx, m, func(r relationship) { pk.relationship(pt, src, r) })
 		})
 		if stop != nil {
 			return stop
 		}
-		if pk.stop(err) {
+		if pk.Stop(err) {
 			return err
 		}
 	}
@@ -286,9 +257,9 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		// it has no main part, and its footprint files are referenced by
 		// no relationship.
 		typ, pk.opc = inspect.TypeMSIX, false
-		pk.s.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: DetailMSIX})
+		pk.S.Emit(inspect.Finding{Kind: inspect.KindExecutable, Detail: DetailMSIX})
 	}
-	pk.s.SetType(typ)
+	pk.S.SetType(typ)
 	if pk.opc {
 		pk.markReferenced()
 	}
@@ -297,7 +268,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		pk.classify(pt)
 	}
 	for _, pt := range pk.parts {
-		if err := pk.ctx.Err(); err != nil {
+		if err := pk.Ctx.Err(); err != nil {
 			return err
 		}
 		if err := pk.inspectPart(pt); err != nil {
@@ -308,31 +279,11 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	if err := pk.localMembers(); err != nil {
 		return err
 	}
-	return pk.err
+	return pk.Err
 }
 
-// read opens pt and calls fn with its content. Errors are recorded with the
-// part name; the returned error is for the caller to check pk.stop.
-func (pk *pkg) read(pt *part, fn func(io.Reader) error) error {
-	if pt.f.Flags&0x1 != 0 {
-		// Reported as an encrypted zip entry; its content is unreadable.
-		pk.fail(fmt.Errorf("%s: encrypted zip entry", pt.f.Name))
-		return nil
-	}
-	m, err := zipx.OpenMember(pt.f, pk.lim)
-	if err != nil {
-		err = zipx.MemberError(pt.f.Name, err)
-		pk.fail(err)
-		return err
-	}
-	defer m.Close()
-	if err := fn(m); err != nil {
-		err = zipx.XMLError(pt.f.Name, err)
-		pk.fail(err)
-		return err
-	}
-	return nil
-}
+// read opens pt and calls fn with its content (zipx.Walker.Read).
+func (pk *pkg) read(pt *part, fn func(io.Reader) error) error { return pk.Read(pt.f, fn) }
 
 // relationship handles one relationship of the relationships part rels,
 // which describes the part with key src ("" for the package).
@@ -343,7 +294,7 @@ func (pk *pkg) relationship(rels *part, src string, r relationship) {
 			if strings.Contains(r.fullType, "externallinkpath") {
 				name = "externalLinkPath"
 			}
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindExternalReference, Where: rels.f.Name,
+			pk.S.Emit(inspect.Finding{Kind: inspect.KindExternalReference, Where: rels.f.Name,
 				Detail: name + " " + describeTarget(r.target)})
 		}
 		return
@@ -455,7 +406,7 @@ func (pk *pkg) classify(pt *part) {
 func (pk *pkg) inspectPart(pt *part) error {
 	name := pt.f.Name
 	emit := func(k inspect.Kind, detail string) {
-		pk.s.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
+		pk.S.Emit(inspect.Finding{Kind: k, Detail: detail, Where: name})
 	}
 	if pk.unreferenced(pt) {
 		emit(inspect.KindAmbiguous, DetailUnreferenced)
@@ -560,10 +511,10 @@ func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Read
 		var hit bool
 		err := pk.readHead(pt, func(r io.Reader) error {
 			var err error
-			hit, err = zipx.ContainsAny(pk.ctx, r, needles, false)
+			hit, err = zipx.ContainsAny(pk.Ctx, r, needles, false)
 			return err
 		})
-		if pk.stop(err) {
+		if pk.Stop(err) {
 			return false, err
 		}
 		if !hit || err != nil {
@@ -577,10 +528,10 @@ func (pk *pkg) scan(pt *part, needles [][]byte, fn func(context.Context, io.Read
 	var found bool
 	err := read(pt, func(r io.Reader) error {
 		var err error
-		found, err = fn(pk.ctx, r)
+		found, err = fn(pk.Ctx, r)
 		return err
 	})
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return found, err
 	}
 	return found, nil
@@ -601,16 +552,16 @@ func (pk *pkg) child(pt *part) error {
 	if pt.f.Flags&0x1 != 0 {
 		return nil // reported as an encrypted zip entry
 	}
-	m, err := zipx.OpenMember(pt.f, pk.lim)
+	m, err := zipx.OpenMember(pt.f, pk.Lim)
 	if err != nil {
 		var le *inspect.LimitError
 		if errors.As(err, &le) {
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: pt.f.Name, Detail: err.Error()})
+			pk.S.Emit(inspect.Unscannable(err).At(pt.f.Name))
 			return nil
 		}
-		pk.fail(zipx.MemberError(pt.f.Name, err))
+		pk.Fail(zipx.MemberError(pt.f.Name, err))
 		return nil
 	}
 	defer m.Close()
-	return pk.s.Child(pt.f.Name, m)
+	return pk.S.Child(pt.f.Name, m)
 }

@@ -77,19 +77,7 @@ func (c *contentTypes) of(k string) (ct string, override bool) {
 // extensions some part has, so memory is bounded by the zip directory.
 func parseContentTypes(ctx context.Context, r io.Reader, parts map[string]bool, exts map[string]bool) (*contentTypes, error) {
 	c := &contentTypes{defaults: map[string]string{}, overrides: map[string]string{}}
-	x := zipx.NewXMLReader(ctx, r)
-	for {
-		tok, err := x.Next()
-		if err == io.EOF {
-			return c, nil
-		}
-		if err != nil {
-			return c, err
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
+	err := zipx.StartElements(ctx, r, func(se xml.StartElement) error {
 		switch se.Name.Local {
 		case "Default":
 			e, _ := zipx.Attr(se, "Extension")
@@ -106,7 +94,9 @@ func parseContentTypes(ctx context.Context, r io.Reader, parts map[string]bool, 
 				c.overrides[k] = normCT(ct)
 			}
 		}
-	}
+		return nil
+	})
+	return c, err
 }
 
 // relationship is one Relationship element of a relationships part:
@@ -128,18 +118,9 @@ func relType(uri string) string {
 
 // parseRels calls fn for each relationship of the relationships part in r.
 func parseRels(ctx context.Context, r io.Reader, fn func(relationship)) error {
-	x := zipx.NewXMLReader(ctx, r)
-	for {
-		tok, err := x.Next()
-		if err == io.EOF {
+	return zipx.StartElements(ctx, r, func(se xml.StartElement) error {
+		if se.Name.Local != "Relationship" {
 			return nil
-		}
-		if err != nil {
-			return err
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "Relationship" {
-			continue
 		}
 		t, _ := zipx.Attr(se, "Type")
 		target, _ := zipx.Attr(se, "Target")
@@ -150,7 +131,8 @@ func parseRels(ctx context.Context, r io.Reader, fn func(relationship)) error {
 			target:   target,
 			external: strings.EqualFold(strings.TrimSpace(mode), "External"),
 		})
-	}
+		return nil
+	})
 }
 
 // relsSource returns the key of the part a relationships part describes

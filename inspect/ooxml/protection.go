@@ -126,13 +126,13 @@ func (pk *pkg) protection(pt *part, emit func(inspect.Kind, string)) error {
 	// the walk goes on.
 	var details []string
 	err := pk.readHead(pt, func(r io.Reader) error {
-		return tags.scan(pk.ctx, r, func(se xml.StartElement) {
+		return tags.scan(pk.Ctx, r, func(se xml.StartElement) {
 			if d := protectionDetail(se); d != "" && !contains(details, d) {
 				details = append(details, d)
 			}
 		})
 	})
-	if pk.stop(err) {
+	if pk.Stop(err) {
 		return err
 	}
 	for _, d := range details {
@@ -170,7 +170,7 @@ func (pk *pkg) sheetFinding() {
 	case n > 2:
 		d += fmt.Sprintf(" and %d more sheets", n-1)
 	}
-	pk.s.Emit(inspect.Finding{Kind: inspect.KindProtected, Where: first, Detail: d + ")" + pk.signedNote()})
+	pk.S.Emit(inspect.Finding{Kind: inspect.KindProtected, Where: first, Detail: d + ")" + pk.signedNote()})
 }
 
 // protectionDetail returns the Detail of the protection se states, or ""
@@ -302,19 +302,12 @@ func (t *tagSet) scan(ctx context.Context, r io.Reader, fn func(xml.StartElement
 		tagReaders.Put(br)
 	}()
 	if head, _ := br.Peek(2); len(head) == 2 && (head[0] == 0 || head[1] == 0 || head[0] >= 0xFE) {
-		x := zipx.NewXMLReader(ctx, br)
-		for {
-			tok, err := x.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if se, ok := tok.(xml.StartElement); ok && contains(t.locals, se.Name.Local) {
+		return zipx.StartElements(ctx, br, func(se xml.StartElement) error {
+			if contains(t.locals, se.Name.Local) {
 				fn(se)
 			}
-		}
+			return nil
+		})
 	}
 	marks := t.marks
 	keep := tagContext + t.longest + 1

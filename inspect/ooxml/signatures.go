@@ -39,9 +39,9 @@ func Signatures(ctx context.Context, r io.ReaderAt, size int64) ([]Signature, er
 	}
 	lim := inspect.DefaultLimits
 	if len(zr.File) > lim.MaxParts {
-		return nil, &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)}
+		return nil, &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(lim.MaxParts)}
 	}
-	pk := &pkg{ctx: ctx, lim: lim, byKey: map[string]*part{}, relsOf: map[string][]*part{}}
+	pk := &pkg{Walker: zipx.Walker{Ctx: ctx, Lim: lim}, byKey: map[string]*part{}, relsOf: map[string][]*part{}}
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
@@ -72,7 +72,7 @@ func (pk *pkg) signatures() ([]Signature, error) {
 	var origins []string
 	for _, rels := range pk.relsOf[""] {
 		err := pk.readQuiet(rels, func(r io.Reader) error {
-			return parseRels(pk.ctx, r, func(rel relationship) {
+			return parseRels(pk.Ctx, r, func(rel relationship) {
 				if !rel.external && isSigRel(rel, "origin") {
 					origins = append(origins, resolveTarget("", rel.target))
 				}
@@ -87,7 +87,7 @@ func (pk *pkg) signatures() ([]Signature, error) {
 	for _, origin := range origins {
 		for _, rels := range pk.relsOf[origin] {
 			err := pk.readQuiet(rels, func(r io.Reader) error {
-				return parseRels(pk.ctx, r, func(rel relationship) {
+				return parseRels(pk.Ctx, r, func(rel relationship) {
 					if rel.external || !isSigRel(rel, "signature") {
 						return
 					}
@@ -105,7 +105,7 @@ func (pk *pkg) signatures() ([]Signature, error) {
 	var sigs []Signature
 	for _, pt := range sigParts {
 		err := pk.readQuiet(pt, func(r io.Reader) error {
-			return xmldsig.Parse(pk.ctx, r, func(s Signature) error {
+			return xmldsig.Parse(pk.Ctx, r, func(s Signature) error {
 				if len(sigs) == maxSignatures {
 					return fmt.Errorf("more than %d signatures", maxSignatures)
 				}
@@ -129,15 +129,7 @@ func isSigRel(rel relationship, last string) bool {
 
 // readQuiet is read without recording errors in pk.
 func (pk *pkg) readQuiet(pt *part, fn func(io.Reader) error) error {
-	m, err := zipx.OpenMember(pt.f, pk.lim)
-	if err != nil {
-		return zipx.MemberError(pt.f.Name, err)
-	}
-	defer m.Close()
-	if err := fn(m); err != nil {
-		return zipx.XMLError(pt.f.Name, err)
-	}
-	return nil
+	return zipx.ReadMember(pt.f, pk.Lim, fn)
 }
 
 // signedNote is DetailSigned when the package has a signature, "" when it

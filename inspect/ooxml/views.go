@@ -1,13 +1,9 @@
 package ooxml
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/officemilter/officemilter/inspect"
-	"github.com/officemilter/officemilter/inspect/internal/zipx"
 )
 
 // A package is a zip, read by Office through its central directory and by
@@ -16,23 +12,6 @@ import (
 // is reported (ambiguous) and what only the local headers show is
 // inspected too: a member hidden there, or the local header's version of a
 // member (another name, other bytes).
-
-// openPackage reads the package both ways and reports how the readings
-// disagree. An error ends the inspection.
-func openPackage(ctx context.Context, p inspect.Part, lim inspect.Limits, s inspect.Scope) (*zipx.Package, error) {
-	zp, err := zipx.OpenPackage(ctx, p, lim)
-	if err != nil {
-		var le *inspect.LimitError
-		if errors.As(err, &le) || ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("malformed OOXML package: %w", err)
-	}
-	for _, a := range zp.Ambiguities {
-		s.Emit(a.Finding())
-	}
-	return zp, nil
-}
 
 // localKeys adds the keys and extensions of the local header view's
 // members to those whose content types [Content_Types].xml is read for.
@@ -55,24 +34,24 @@ func (pk *pkg) localKeys(keys, exts map[string]bool) {
 // parts. It returns an error only when the walk must stop.
 func (pk *pkg) localMembers() error {
 	for _, f := range pk.local {
-		if err := pk.ctx.Err(); err != nil {
+		if err := pk.Ctx.Err(); err != nil {
 			return err
 		}
 		pt := &part{f: f, key: partKey(f.Name)}
 		if f.Flags&0x1 != 0 {
 			// APPNOTE.TXT 4.4.4: bit 0 of the general purpose flags.
-			pk.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
+			pk.S.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Detail: DetailEncryptedZip, Where: f.Name})
 			continue
 		}
 		if src, isRels := relsSource(pt.key); isRels {
 			err := pk.read(pt, func(r io.Reader) error {
-				return parseRels(pk.ctx, r, func(r relationship) {
+				return parseRels(pk.Ctx, r, func(r relationship) {
 					if r.external {
 						pk.relationship(pt, src, r)
 					}
 				})
 			})
-			if pk.stop(err) {
+			if pk.Stop(err) {
 				return err
 			}
 			if err := pk.sniffMember(pt); err != nil {

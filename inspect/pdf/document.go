@@ -159,7 +159,7 @@ func (d *doc) flag(detail string) {
 func (d *doc) countObject() error {
 	d.nobj++
 	if d.nobj > d.lim.MaxPDFObjects {
-		return &inspect.LimitError{Limit: "pdf-objects", Value: int64(d.lim.MaxPDFObjects)}
+		return &inspect.LimitError{Limit: inspect.LimitPDFObjects, Value: int64(d.lim.MaxPDFObjects)}
 	}
 	return nil
 }
@@ -248,14 +248,14 @@ func (d *doc) scanRaw() error {
 					d.lastOff[c.num] = c.off
 				}
 				if len(d.cands) > d.lim.MaxPDFObjects {
-					return &inspect.LimitError{Limit: "pdf-objects", Value: int64(d.lim.MaxPDFObjects)}
+					return &inspect.LimitError{Limit: inspect.LimitPDFObjects, Value: int64(d.lim.MaxPDFObjects)}
 				}
 			}
 		}
 		d.trailerOffs = keywordOffsets(b, from, to, "trailer", lo, d.trailerOffs)
 		d.xrefOffs = keywordOffsets(b, from, to, "xref", lo, d.xrefOffs)
 		if len(d.trailerOffs)+len(d.xrefOffs) > d.lim.MaxPDFObjects {
-			return &inspect.LimitError{Limit: "pdf-objects", Value: int64(d.lim.MaxPDFObjects)}
+			return &inspect.LimitError{Limit: inspect.LimitPDFObjects, Value: int64(d.lim.MaxPDFObjects)}
 		}
 	}
 	return nil
@@ -609,7 +609,7 @@ func (d *doc) xrefTable(off int64, add func(int64) bool) error {
 			ints++
 		case t.kind == tKeyword && string(t.s) == "n" && ints >= 2:
 			if !add(a) {
-				return &inspect.LimitError{Limit: "pdf-objects", Value: int64(d.lim.MaxPDFObjects)}
+				return &inspect.LimitError{Limit: inspect.LimitPDFObjects, Value: int64(d.lim.MaxPDFObjects)}
 			}
 			ints = 0
 		case t.kind == tKeyword && string(t.s) == "trailer":
@@ -661,7 +661,7 @@ func (d *doc) xrefStream(st *stream, add func(int64) bool) error {
 		}
 		if typ == 1 {
 			if !add(field(data[p+ws[0] : p+ws[0]+ws[1]])) {
-				return &inspect.LimitError{Limit: "pdf-objects", Value: int64(d.lim.MaxPDFObjects)}
+				return &inspect.LimitError{Limit: inspect.LimitPDFObjects, Value: int64(d.lim.MaxPDFObjects)}
 			}
 		}
 	}
@@ -840,7 +840,7 @@ func (d *doc) decodeAll(st *stream) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	_, err = buf.ReadFrom(io.LimitReader(&ctxReader{ctx: d.ctx, r: r}, min(objStmMax, left)+1))
+	_, err = buf.ReadFrom(io.LimitReader(inspect.ContextReader(d.ctx, r), min(objStmMax, left)+1))
 	if buf.Len() > objStmMax {
 		return nil, fmt.Errorf("decodes to more than %d MiB", objStmMax>>20)
 	}
@@ -855,18 +855,6 @@ func (d *doc) decodeAll(st *stream) ([]byte, error) {
 		return buf.Bytes(), err
 	}
 	return buf.Bytes(), nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // parseObjStms decodes every object stream (ISO 32000-1 7.5.7) and parses

@@ -43,8 +43,7 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 		rtf, err := DecompressRTF(m.RTF, m.RTF.Size(), lim.MaxPartSize)
 		switch {
 		case errors.Is(err, ErrRTFTooLarge):
-			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: "message.rtf",
-				Detail: (&inspect.LimitError{Limit: "part-size", Value: lim.MaxPartSize}).Error()})
+			s.Emit(inspect.LimitFinding(inspect.LimitPartSize, lim.MaxPartSize).At("message.rtf"))
 		case err != nil:
 			s.Emit(inspect.Finding{Kind: inspect.KindUnscannable, Where: "message.rtf", Detail: err.Error()})
 		case len(rtf) > 0:

@@ -87,9 +87,9 @@ func TestScanEqualsDaemon(t *testing.T) {
 		}
 		switch o.Result.Action {
 		case milter.Reject, milter.Tempfail:
-			code := strings.SplitN(o.Result.Reply, " ", 2)[0]
+			code := strings.SplitN(o.Result.Reply.String(), " ", 2)[0]
 			if fmt.Sprint(res.End.SMTPCode) != code {
-				t.Errorf("%s: scan reply %q, daemon code %d", filepath.Base(o.ID), o.Result.Reply, res.End.SMTPCode)
+				t.Errorf("%s: scan reply %q, daemon code %d", filepath.Base(o.ID), o.Result.Reply.String(), res.End.SMTPCode)
 			}
 		case milter.Strip:
 			// The daemon's delivered message equals scan --out's, but for

@@ -46,16 +46,8 @@ type dsigState struct {
 // with its ds:Signature children). Signatures nested in another one
 // (XAdES counter-signatures) are part of it.
 func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
-	x := zipx.NewXMLReader(ctx, r)
 	var st *dsigState
-	for {
-		tok, err := x.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return zipx.Tokens(ctx, r, func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if st == nil {
@@ -64,7 +56,7 @@ func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
 					id, _ := zipx.Attr(t, "Id")
 					st.sig.ID = inspect.Clean(id, MaxDetail)
 				}
-				continue
+				return nil
 			}
 			st.depth++
 			switch t.Name.Local {
@@ -90,7 +82,7 @@ func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
 			}
 		case xml.EndElement:
 			if st == nil {
-				continue
+				return nil
 			}
 			if st.depth == 0 {
 				if t.Name.Local == "Signature" {
@@ -100,7 +92,7 @@ func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
 					}
 					st = nil
 				}
-				continue
+				return nil
 			}
 			st.depth--
 			switch t.Name.Local {
@@ -132,7 +124,7 @@ func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
 			}
 		case xml.CharData:
 			if st == nil {
-				continue
+				return nil
 			}
 			if st.cert != nil && st.cert.Len()+len(t) <= maxCertB64 {
 				st.cert.Write(t)
@@ -141,7 +133,8 @@ func Parse(ctx context.Context, r io.Reader, add func(Signature) error) error {
 				st.text.Write(t)
 			}
 		}
-	}
+		return nil
+	})
 }
 
 // finish picks the signer's certificate and fills in its names.

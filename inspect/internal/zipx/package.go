@@ -57,7 +57,7 @@ func OpenPackage(ctx context.Context, p inspect.Part, lim inspect.Limits) (*Pack
 			return nil, err
 		}
 	}
-	parts := func() error { return &inspect.LimitError{Limit: "parts", Value: int64(lim.MaxParts)} }
+	parts := func() error { return &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(lim.MaxParts)} }
 	if len(zr.File) > lim.MaxParts {
 		return nil, parts()
 	}

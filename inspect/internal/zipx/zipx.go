@@ -47,7 +47,7 @@ func OpenMember(f *zip.File, lim inspect.Limits) (*Member, error) {
 		return nil, errors.New("encrypted zip entry")
 	}
 	if f.UncompressedSize64 > uint64(lim.MaxPartSize) {
-		return nil, &inspect.LimitError{Limit: "part-size", Value: lim.MaxPartSize}
+		return nil, &inspect.LimitError{Limit: inspect.LimitPartSize, Value: lim.MaxPartSize}
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -144,6 +144,41 @@ func (x *XMLReader) Next() (xml.Token, error) {
 		}
 	}
 	return x.d.RawToken()
+}
+
+// ErrDone, returned by a Tokens or StartElements callback, ends the read
+// early without an error.
+var ErrDone = errors.New("zipx: done")
+
+// Tokens reads the XML in r (NewXMLReader) and calls fn with each token
+// until the end (nil), fn's error (nil for ErrDone) or the reader's.
+func Tokens(ctx context.Context, r io.Reader, fn func(xml.Token) error) error {
+	x := NewXMLReader(ctx, r)
+	for {
+		tok, err := x.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = fn(tok)
+		}
+		if err == ErrDone {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// StartElements is Tokens for the start elements alone.
+func StartElements(ctx context.Context, r io.Reader, fn func(xml.StartElement) error) error {
+	return Tokens(ctx, r, func(tok xml.Token) error {
+		if se, ok := tok.(xml.StartElement); ok {
+			return fn(se)
+		}
+		return nil
+	})
 }
 
 // InputOffset is the decoder's offset in its (possibly transcoded) input.
@@ -267,4 +302,49 @@ func lowerASCII(b []byte) {
 			b[i] = c + 'a' - 'A'
 		}
 	}
+}
+
+// ReadSmall reads the whole of a small part (size < SmallPart bytes, as
+// its zip entry declares) from r into a pooled buffer and calls fn with
+// it, so that the bytes can be looked at before any XML is decoded. b is
+// valid only during fn. A part longer or shorter than declared is an
+// error.
+func ReadSmall(r io.Reader, size uint64, fn func(b []byte) error) error {
+	bp := SmallBufs.Get().(*[]byte)
+	defer SmallBufs.Put(bp)
+	n, err := io.ReadFull(r, (*bp)[:size+1])
+	switch {
+	case err == nil:
+		return errors.New("longer than declared")
+	case err != io.ErrUnexpectedEOF && err != io.EOF:
+		return err
+	case uint64(n) != size:
+		return io.ErrUnexpectedEOF
+	}
+	return fn((*bp)[:n])
+}
+
+// IndexByte returns the offset in r of the first c at or after off and
+// before limit (limit when there is none).
+func IndexByte(ctx context.Context, r io.ReaderAt, off, limit int64, c byte) (int64, error) {
+	bp := SmallBufs.Get().(*[]byte)
+	defer SmallBufs.Put(bp)
+	buf := *bp
+	for off < limit {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), limit-off)], off)
+		if i := bytes.IndexByte(buf[:n], c); i >= 0 {
+			return off + int64(i), nil
+		}
+		off += int64(n)
+		if err != nil && err != io.EOF {
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return limit, nil
 }

@@ -7,37 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// corpusDir finds the shared third-party corpus ($OFFICEMILTER_CORPUS, or
-// shared/corpus beside the checkout), read in place and never copied. The
-// tests skip when it is absent, except under CI where that is a failure.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("OFFICEMILTER_CORPUS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared", "corpus")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Fatal("go.mod not found above " + wd)
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared corpus missing under CI: %v", err)
-		}
-		t.Skipf("shared corpus not available: %v", err)
-	}
-	return dir
-}
+// corpusDir finds the shared third-party corpus (inspecttest.CorpusDir).
+func corpusDir(t *testing.T) string { return inspecttest.CorpusDir(t) }
 
 func readCorpus(t *testing.T, name string) []byte {
 	t.Helper()

@@ -89,7 +89,8 @@ func FreePort(t testing.TB) int {
 
 // Options tune the instance.
 type Options struct {
-	// MilterPort is the port smtpd_milters points to (required).
+	// MilterPort is the port smtpd_milters points to; 0: no milter (the
+	// baseline of load runs).
 	MilterPort int
 	// MessageSizeLimit is Postfix's message_size_limit (default 60 MB).
 	MessageSizeLimit int64
@@ -120,7 +121,9 @@ func Start(t testing.TB, o Options) *Instance {
 
 	smtpPort, sinkPort := FreePort(t), FreePort(t)
 	in.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", smtpPort)
-	in.MilterAddr = fmt.Sprintf("inet:127.0.0.1:%d", o.MilterPort)
+	if o.MilterPort != 0 {
+		in.MilterAddr = fmt.Sprintf("inet:127.0.0.1:%d", o.MilterPort)
+	}
 	if o.MessageSizeLimit == 0 {
 		o.MessageSizeLimit = 60 << 20
 	}
@@ -415,4 +418,30 @@ func (in *Instance) Send(from string, rcpts []string, msg []byte) SendResult {
 		in.t.Fatalf("smtp: %v\npostfix log:\n%s", err, in.Log())
 	}
 	return res
+}
+
+// WaitQueueEmpty waits until Postfix has delivered everything it accepted
+// (no file left in its queues), so that one load round does not spill into
+// the next.
+func (in *Instance) WaitQueueEmpty(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n := 0
+		for _, q := range []string{"maildrop", "incoming", "active", "deferred", "hold"} {
+			_ = filepath.WalkDir(filepath.Join(in.Dir, "queue", q), func(_ string, d os.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					n++
+				}
+				return nil
+			})
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still queued after %s\npostfix log:\n%s", n, timeout, in.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
