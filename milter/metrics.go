@@ -46,11 +46,11 @@ type Metrics struct {
 // panicCounter is what the metrics need of an inspect.Engine.
 type panicCounter interface{ Panics() int64 }
 
-// The mode label: "enforce" acted on the decision, "monitor" only logged
-// and counted what would have happened (a policy's mode: monitor).
+// Modes of a decision: "enforce" acts on it, "monitor" only logs and
+// counts what would have happened (a policy's mode: monitor).
 const (
-	ModeEnforce = string(Enforce)
-	ModeMonitor = string(Monitor)
+	ModeEnforce = "enforce"
+	ModeMonitor = "monitor"
 )
 
 // checkBuckets are the upper bounds (seconds) of the duration histograms:
@@ -157,7 +157,8 @@ func (m *Metrics) Observe(res *Result, total time.Duration) {
 		pol = "none"
 	}
 	action, mode := string(res.Action), ModeEnforce
-	if res.Monitor != nil { // accepted; the action is what would have happened
+	if res.Monitor != nil {
+		// What the policy would have done; the message itself was accepted.
 		action, mode = string(res.Monitor.Action), ModeMonitor
 	}
 	m.messages.WithLabelValues(pol, action, mode).Inc()
