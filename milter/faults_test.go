@@ -12,6 +12,7 @@ package milter
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -491,4 +492,111 @@ func TestFaultSoak(t *testing.T) {
 			t.Errorf("RSS grew: %.1f MB max in the first half, %.1f MB in the second", early/(1<<20), maxRSS/(1<<20))
 		}
 	}
+}
+
+// TestFaultFullSpool: the spool directory on a full file system (a 1 MiB
+// tmpfs) gives 451 through Postfix, never a truncated or accepted message:
+// once for a message larger than the file system, once for a message that
+// spools but whose rewritten body no longer fits. With space again the same
+// message is delivered whole.
+func TestFaultFullSpool(t *testing.T) {
+	postfixtest.Require(t)
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-n", "-t", "tmpfs", "-o", "size=1m,mode=0700", "officemilter-test", mnt).CombinedOutput(); err != nil {
+		postfixtest.Missing(t, fmt.Sprintf("a tmpfs mount (%v: %s)", err, out))
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-n", mnt).Run() })
+
+	cfg := contribConfig(t)
+	cfg.Spool.Dir = mnt
+	cfg.Spool.Memory = 32 << 10 // every message below goes to a file
+	e := &e2e{cfg: cfg, qdir: filepath.Join(t.TempDir(), "quarantine")}
+	port := postfixtest.FreePort(t)
+	e.startMilter(t, port)
+	t.Cleanup(e.stopMilter)
+	pf := postfixtest.Start(t, postfixtest.Options{MilterPort: port})
+
+	doc, err := os.ReadFile("../testdata/files/letter.doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A text of ~300 KB ending in a marker, and a .doc to strip.
+	text := strings.Repeat("Sehr geehrte Damen und Herren, anbei die Unterlagen.\r\n", 5800) + "ENDE-DES-TEXTES\r\n"
+	withText := func(extra map[string][]byte) []byte {
+		msg := buildMessage("anna@example.net", extra)
+		return bytes.Replace(msg, []byte("Hallo,\r\n"), []byte("Hallo,\r\n"+text), 1)
+	}
+	leftovers := func() []string {
+		ents, _ := os.ReadDir(mnt)
+		var names []string
+		for _, e := range ents {
+			if e.Name() != "filler" {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	expect451 := func(t *testing.T, msg []byte) {
+		t.Helper()
+		before := len(pf.Deliveries())
+		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 451 || !strings.HasPrefix(res.Data.Msg, "4.") {
+			t.Fatalf("DATA: %v, want 451", res.Data)
+		}
+		time.Sleep(time.Second) // a delivery would have reached the sink by now
+		if n := len(pf.Deliveries()); n != before {
+			t.Fatalf("%d deliveries of a tempfailed message", n-before)
+		}
+		if l := leftovers(); len(l) > 0 {
+			t.Errorf("spool files left behind: %v", l)
+		}
+	}
+
+	t.Run("message larger than the file system", func(t *testing.T) {
+		pdf, err := os.ReadFile("../testdata/files/letter.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := append(append([]byte{}, pdf...), bytes.Repeat([]byte("% padding\n"), 200000)...) // 2 MB
+		expect451(t, buildMessage("anna@example.net", map[string][]byte{"gross.pdf": big}))
+	})
+	quarantined := func() int {
+		m, _ := filepath.Glob(filepath.Join(e.qdir, "*", "*.eml"))
+		return len(m)
+	}
+
+	msg := withText(map[string][]byte{"brief.doc": doc})
+	t.Run("original spooled, rewritten body does not fit", func(t *testing.T) {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(mnt, &st); err != nil {
+			t.Fatal(err)
+		}
+		free := int64(st.Bavail) * st.Bsize
+		// Room for the original and half the rewritten body.
+		keep := int64(len(msg)) + int64(len(text))/2
+		if err := os.WriteFile(filepath.Join(mnt, "filler"), make([]byte, free-keep), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		expect451(t, msg)
+		// The check itself ran (its original is in the quarantine): what
+		// failed was writing the rewritten body.
+		if n := quarantined(); n != 1 {
+			t.Errorf("%d quarantined; the failure was not in the rewrite", n)
+		}
+		if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("with space again the message is delivered whole", func(t *testing.T) {
+		res := pf.Send("erika@example.com", []string{"anna@example.net"}, msg)
+		if res.Data.Code != 250 {
+			t.Fatalf("DATA: %v", res.Data)
+		}
+		ds := pf.WaitDeliveries(1, time.Minute)
+		s := string(ds[0].Message)
+		if len(ds) != 1 || !strings.Contains(s, "X-Officemilter: stripped; legacy-office; brief.doc") || !strings.Contains(s, "ENDE-DES-TEXTES") {
+			t.Errorf("%d deliveries; delivered:\n%.600s", len(ds), s)
+		}
+	})
 }

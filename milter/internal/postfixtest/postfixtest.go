@@ -44,7 +44,7 @@ type Instance struct {
 // missing.
 func Require(t testing.TB, tools ...string) {
 	t.Helper()
-	miss := func(what string) { t.Helper(); missing(t, what) }
+	miss := func(what string) { t.Helper(); Missing(t, what) }
 	if os.Geteuid() != 0 {
 		miss("root (a private Postfix instance needs it)")
 	}
@@ -60,8 +60,8 @@ func Require(t testing.TB, tools ...string) {
 	}
 }
 
-// missing fails the test under CI=true and skips it otherwise.
-func missing(t testing.TB, what string) {
+// Missing fails the test under CI=true and skips it otherwise.
+func Missing(t testing.TB, what string) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatalf("%s is missing under CI; .ci/run installs it (make test)", what)

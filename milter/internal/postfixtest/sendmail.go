@@ -88,13 +88,13 @@ func RequireSendmail(t testing.TB) string {
 	bin := filepath.Join(root, "usr/libexec/sendmail/sendmail")
 	for _, f := range []string{bin, filepath.Join(root, "usr/share/sendmail/cf/m4/cf.m4")} {
 		if _, err := os.Stat(f); err != nil {
-			missing(t, fmt.Sprintf("sendmail (%s; 'make sendmail-deps' unpacks it)", f))
+			Missing(t, fmt.Sprintf("sendmail (%s; 'make sendmail-deps' unpacks it)", f))
 		}
 	}
 	out, _ := exec.Command("ldd", bin).Output()
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.Contains(line, "not found") {
-			missing(t, "a library sendmail needs: "+strings.TrimSpace(line))
+			Missing(t, "a library sendmail needs: "+strings.TrimSpace(line))
 		}
 	}
 	return root
