@@ -85,18 +85,14 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 		return info, err
 	}
 	st := &pptState{persist: map[uint32]int64{}}
-	werr := w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+	werr := w.pptTop(sr, st, func(r pptRec) error {
 		switch r.typ {
 		case rtDocumentContainer:
-			return false, w.pptDocument(sr, r, st)
+			return w.pptDocument(sr, r, st)
 		case rtExOleObjStg:
 			st.objects = append(st.objects, r)
-		case rtCryptSession10:
-			st.crypt = true
-		case rtPersistDirectoryAtm:
-			return false, w.pptPersist(sr, r, st)
 		}
-		return false, nil
+		return nil
 	})
 	if st.crypt {
 		encrypted = "PowerPoint encrypted (CryptSession10Container, RC4 CryptoAPI)"
@@ -178,6 +174,21 @@ func (w *walker) pptRecords(sr *io.SectionReader, start, end int64, fn func(pptR
 		off = r.body() + r.len
 	}
 	return nil
+}
+
+// pptTop walks the top-level records of a PowerPoint Document stream:
+// the persist directory and CryptSession10 go into st, the others to fn.
+func (w *walker) pptTop(sr *io.SectionReader, st *pptState, fn func(pptRec) error) error {
+	return w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+		switch r.typ {
+		case rtCryptSession10:
+			st.crypt = true
+			return false, nil
+		case rtPersistDirectoryAtm:
+			return false, w.pptPersist(sr, r, st)
+		}
+		return false, fn(r)
+	})
 }
 
 // pptDocument reads the DocumentContainer ([MS-PPT] 2.4.1): the
