@@ -97,6 +97,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer log.Sync() //nolint:errcheck
+	for _, d := range cfg.Deprecations() {
+		log.Warn(d)
+	}
 
 	filter := newFilter(cfg)
 	metrics := milter.NewMetrics()
@@ -245,6 +248,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	if last := cfg.Policies[len(cfg.Policies)-1]; !last.MatchesEverything() {
 		fmt.Fprintf(stdout, "note: no policy matches every recipient; mail to others is accepted unchecked\n")
+	}
+	for _, d := range cfg.Deprecations() {
+		fmt.Fprintf(stdout, "warning: %s\n", d)
 	}
 	problems := cfg.CheckHost()
 	for _, p := range problems {
