@@ -231,12 +231,7 @@ func (b *reader) prim(e *elem, max int) ([]byte, error) {
 	if e.constructed {
 		return nil, malformed("constructed %s where a primitive value belongs", e)
 	}
-	n := e.end - e.body
-	if n > int64(max) {
-		return nil, malformed("value %s too long (%d bytes)", e, n)
-	}
-	p := make([]byte, n)
-	return p, b.readFull(p, e.body)
+	return b.span(e.body, e.end, max, "value", e)
 }
 
 // raw reads the whole encoding of a definite-length element (used where the
@@ -245,12 +240,18 @@ func (b *reader) raw(e *elem, max int) ([]byte, error) {
 	if e.indefinite {
 		return nil, malformed("indefinite length in %s where DER is required", e)
 	}
-	n := e.end - e.start
+	return b.span(e.start, e.end, max, "element", e)
+}
+
+// span reads the bytes [from, to) of e, at most max of them; what names
+// them in the error.
+func (b *reader) span(from, to int64, max int, what string, e *elem) ([]byte, error) {
+	n := to - from
 	if n > int64(max) {
-		return nil, malformed("element %s too long (%d bytes)", e, n)
+		return nil, malformed("%s %s too long (%d bytes)", what, e, n)
 	}
 	p := make([]byte, n)
-	return p, b.readFull(p, e.start)
+	return p, b.readFull(p, from)
 }
 
 // segment is one piece of an OCTET STRING's contents.
