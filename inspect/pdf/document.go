@@ -343,34 +343,30 @@ var errTooBig = errors.New("object too large")
 
 // parseAt parses the indirect object at off, growing its window as needed.
 func (d *doc) parseAt(off int64) (indirect, int, error) {
-	var ob indirect
-	values := 0
-	err := d.lexAt(off, func(l *lexer) (err error) {
-		ob, err = l.parseIndirect()
-		values = l.values
-		return err
-	})
-	if err == errTooBig {
-		values = 0
-	}
+	ob, _, values, err := d.lexAt(off, false)
 	return ob, values, err
 }
 
-// lexAt calls parse with a lexer over the input at off, again with a
-// window 16 times larger while parse needs more (errMore) and the input
-// has more, up to maxObjectBytes (then errTooBig).
-func (d *doc) lexAt(off int64, parse func(l *lexer) error) error {
+// lexAt parses at off an indirect object, or with value a value, again in
+// a window 16 times larger while the parse needs more (errMore) and the
+// input has more, up to maxObjectBytes (then errTooBig). values is the
+// lexer's count of values parsed.
+func (d *doc) lexAt(off int64, value bool) (ob indirect, v object, values int, err error) {
 	n := 4096
 	for {
 		b, eof := d.src.window(off, n)
 		l := lexer{b: b, eof: eof}
-		err := parse(&l)
+		if value {
+			v, err = l.parseValue()
+		} else {
+			ob, err = l.parseIndirect()
+		}
 		d.src.lexed += int64(l.pos)
 		if err != errMore || eof {
-			return err
+			return ob, v, l.values, err
 		}
 		if n >= maxObjectBytes {
-			return errTooBig
+			return ob, v, 0, errTooBig
 		}
 		n = min(n*16, maxObjectBytes)
 	}
@@ -530,11 +526,7 @@ func (d *doc) parseTrailers() error {
 		if err := d.countObject(); err != nil {
 			return err
 		}
-		var v object
-		err := d.lexAt(off, func(l *lexer) (err error) {
-			v, err = l.parseValue()
-			return err
-		})
+		_, v, _, err := d.lexAt(off, true)
 		if t, ok := v.(dict); ok && err == nil {
 			d.trailers = append(d.trailers, trailer{pos: off, d: pruneDict(t), inStream: d.inStream(off)})
 		}
