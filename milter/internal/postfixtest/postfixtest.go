@@ -295,16 +295,37 @@ func (in *Instance) stopSink() {
 	}
 }
 
-// Deliveries returns the files the sink wrote, oldest first.
+// Deliveries returns the files the sink wrote, oldest first: by the time
+// the sink finished writing them, not by name (smtp-sink names them by the
+// second, %H%M%S, plus a random suffix, so names do not order two
+// deliveries of one second, nor any across midnight).
 func (in *Instance) Deliveries() []string {
 	ents, _ := os.ReadDir(in.SinkDir)
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			out = append(out, filepath.Join(in.SinkDir, e.Name()))
-		}
+	type file struct {
+		path string
+		mod  time.Time
 	}
-	sort.Strings(out)
+	var fs []file
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f := file{path: filepath.Join(in.SinkDir, e.Name())}
+		if info, err := e.Info(); err == nil {
+			f.mod = info.ModTime()
+		}
+		fs = append(fs, f)
+	}
+	sort.Slice(fs, func(i, j int) bool {
+		if !fs[i].mod.Equal(fs[j].mod) {
+			return fs[i].mod.Before(fs[j].mod)
+		}
+		return fs[i].path < fs[j].path
+	})
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.path
+	}
 	return out
 }
 
