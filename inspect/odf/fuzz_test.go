@@ -3,14 +3,12 @@ package odf
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/inspecttest"
@@ -32,9 +30,10 @@ func FuzzODF(f *testing.F) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		})
 		rec.CheckInvariants(t)
 	})
 }
@@ -48,7 +47,6 @@ func FuzzODFParts(f *testing.F) {
 		module("Module1", basicMacro))
 	f.Add(mtSXW, "", `<?xml version="1.0" encoding="ISO-8859-1"?><office:events><script:event script:event-name="on-load" script:macro-name="x"/></office:events>`, module("M", "REM x\n' y"))
 	f.Fuzz(func(t *testing.T, mimetype, manifest, contentXML, mod string) {
-		defer inspecttest.FailSlow(t, time.Now())
 		b := odfPkg{mimetype: mimetype, noManifest: true, files: []ofile{
 			{name: "META-INF/manifest.xml", body: manifest, method: storeMethod},
 			{name: "content.xml", body: contentXML, method: storeMethod},
@@ -56,7 +54,9 @@ func FuzzODFParts(f *testing.F) {
 			{name: "Object 1", body: oleMagicS, method: storeMethod},
 		}}.build(t)
 		rec := &recorder{}
-		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		})
 		rec.CheckInvariants(t)
 	})
 }
@@ -69,24 +69,13 @@ func FuzzFlatODF(f *testing.F) {
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><office:document office:mimetype="application/vnd.oasis.opendocument.text"><draw:object-ole><office:binary-data>0M8R4KGxGuE=</office:binary-data></draw:object-ole></office:document>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		})
 		rec.CheckInvariants(t)
 	})
 }
-
-// discard is a Scope that drops everything but reads children, as the
-// engine's spool would.
-type discard struct{}
-
-func (discard) SetType(string)       {}
-func (discard) Emit(inspect.Finding) {}
-func (discard) Child(_ string, r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	return err
-}
-func (discard) ChildAt(string, io.ReaderAt, int64) error { return nil }
 
 func benchFiles(b *testing.B, files map[string][]byte, in inspect.Inspector) {
 	var total int64
@@ -97,7 +86,7 @@ func benchFiles(b *testing.B, files map[string][]byte, in inspect.Inspector) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, c := range files {
-			if err := in.Inspect(context.Background(), inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c)}, discard{}); err != nil {
+			if err := in.Inspect(context.Background(), inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c)}, &inspecttest.Recorder{Discard: true}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -15,7 +15,7 @@ func bench(b *testing.B, fam inspect.Family, data []byte) {
 	in := New()
 	for b.Loop() {
 		p := inspect.Part{Size: int64(len(data)), R: bytes.NewReader(data), Family: fam, Limits: inspect.DefaultLimits}
-		if err := in.Inspect(context.Background(), p, &recScope{}); err != nil {
+		if err := in.Inspect(context.Background(), p, noChildren()); err != nil {
 			b.Fatal(err)
 		}
 	}
