@@ -1,10 +1,15 @@
 package inspecttest
 
 import (
+	"bytes"
 	"encoding/binary"
+	"io"
 	"sort"
 	"strings"
+	"testing"
 	"unicode/utf16"
+
+	"github.com/richardlehane/mscfb"
 )
 
 // The one compound file ([MS-CFB]) writer of the tests: version 3
@@ -440,4 +445,38 @@ func CFB(streams map[string][]byte) []byte {
 	}
 	b, _ := WriteCFB(CFBTree(padded), CFBOptions{GenLayout: true})
 	return b
+}
+
+// MscfbStreams reads every stream of a compound file with the independent
+// reader github.com/richardlehane/mscfb, by path ("VBA/dir"): what a
+// writer wrote, or what the OLE reader must agree with.
+func MscfbStreams(t testing.TB, file []byte) map[string][]byte {
+	t.Helper()
+	doc, err := mscfb.New(bytes.NewReader(file))
+	if err != nil {
+		t.Fatalf("mscfb: %v", err)
+	}
+	out := map[string][]byte{}
+	for {
+		e, err := doc.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("mscfb: %v", err)
+		}
+		if e.FileInfo().IsDir() {
+			continue
+		}
+		name := e.Name
+		if e.Initial != 0 && name != "" && rune(e.Initial) != []rune(name)[0] {
+			name = string(rune(e.Initial)) + name // mscfb drops a leading control character
+		}
+		b, err := io.ReadAll(e)
+		if err != nil {
+			t.Fatalf("mscfb read %s: %v", e.Name, err)
+		}
+		out[strings.Join(append(append([]string{}, e.Path...), name), "/")] = b
+	}
+	return out
 }

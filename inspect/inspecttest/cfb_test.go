@@ -3,47 +3,12 @@ package inspecttest
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/richardlehane/mscfb"
 )
-
-// mscfbStreams reads every stream of a compound file with the independent
-// reader github.com/richardlehane/mscfb, by path ("VBA/dir").
-func mscfbStreams(t *testing.T, file []byte) map[string][]byte {
-	t.Helper()
-	doc, err := mscfb.New(bytes.NewReader(file))
-	if err != nil {
-		t.Fatalf("mscfb: %v", err)
-	}
-	out := map[string][]byte{}
-	for {
-		e, err := doc.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("mscfb: %v", err)
-		}
-		if e.FileInfo().IsDir() {
-			continue
-		}
-		name := e.Name
-		if e.Initial != 0 && name != "" && rune(e.Initial) != []rune(name)[0] {
-			name = string(rune(e.Initial)) + name // mscfb drops a leading control character
-		}
-		b, err := io.ReadAll(e)
-		if err != nil {
-			t.Fatalf("mscfb read %s: %v", e.Name, err)
-		}
-		out[strings.Join(append(append([]string{}, e.Path...), name), "/")] = b
-	}
-	return out
-}
 
 // TestWriteCFBReadByMscfb: what WriteCFB writes in every variant the tests
 // use (mini stream, regular sectors, 4096-byte sectors, DIFAT sectors,
@@ -67,7 +32,7 @@ func TestWriteCFBReadByMscfb(t *testing.T) {
 			if !lay.Mini["EncryptionInfo"] || lay.Mini["EncryptedPackage"] {
 				t.Errorf("mini stream placement: %v", lay.Mini)
 			}
-			got := mscfbStreams(t, b)
+			got := MscfbStreams(t, b)
 			for name, want := range streams {
 				if g, ok := got[name]; !ok || !bytes.Equal(g, want) {
 					t.Errorf("stream %q: got %d bytes (present %v), want %d", name, len(g), ok, len(want))
@@ -89,7 +54,7 @@ func TestWriteCFBDIFATReadByMscfb(t *testing.T) {
 	if len(lay.FATSectors) <= 109 {
 		t.Fatalf("%d FAT sectors: no DIFAT sector needed", len(lay.FATSectors))
 	}
-	got := mscfbStreams(t, b)
+	got := MscfbStreams(t, b)
 	if !bytes.Equal(got["big"], data) || string(got["small"]) != "s" {
 		t.Errorf("streams differ: big %d bytes, small %q", len(got["big"]), got["small"])
 	}
@@ -104,7 +69,7 @@ func TestCFBReadByMscfb(t *testing.T) {
 		"Macros/VBA/ThisDocument": []byte("Sub AutoOpen()"),
 		"Macros/PROJECT":          []byte("ID="),
 	}
-	got := mscfbStreams(t, CFB(want))
+	got := MscfbStreams(t, CFB(want))
 	for path, w := range want {
 		if !bytes.HasPrefix(got[path], w) {
 			t.Errorf("%s: content differs", path)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated fixtures under testdata/")
@@ -68,7 +70,7 @@ var fixtures = []fixture{
 // EncryptionInfo + EncryptedPackage.
 func decryptFile(t testing.TB, file []byte, password string) ([]byte, error) {
 	t.Helper()
-	s := cfbStreams(t, file)
+	s := inspecttest.MscfbStreams(t, file)
 	var out bytes.Buffer
 	if wb, ok := s["Workbook"]; ok {
 		err := DecryptWorkbook(bytes.NewReader(wb), int64(len(wb)), password, &out)
