@@ -2,7 +2,6 @@ package archive
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,14 +12,7 @@ import (
 )
 
 func benchInspect(b *testing.B, fam inspect.Family, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		p := inspect.Part{Name: "x", Size: int64(len(data)), R: bytes.NewReader(data), Family: fam, Limits: inspect.DefaultLimits}
-		if err := New(fam).Inspect(context.Background(), p, &inspecttest.Recorder{Discard: true}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(fam), inspect.Part{Name: "x", Family: fam, Limits: inspect.DefaultLimits}, data, nil)
 }
 
 // benchZip is a zip of 200 deflated text members of 4 KiB (mail-sized).

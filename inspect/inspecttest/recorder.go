@@ -1,6 +1,8 @@
 package inspecttest
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"testing"
 	"time"
@@ -154,6 +156,24 @@ func CheckResult(t testing.TB, res *inspect.Result) {
 		}
 		if f.Detail == "" {
 			t.Fatalf("finding without detail: %+v", f)
+		}
+	}
+}
+
+// Bench inspects data with in once per iteration, as part p (its reader
+// and size are data), with a fresh scope from newScope (a discarding
+// Recorder when nil), and reports bytes per second and allocations.
+func Bench(b *testing.B, in inspect.Inspector, p inspect.Part, data []byte, newScope func() inspect.Scope) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var s inspect.Scope = &Recorder{Discard: true}
+		if newScope != nil {
+			s = newScope()
+		}
+		p.R, p.Size = bytes.NewReader(data), int64(len(data))
+		if err := in.Inspect(context.Background(), p, s); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package ole
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,16 +10,7 @@ import (
 )
 
 func benchInspect(b *testing.B, data []byte) {
-	ins := New()
-	p := inspect.Part{Name: "bench.doc", Size: int64(len(data)), R: bytes.NewReader(data), Limits: inspect.DefaultLimits}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := ins.Inspect(context.Background(), p, &inspecttest.Recorder{Discard: true}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(), inspect.Part{Name: "bench.doc", Limits: inspect.DefaultLimits}, data, nil)
 }
 
 // BenchmarkGenerated inspects generated files of about 1-2 MB per format:
