@@ -74,7 +74,7 @@ func daemonConfig(t *testing.T, dir string, milterPort int, metricsAddr, smtp st
 		{`(?m)^metrics: .*$`, "metrics: " + metricsAddr},
 		{`(?m)^  dir: /var/spool/officemilter.*$`, "  dir: " + filepath.Join(dir, "spool")},
 		{`(?m)^  dir: /var/lib/officemilter/quarantine.*$`, "  dir: " + filepath.Join(dir, "quarantine")},
-		{`(?m)^  smtp: 127.0.0.1:25.*$`, "  smtp: \"" + smtp + "\""},
+		{`(?m)^notify:$`, "notify:\n  smtp: \"" + smtp + "\""},
 	}
 	s := string(raw)
 	for _, r := range repl {

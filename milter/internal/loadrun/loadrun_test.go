@@ -265,7 +265,7 @@ func writeConfig(t *testing.T, dir string, port, metricsPort int, smtp string) s
 		"metrics: ":                      fmt.Sprintf("metrics: 127.0.0.1:%d", metricsPort),
 		"  dir: /var/spool/officemilter": "  dir: " + filepath.Join(dir, "spool"),
 		"  dir: /var/lib/officemilter/quarantine": "  dir: " + filepath.Join(dir, "quarantine"),
-		"  smtp: ": "  smtp: " + smtp,
+		"notify:": "notify:\n  smtp: " + smtp,
 	}
 	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
