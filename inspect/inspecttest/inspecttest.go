@@ -163,27 +163,12 @@ func EditZip(src []byte, edit func(name string, data []byte) []byte, add map[str
 	return out.Bytes(), nil
 }
 
-// CorpusDir finds the shared third-party corpus ($OFFICEMILTER_CORPUS, or
-// shared/corpus beside the checkout), read in place and never copied. The
-// test skips when it is absent, except under CI where that is a failure.
+// CorpusDir finds the shared third-party corpus (CorpusPath), read in
+// place and never copied. The test skips when it is absent, except under
+// CI where that is a failure.
 func CorpusDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("OFFICEMILTER_CORPUS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared", "corpus")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Fatal("go.mod not found above " + wd)
-			}
-		}
-	}
+	dir := CorpusPath(t)
 	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)
@@ -191,4 +176,26 @@ func CorpusDir(t testing.TB) string {
 		t.Skipf("shared corpus not available: %v", err)
 	}
 	return dir
+}
+
+// CorpusPath is where the shared third-party corpus is expected:
+// $OFFICEMILTER_CORPUS, or shared/corpus beside the checkout. It does not
+// check that the corpus is there.
+func CorpusPath(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("OFFICEMILTER_CORPUS"); dir != "" {
+		return dir
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(filepath.Dir(d), "shared", "corpus")
+		}
+		if filepath.Dir(d) == d {
+			t.Fatal("go.mod not found above " + wd)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func mustParse(t testing.TB, msg []byte) *Entity {
@@ -190,7 +191,7 @@ func TestRemoveChild(t *testing.T) {
 		msgs[f.name] = f.build()
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "openssl", "*.eml"))
-	if d := corpusDir(t); d != "" {
+	if d := inspecttest.CorpusPath(t); d != "" {
 		more, _ := filepath.Glob(filepath.Join(d, "email", "*.eml"))
 		files = append(files, more...)
 	}

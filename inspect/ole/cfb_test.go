@@ -14,6 +14,7 @@ import (
 	"github.com/richardlehane/mscfb"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // walkStreams lists every stream of f as path → content.
@@ -345,7 +346,7 @@ func TestCFBMatchesMscfb(t *testing.T) {
 // corpusOLEFiles returns the compound files of the shared corpus (read in
 // place, never copied), or skips when it is absent.
 func corpusOLEFiles(t testing.TB) []string {
-	dir := corpusDir(t)
+	dir := inspecttest.CorpusPath(t)
 	var out []string
 	for _, g := range []string{"office-legacy/*", "ooxml/*"} {
 		m, _ := filepath.Glob(filepath.Join(dir, g))
@@ -369,26 +370,6 @@ func corpusOLEFiles(t testing.TB) []string {
 		t.Skip("shared corpus not available")
 	}
 	return out
-}
-
-// corpusDir finds the shared corpus: $OFFICEMILTER_CORPUS, or shared/corpus
-// beside the checkout.
-func corpusDir(t testing.TB) string {
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "corpus")
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found above " + wd)
-		}
-	}
 }
 
 func stripControl(s string) string {
