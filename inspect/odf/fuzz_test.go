@@ -3,10 +3,10 @@ package odf
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -14,19 +14,10 @@ import (
 	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-func sortedKeys(m map[string][]byte) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 // FuzzODF feeds whole files (zip bytes) to the package inspector.
 func FuzzODF(f *testing.F) {
 	seeds := seedPackages(f)
-	for _, k := range sortedKeys(seeds) {
+	for _, k := range slices.Sorted(maps.Keys(seeds)) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -64,7 +55,7 @@ func FuzzODFParts(f *testing.F) {
 // FuzzFlatODF feeds flat documents to the flat inspector.
 func FuzzFlatODF(f *testing.F) {
 	seeds := seedFlat()
-	for _, k := range sortedKeys(seeds) {
+	for _, k := range slices.Sorted(maps.Keys(seeds)) {
 		f.Add(seeds[k])
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><office:document office:mimetype="application/vnd.oasis.opendocument.text"><draw:object-ole><office:binary-data>0M8R4KGxGuE=</office:binary-data></draw:object-ole></office:document>`))

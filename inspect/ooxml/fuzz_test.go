@@ -3,10 +3,10 @@ package ooxml
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -17,7 +17,7 @@ import (
 // FuzzOOXML feeds whole files (zip bytes) to the inspector.
 func FuzzOOXML(f *testing.F) {
 	seeds := seedPackages(f)
-	for _, k := range sortedKeysB(seeds) {
+	for _, k := range slices.Sorted(maps.Keys(seeds)) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -54,15 +54,6 @@ func FuzzOOXMLParts(f *testing.F) {
 
 // storeMethod is zip.Store, but not 0 (0 means deflate to buildZip).
 const storeMethod = 0x100
-
-func sortedKeysB(m map[string][]byte) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
 
 // BenchmarkOOXML inspects the generated packages and the shared corpus's
 // OOXML zips (read in place when present) once per iteration.
