@@ -28,7 +28,7 @@ func BenchmarkZip(b *testing.B) { benchInspect(b, inspect.FamilyZip, benchZip(b)
 
 // BenchmarkZipCorpus walks the shared corpus zip with the docm (read in place).
 func BenchmarkZipCorpus(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "archive", "filetype__sample.zip"))
+	data, err := os.ReadFile(filepath.Join(inspecttest.CorpusPath(b), "archive", "filetype__sample.zip"))
 	if err != nil {
 		b.Skip(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func TestInspect(t *testing.T) {
@@ -132,10 +133,7 @@ func TestEngine(t *testing.T) {
 // TestCorpusDetails reads the shared corpus in place (never copied) and
 // checks the precise details of its executables.
 func TestCorpusDetails(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "executable")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "executable")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "executable")
 	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)

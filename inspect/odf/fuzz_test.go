@@ -94,7 +94,7 @@ func BenchmarkODF(b *testing.B) {
 // files (read in place when present).
 func benchPackages(b *testing.B) map[string][]byte {
 	files := seedPackages(b)
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "odf")
+	dir := filepath.Join(inspecttest.CorpusPath(b), "odf")
 	names, _ := filepath.Glob(filepath.Join(dir, "*.odt"))
 	for _, n := range names {
 		if c, err := os.ReadFile(n); err == nil {

@@ -80,7 +80,7 @@ func BenchmarkOOXML(b *testing.B) {
 // zips (read in place when present).
 func benchPackages(b *testing.B) map[string][]byte {
 	files := seedPackages(b)
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "ooxml")
+	dir := filepath.Join(inspecttest.CorpusPath(b), "ooxml")
 	for _, name := range []string{"filetype__sample.docx", "filetype__sample.pptx", "filetype__sample.xlsx",
 		"poi__SimpleMacro.docm", "poi__SimpleMacro.pptm", "poi__SimpleMacro.xlsm", "poi__xlmmacro.xlsm"} {
 		if c, err := os.ReadFile(filepath.Join(dir, name)); err == nil {

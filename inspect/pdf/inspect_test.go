@@ -248,11 +248,7 @@ func TestEncryptionHandlers(t *testing.T) {
 
 // corpusPDFs lists the shared corpus's PDFs (read in place, never copied).
 func corpusPDFs(t testing.TB) []string {
-	dir := os.Getenv("OFFICEMILTER_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "pdf", "*.pdf"))
+	files, _ := filepath.Glob(filepath.Join(inspecttest.CorpusPath(t), "pdf", "*.pdf"))
 	return files
 }
 

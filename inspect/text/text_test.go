@@ -157,10 +157,7 @@ func TestEngine(t *testing.T) {
 
 // TestCorpus reads the shared corpus in place: its text files are clean.
 func TestCorpus(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "text")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "text")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "text")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if len(files) == 0 {
 		if os.Getenv("CI") != "" {

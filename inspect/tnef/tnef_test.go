@@ -133,7 +133,7 @@ func TestEmbeddedThroughEngine(t *testing.T) {
 }
 
 func corpusFile(t testing.TB) []byte {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "other", "poi__quick-winmail.dat"))
+	b, err := os.ReadFile(filepath.Join(inspecttest.CorpusPath(t), "other", "poi__quick-winmail.dat"))
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)
