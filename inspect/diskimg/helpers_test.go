@@ -2,9 +2,7 @@ package diskimg
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,20 +15,7 @@ import (
 // expanded.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return inspecttest.ReadGzip(t, filepath.Join("testdata", name+".gz"))
 }
 
 // repoFile reads a file of the repository's testdata/files.

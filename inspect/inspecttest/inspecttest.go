@@ -15,6 +15,7 @@ package inspecttest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -198,4 +199,24 @@ func CorpusPath(t testing.TB) string {
 			t.Fatal("go.mod not found above " + wd)
 		}
 	}
+}
+
+// ReadGzip returns the expanded content of the gzipped file at path (a
+// fixture kept compressed in testdata).
+func ReadGzip(t testing.TB, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
