@@ -45,11 +45,7 @@ func run(t testing.TB, fam inspect.Family, name string, b []byte) (*inspecttest.
 
 // engine returns an engine with only this package's inspectors.
 func engine(l inspect.Limits) *inspect.Engine {
-	m := map[inspect.Family]inspect.Inspector{}
-	for _, f := range Families() {
-		m[f] = New(f)
-	}
-	return inspect.NewEngine(m, l)
+	return inspecttest.Engine(l, Families(), func(f inspect.Family) inspect.Inspector { return New(f) })
 }
 
 func equalStrings(a, b []string) bool {

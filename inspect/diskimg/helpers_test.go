@@ -48,9 +48,5 @@ func inspectRaw(fam inspect.Family, b []byte, l inspect.Limits) (*inspecttest.Re
 
 // engine returns an engine with only this package's inspectors.
 func engine(l inspect.Limits) *inspect.Engine {
-	m := map[inspect.Family]inspect.Inspector{}
-	for _, f := range Families() {
-		m[f] = New(f)
-	}
-	return inspect.NewEngine(m, l)
+	return inspecttest.Engine(l, Families(), func(f inspect.Family) inspect.Inspector { return New(f) })
 }

@@ -115,11 +115,7 @@ func TestOverlayChild(t *testing.T) {
 // sniffed as a zip, and the engine reports no inspector for it here (the
 // archive package is not wired in this test), which proves the hand-over.
 func TestEngine(t *testing.T) {
-	m := map[inspect.Family]inspect.Inspector{}
-	for _, f := range Families {
-		m[f] = New()
-	}
-	e := inspect.NewEngine(m, inspect.Limits{})
+	e := inspecttest.Engine(inspect.Limits{}, Families, func(inspect.Family) inspect.Inspector { return New() })
 	b := makePE(peSpec{machine: 0x14c, subsystem: 2, overlay: makeZip("a.txt", []byte("hello"))})
 	res := e.Inspect(context.Background(), "sfx.exe", "", bytes.NewReader(b), int64(len(b)))
 	if res.Type != "pe" || !res.HasAt(inspect.KindExecutable, "") {

@@ -177,3 +177,13 @@ func Bench(b *testing.B, in inspect.Inspector, p inspect.Part, data []byte, newS
 		}
 	}
 }
+
+// Engine returns an engine with only the inspectors newIn makes for fams:
+// one package's inspectors behind the real engine.
+func Engine(l inspect.Limits, fams []inspect.Family, newIn func(inspect.Family) inspect.Inspector) *inspect.Engine {
+	m := map[inspect.Family]inspect.Inspector{}
+	for _, f := range fams {
+		m[f] = newIn(f)
+	}
+	return inspect.NewEngine(m, l)
+}
