@@ -2,9 +2,12 @@
 // generators: compound files ([MS-CFB]), a Word 97 document, a VBA project
 // (vbaProject.bin), an OOXML package turned macro-enabled, a minimal PE.
 // Tests of inspectors find one helper per need here: the compound file
-// writer (WriteCFB), a recording Scope (Recorder), a hang detector (NoHang)
-// and the invariants every inspector's fuzz target checks
-// (Recorder.CheckInvariants). Production code never imports it.
+// writer (WriteCFB) and its cross-check reader (MscfbStreams), a recording
+// Scope (Recorder), a hang detector (NoHang), the invariants every
+// inspector's fuzz target checks (Recorder.CheckInvariants, CheckResult),
+// the benchmark loop (Bench), an engine of one package's inspectors
+// (Engine) and the shared corpus (CorpusDir, CorpusPath). Production code
+// never imports it.
 //
 // The files are minimal but well-formed enough for Office-aware parsers:
 // what they prove is that officemilter's pipeline (MIME walk, engine,
