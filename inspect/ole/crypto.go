@@ -3,7 +3,8 @@ package ole
 import "github.com/officemilter/officemilter/inspect/ole/offcrypto"
 
 // defaultCrypto wires package offcrypto: files keyed with its
-// DefaultPassword ("VelvetSweatshop") are decrypted and inspected.
+// DefaultPassword ("VelvetSweatshop") or, presentations, with
+// PowerPointDefaultPassword are decrypted and inspected.
 func defaultCrypto() Crypto {
 	return Crypto{
 		DefaultPassword:    offcrypto.DefaultPassword,
@@ -11,5 +12,8 @@ func defaultCrypto() Crypto {
 		DecryptPackage:     offcrypto.DecryptPackage,
 		DescribeEncryption: offcrypto.DescribeEncryption,
 		DecryptWorkbook:    offcrypto.DecryptWorkbook,
+
+		PowerPointPassword:  offcrypto.PowerPointDefaultPassword,
+		DecryptPresentation: offcrypto.DecryptPresentation,
 	}
 }

@@ -32,8 +32,11 @@
 //   - handing nested content to the engine: OLE Package payloads
 //     (\x01Ole10Native, via inspect/internal/olenative), "Package" and
 //     "CONTENTS" streams, PowerPoint ExOleObjStg storages, Outlook
-//     attachments, and documents decrypted with the default
-//     "VelvetSweatshop" password (via package offcrypto).
+//     attachments, and documents decrypted with a default password where
+//     the application that opens them uses it (via package offcrypto):
+//     "VelvetSweatshop" on Excel workbooks and on encrypted OOXML packages
+//     not named for Word or PowerPoint, "/01Hannes Ruescher/01" on
+//     PowerPoint 97-2003 presentations.
 //
 // It must not know: other formats (a decrypted OOXML package, an exe in a
 // Package object or a PDF in a CONTENTS stream is the engine's business, it

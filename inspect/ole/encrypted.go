@@ -63,8 +63,11 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
 		return info, err
 	}
-	if c.DecryptPackage == nil {
-		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
+	if c.DecryptPackage == nil || (root && !defaultPasswordOpens(w.p.Name)) {
+		// Nothing to try with, or the application that opens a file of
+		// this name asks for a password whatever the key: for the
+		// recipient it is password protection like any other.
+		w.encryptedOnly(pwhere, detail, root, info.typ)
 		return info, nil
 	}
 	if !inspect.TakeKeyDerivation(w.ctx) {
@@ -74,8 +77,7 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 			Detail: fmt.Sprintf("%s; default password not tried: limit key-derivations=%d", detail, w.p.Limits.MaxKeyDerivations)})
 		return info, nil
 	}
-	l := w.p.Limits
-	sp := inspect.NewSpool(l.TempDir, l.MemSpool, l.MaxPartSize, &inspect.LimitError{Limit: inspect.LimitPartSize, Value: l.MaxPartSize})
+	sp := w.decryptSpool()
 	defer sp.Close()
 	err = c.DecryptPackage(ei, pr, pr.Size(), c.DefaultPassword, &ctxWriter{w: sp, w2: w})
 	if err != nil {
@@ -87,13 +89,7 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 		if c.ErrWrongPassword != nil && !errors.Is(err, c.ErrWrongPassword) {
 			detail += fmt.Sprintf("; not decrypted: %s", inspect.Clean(err.Error(), 120))
 		}
-		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: pwhere, Detail: detail})
-		if root && macroEnabledType(info.typ) {
-			// Whichever is stricter wins: the name claims a macro-enabled
-			// package and the content cannot prove otherwise.
-			w.s.Emit(inspect.Finding{Kind: inspect.KindMacro, Where: pwhere,
-				Detail: "macro-enabled ." + info.typ + " behind encryption (not verifiable)"})
-		}
+		w.encryptedOnly(pwhere, detail, root, info.typ)
 		return info, nil
 	}
 	if root {
@@ -102,6 +98,41 @@ func (w *walker) encryptedPackage(n *node, where string, root bool) (docInfo, er
 		}
 	}
 	return info, w.s.ChildAt(join(where, "EncryptedPackage (VelvetSweatshop)"), sp, sp.Size())
+}
+
+// decryptSpool returns a spool for a decrypted stream, bounded like a part.
+func (w *walker) decryptSpool() *inspect.Spool {
+	l := w.p.Limits
+	return inspect.NewSpool(l.TempDir, l.MemSpool, l.MaxPartSize, &inspect.LimitError{Limit: inspect.LimitPartSize, Value: l.MaxPartSize})
+}
+
+// encryptedOnly reports a package whose content stays hidden.
+func (w *walker) encryptedOnly(where, detail string, root bool, typ string) {
+	w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: where, Detail: detail})
+	if root && macroEnabledType(typ) {
+		// Whichever is stricter wins: the name claims a macro-enabled
+		// package and the content cannot prove otherwise.
+		w.s.Emit(inspect.Finding{Kind: inspect.KindMacro, Where: where,
+			Detail: "macro-enabled ." + typ + " behind encryption (not verifiable)"})
+	}
+}
+
+// defaultPasswordOpens reports whether the application the recipient's
+// system opens a file named name with would open an encrypted OOXML package
+// keyed with the default password without asking. Excel does (it tries
+// "VelvetSweatshop" first); Word asks for a password for every encrypted
+// file, and PowerPoint's own default password applies to its 97-2003
+// binaries only ([MS-OFFCRYPTO] 2.4.2.3), not to encrypted packages. A name
+// that claims no Word or PowerPoint type (none, .xlsx, .bin ...) keeps the
+// trial: who opens it is unknown, and trying costs only time.
+func defaultPasswordOpens(name string) bool {
+	switch inspect.TypeFromName(name) {
+	case inspect.TypeDoc, inspect.TypeDot, inspect.TypeDOCX, inspect.TypeDOCM, inspect.TypeDOTX, inspect.TypeDOTM,
+		inspect.TypePPT, inspect.TypePOT, inspect.TypePPS, inspect.TypePPTX, inspect.TypePPTM,
+		inspect.TypePPSX, inspect.TypePPSM, inspect.TypePOTX, inspect.TypePOTM:
+		return false
+	}
+	return true
 }
 
 // ctxWriter stops a long decryption once the walk's time is up.

@@ -18,7 +18,8 @@ type Inspector struct {
 var _ inspect.Inspector = (*Inspector)(nil)
 
 // Crypto is what the inspector needs of package inspect/ole/offcrypto: the
-// decryption of files keyed with the default "VelvetSweatshop" password.
+// decryption of files keyed with a default password ("VelvetSweatshop",
+// PowerPoint's "/01Hannes Ruescher/01").
 // A zero Crypto (nil functions) means "cannot decrypt": such files are
 // reported encrypted.
 type Crypto struct {
@@ -34,6 +35,13 @@ type Crypto struct {
 	// DecryptWorkbook writes a BIFF8 Workbook stream with its record data
 	// decrypted (FILEPASS kept).
 	DecryptWorkbook func(workbook io.ReaderAt, size int64, password string, w io.Writer) error
+	// PowerPointPassword is PowerPoint 97-2003's own default password
+	// ("/01Hannes Ruescher/01"), tried on an encrypted presentation.
+	PowerPointPassword string
+	// DecryptPresentation writes a PowerPoint Document stream with its
+	// persist objects decrypted; currentUser is the start of the Current
+	// User stream.
+	DecryptPresentation func(currentUser []byte, doc io.ReaderAt, size int64, password string, w io.Writer) error
 }
 
 // New returns an inspector that tries the default password with package

@@ -272,11 +272,31 @@ func TestInspect(t *testing.T) {
 		{name: "encrypted package standard, unknown name", file: "blob", typ: "ole",
 			data: cfb(storage("", stream("EncryptionInfo", standardInfo()), stream("EncryptedPackage", []byte("cipher")))),
 			want: []want{{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (standard)"}}},
-		{name: "encrypted package VelvetSweatshop", file: "x.docx", typ: "docm",
+		{name: "encrypted package VelvetSweatshop named for Excel", file: "x.xlsx", typ: "docm",
 			crypto:  testCrypto(ooxmlZip("application/vnd.ms-word.document.macroEnabled.main+xml", "word/vbaProject.bin"), nil),
 			data:    cfb(storage("", stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", []byte("velvet-cipher")))),
 			want:    []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}},
 			notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{name: "encrypted package VelvetSweatshop without a name", file: "", typ: "docm",
+			crypto:  testCrypto(ooxmlZip("application/vnd.ms-word.document.macroEnabled.main+xml", "word/vbaProject.bin"), nil),
+			data:    cfb(storage("", stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", []byte("velvet-cipher")))),
+			want:    []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}},
+			notKind: []inspect.Kind{inspect.KindEncrypted}},
+		// Word and PowerPoint ask for a password whatever the key: not
+		// tried, although the fake would decrypt it.
+		{name: "encrypted package VelvetSweatshop named for Word", file: "x.docx", typ: "docx",
+			crypto:  testCrypto(ooxmlZip("application/vnd.ms-word.document.macroEnabled.main+xml", "word/vbaProject.bin"), nil),
+			data:    cfb(storage("", stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", []byte("velvet-cipher")))),
+			want:    []want{{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (agile AES-256 SHA-512)"}},
+			notKind: []inspect.Kind{inspect.KindEmbeddedObject, inspect.KindMacro}},
+		{name: "encrypted package VelvetSweatshop named .pptm", file: "Folien.pptm", typ: "pptm",
+			crypto: testCrypto(ooxmlZip("application/vnd.ms-word.document.macroEnabled.main+xml", "word/vbaProject.bin"), nil),
+			data:   cfb(storage("", stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", []byte("velvet-cipher")))),
+			want: []want{
+				{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (agile AES-256 SHA-512)"},
+				{inspect.KindMacro, "EncryptedPackage", "macro-enabled .pptm behind encryption (not verifiable)"},
+			},
+			notKind: []inspect.Kind{inspect.KindEmbeddedObject}},
 		{name: "plain ole", file: "thumbs.db", typ: "ole",
 			data:    cfb(storage("", stream("Catalog", make([]byte, 40)))),
 			notKind: []inspect.Kind{inspect.KindMacro, inspect.KindEncrypted, inspect.KindUnscannable}},
@@ -363,22 +383,28 @@ func TestCorrupt(t *testing.T) {
 	}
 }
 
-// TestOffcryptoFixtures runs the real offcrypto on the VelvetSweatshop
+// TestOffcryptoFixtures runs the real offcrypto on the default-password
 // fixtures its package generates (inspect/ole/offcrypto/testdata): keyed
 // with the default password, they are not encrypted and their content is
 // inspected; keyed with another password, they are encrypted.
 func TestOffcryptoFixtures(t *testing.T) {
 	tests := []struct {
 		file    string
+		name    string // the attachment's name when not file
 		typ     string
 		want    []want
 		notKind []inspect.Kind
 	}{
+		{file: "agile_velvet.docx", name: "attachment", typ: "docx",
+			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "standard_velvet.docx", name: "Tabelle.xlsx", typ: "docx",
+			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "agile_velvet_aes128_sha1.xlsm", typ: "xlsm",
+			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		// Word asks for a password: no trial under a Word name.
 		{file: "agile_velvet.docx", typ: "docx",
-			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
-		{file: "standard_velvet.docx", typ: "docx",
-			want: []want{{inspect.KindEmbeddedObject, "EncryptedPackage (VelvetSweatshop)", "zip seen (test)"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
-		{file: "agile_secret.docx", typ: "docx",
+			want: []want{{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (agile AES-256 SHA-512)"}}, notKind: []inspect.Kind{inspect.KindEmbeddedObject}},
+		{file: "agile_secret.docx", name: "attachment", typ: "ole",
 			want: []want{{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (agile AES-256 SHA-512)"}}},
 		{file: "rc4_velvet.xls", typ: "xls",
 			want: []want{{inspect.KindMacro, "Workbook", `XLM macro sheet "Macro1" (hidden)`}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
@@ -386,11 +412,21 @@ func TestOffcryptoFixtures(t *testing.T) {
 			want: []want{{inspect.KindMacro, "Workbook", `XLM macro sheet "Macro1" (hidden)`}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
 		{file: "xor_velvet.xls", typ: "xls",
 			want: []want{{inspect.KindMacro, "Workbook", `XLM macro sheet "Macro1" (hidden)`}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		// PowerPoint opens a presentation keyed with its own default
+		// password without asking: decrypted, the VBA project shows.
+		{file: "cryptoapi_hannes.ppt", typ: "ppt",
+			want: []want{{inspect.KindMacro, "PowerPoint Document", "PowerPoint VBA project"}}, notKind: []inspect.Kind{inspect.KindEncrypted}},
+		{file: "cryptoapi_secret.ppt", typ: "ppt",
+			want: []want{{inspect.KindEncrypted, "PowerPoint Document", "PowerPoint encrypted (Current User headerToken)"}}, notKind: []inspect.Kind{inspect.KindMacro}},
 		{file: "rc4_secret.xls", typ: "xls",
 			want: []want{{inspect.KindEncrypted, "Workbook", "FILEPASS RC4"}}, notKind: []inspect.Kind{inspect.KindMacro}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
+		name := tc.file
+		if tc.name != "" {
+			name = tc.name
+		}
+		t.Run(tc.file+"/"+name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("offcrypto", "testdata", tc.file))
 			if errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("offcrypto fixture missing (committed in offcrypto/testdata): %v", err)
@@ -398,7 +434,7 @@ func TestOffcryptoFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := inspectBytes(t, New(), tc.file, b)
+			res := inspectBytes(t, New(), name, b)
 			if res.Type != tc.typ {
 				t.Errorf("type %q, want %q", res.Type, tc.typ)
 			}

@@ -3,6 +3,7 @@ package ole
 import (
 	"compress/zlib"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
@@ -62,10 +63,14 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 	dwhere := join(where, ds.name)
 
 	encrypted := ""
-	if cu := n.stream("Current User"); cu != nil {
-		b, ok, err := w.readAll(cu, join(where, cu.name), 16)
+	var cu []byte // the start of the Current User stream
+	if s := n.stream("Current User"); s != nil {
+		b, ok, err := w.readAll(s, join(where, s.name), maxCurrentUser)
 		if err != nil {
 			return info, err
+		}
+		if ok {
+			cu = b
 		}
 		if ok && len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
 			binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted {
@@ -84,31 +89,30 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 		}
 		return info, err
 	}
-	st := &pptState{persist: map[uint32]int64{}}
-	werr := w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
-		switch r.typ {
-		case rtDocumentContainer:
-			return false, w.pptDocument(sr, r, st)
-		case rtExOleObjStg:
-			st.objects = append(st.objects, r)
-		case rtCryptSession10:
-			st.crypt = true
-		case rtPersistDirectoryAtm:
-			return false, w.pptPersist(sr, r, st)
-		}
-		return false, nil
-	})
+	st, werr := w.pptStream(sr)
 	if st.crypt {
 		encrypted = "PowerPoint encrypted (CryptSession10Container, RC4 CryptoAPI)"
 	}
 	if encrypted != "" {
-		// The persist objects are encrypted, headers included: the walk
-		// ends in noise, which says nothing more.
-		w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: dwhere, Detail: encrypted})
-		if fatal(w.ctx, werr) {
-			return info, werr
+		dec, err := w.decryptPresentation(cu, sr)
+		if err != nil {
+			if fatal(w.ctx, err) {
+				return info, err
+			}
+			// Another password (the usual case), or no encryption this
+			// code reads. The persist objects are encrypted, headers
+			// included: the walk ends in noise, which says nothing more.
+			w.s.Emit(inspect.Finding{Kind: inspect.KindEncrypted, Where: dwhere, Detail: encrypted})
+			if fatal(w.ctx, werr) {
+				return info, werr
+			}
+			return info, nil
 		}
-		return info, nil
+		// Keyed with PowerPoint's default password: PowerPoint opens it
+		// without asking, so its content is inspected like a plain file's.
+		defer dec.Close()
+		sr = dec.Reader()
+		st, werr = w.pptStream(sr)
 	}
 	if werr != nil {
 		if err := w.problem(dwhere, werr); err != nil {
@@ -139,6 +143,46 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 		}
 	}
 	return info, nil
+}
+
+// maxCurrentUser bounds the read of the Current User stream: its
+// CurrentUserAtom ([MS-PPT] 2.3.2) has what is needed in its first 20 bytes.
+const maxCurrentUser = 64
+
+// pptStream walks the top-level records of a PowerPoint Document stream.
+func (w *walker) pptStream(sr *io.SectionReader) (*pptState, error) {
+	st := &pptState{persist: map[uint32]int64{}}
+	err := w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+		switch r.typ {
+		case rtDocumentContainer:
+			return false, w.pptDocument(sr, r, st)
+		case rtExOleObjStg:
+			st.objects = append(st.objects, r)
+		case rtCryptSession10:
+			st.crypt = true
+		case rtPersistDirectoryAtm:
+			return false, w.pptPersist(sr, r, st)
+		}
+		return false, nil
+	})
+	return st, err
+}
+
+// decryptPresentation tries PowerPoint's default password on an encrypted
+// PowerPoint Document stream and returns the decrypted stream. A key
+// derivation here is one SHA-1 and one per persist object (no spin loop):
+// it does not count against Limits.MaxKeyDerivations.
+func (w *walker) decryptPresentation(cu []byte, sr *io.SectionReader) (*inspect.Spool, error) {
+	c := w.in.crypto
+	if c.DecryptPresentation == nil || cu == nil {
+		return nil, errors.New("no decryption available")
+	}
+	sp := w.decryptSpool()
+	if err := c.DecryptPresentation(cu, sr, sr.Size(), c.PowerPointPassword, &ctxWriter{w: sp, w2: w}); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return sp, nil
 }
 
 type pptState struct {

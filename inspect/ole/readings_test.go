@@ -50,7 +50,7 @@ func TestReadings(t *testing.T) {
 				{inspect.KindEncrypted, "EncryptedPackage", "EncryptedPackage (agile)"},
 				{inspect.KindLegacyOffice, "", "Word 97-2003 document"},
 			}},
-		{name: "decoy beside a package that opens with the default password", file: "x.docx",
+		{name: "decoy beside a package that opens with the default password", file: "x.xlsx",
 			crypto: testCrypto(docm, nil),
 			root:   storage("", stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", []byte("velvet-cipher")), stream("WordDocument", fib(0))), typ: "docm",
 			streams: []string{"EncryptedPackage", "WordDocument"},

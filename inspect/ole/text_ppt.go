@@ -31,17 +31,17 @@ const (
 // notes the same way. The slides are found through the persist directory
 // of the last save, so text that earlier saves left behind is not shown.
 func (w *walker) pptText(n *node, t *textSink) error {
-	if cu := n.stream("Current User"); cu != nil {
-		if r, err := w.f.open(cu, "Current User"); err == nil {
-			var b [16]byte
-			if k, _ := r.ReadAt(b[:], 0); k == 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
-				binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted {
-				return fmt.Errorf("%w (PowerPoint)", ErrTextEncrypted)
+	encrypted := n.stream("EncryptedSummary") != nil
+	var cu []byte
+	if s := n.stream("Current User"); s != nil {
+		if r, err := w.f.open(s, "Current User"); err == nil {
+			b := make([]byte, min(r.Size(), maxCurrentUser))
+			if k, _ := r.ReadAt(b, 0); k == len(b) {
+				cu = b
+				encrypted = encrypted || len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
+					binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted
 			}
 		}
-	}
-	if n.stream("EncryptedSummary") != nil {
-		return fmt.Errorf("%w (PowerPoint)", ErrTextEncrypted)
 	}
 	sr, err := w.f.open(n.stream("PowerPoint Document"), "PowerPoint Document")
 	if err != nil {
@@ -49,19 +49,40 @@ func (w *walker) pptText(n *node, t *textSink) error {
 	}
 	st := &pptState{persist: map[uint32]int64{}}
 	var docs []pptRec
-	err = w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
-		switch r.typ {
-		case rtDocumentContainer:
-			docs = append(docs, r)
-		case rtCryptSession10:
-			st.crypt = true
-		case rtPersistDirectoryAtm:
-			return false, w.pptPersist(sr, r, st)
+	walk := func() error {
+		return w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+			switch r.typ {
+			case rtDocumentContainer:
+				docs = append(docs, r)
+			case rtCryptSession10:
+				st.crypt = true
+			case rtPersistDirectoryAtm:
+				return false, w.pptPersist(sr, r, st)
+			}
+			return false, nil
+		})
+	}
+	if !encrypted {
+		err = walk()
+	}
+	if encrypted || st.crypt {
+		// Keyed with PowerPoint's default password, it opens without
+		// asking: the text is the decrypted stream's.
+		dec, derr := w.decryptPresentation(cu, sr)
+		if derr != nil {
+			if fatal(w.ctx, derr) {
+				return derr
+			}
+			if encrypted {
+				return fmt.Errorf("%w (PowerPoint)", ErrTextEncrypted)
+			}
+			return fmt.Errorf("%w (PowerPoint, RC4 CryptoAPI)", ErrTextEncrypted)
 		}
-		return false, nil
-	})
-	if st.crypt {
-		return fmt.Errorf("%w (PowerPoint, RC4 CryptoAPI)", ErrTextEncrypted)
+		defer dec.Close()
+		sr = dec.Reader()
+		st = &pptState{persist: map[uint32]int64{}}
+		docs = nil
+		err = walk()
 	}
 	if err != nil && len(docs) == 0 {
 		return err

@@ -375,6 +375,22 @@ func TestTextEncrypted(t *testing.T) {
 	}
 }
 
+// TestTextPowerPointDefault: a presentation keyed with PowerPoint's default
+// password opens without one, so its text is not withheld as encrypted;
+// one keyed with another password is.
+func TestTextPowerPointDefault(t *testing.T) {
+	for file, encrypted := range map[string]bool{"cryptoapi_hannes.ppt": false, "cryptoapi_secret.ppt": true} {
+		b, err := os.ReadFile(filepath.Join("offcrypto", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = text(t, b, 0)
+		if errors.Is(err, ErrTextEncrypted) != encrypted {
+			t.Errorf("%s: err = %v, want encrypted %v", file, err, encrypted)
+		}
+	}
+}
+
 func TestTextNoDocument(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"not a cfb":   []byte("plain text"),

@@ -71,17 +71,28 @@ func BenchmarkStandardKeyDerivation(b *testing.B) {
 	})
 }
 
-// BenchmarkSpin100000 is the spin loop alone, per hash.
+// BenchmarkSpin100000 is the spin loop alone, per hash (the whole cost of a
+// cold Agile or Standard key derivation). The -parallel variants run one
+// derivation per core at once (b.RunParallel): ns/op is then wall time per
+// derivation with every core busy, what concurrent messages or the inspect
+// command's parallel files get.
 func BenchmarkSpin100000(b *testing.B) {
 	salt := make([]byte, 16)
 	pw := utf16le(DefaultPassword)
 	for _, h := range []string{"SHA512", "SHA1"} {
+		alg := hashByID(h)
 		b.Run(h, func(b *testing.B) {
-			alg := hashByID(h)
 			b.ReportAllocs()
 			for b.Loop() {
 				spinHash(alg, salt, pw, 100000)
 			}
+		})
+		b.Run(h+"-parallel", func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					spinHash(alg, salt, pw, 100000)
+				}
+			})
 		})
 	}
 }

@@ -10,6 +10,10 @@
 //   - BIFF8 Workbook streams protected by a FILEPASS record ([MS-XLS] 2.2.10,
 //     2.4.117) with RC4 (2.3.6), RC4 CryptoAPI (2.3.5) or XOR obfuscation
 //     method 1 (2.3.7): DecryptWorkbook;
+//   - PowerPoint 97-2003 Document streams encrypted with RC4 CryptoAPI per
+//     persist object ([MS-PPT] 2.3.7): DecryptPresentation, tried with
+//     PowerPoint's own default password PowerPointDefaultPassword
+//     ([MS-OFFCRYPTO] 2.4.2.3);
 //   - a small bounded cache of password-derived keys, so that the costly spin
 //     loop (100000 SHA-512 rounds for Agile) is paid once per (password, salt)
 //     even when the same attachment is inspected again.

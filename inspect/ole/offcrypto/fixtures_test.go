@@ -64,6 +64,8 @@ var fixtures = []fixture{
 	{"cryptoapi40_velvet.xls", DefaultPassword, 8, xlsFixture("cryptoapi40")},
 	{"xor_velvet.xls", DefaultPassword, 9, xlsFixture("xor")},
 	{"rc4_secret.xls", otherPassword, 10, xlsFixture("rc4")},
+	{"cryptoapi_hannes.ppt", PowerPointDefaultPassword, 11, pptFixture(128)},
+	{"cryptoapi_secret.ppt", otherPassword, 12, pptFixture(128)},
 }
 
 // decryptFile decrypts a compound file holding either a Workbook stream or
@@ -72,6 +74,10 @@ func decryptFile(t testing.TB, file []byte, password string) ([]byte, error) {
 	t.Helper()
 	s := inspecttest.MscfbStreams(t, file)
 	var out bytes.Buffer
+	if doc, ok := s["PowerPoint Document"]; ok {
+		err := DecryptPresentation(s["Current User"], bytes.NewReader(doc), int64(len(doc)), password, &out)
+		return out.Bytes(), err
+	}
 	if wb, ok := s["Workbook"]; ok {
 		err := DecryptWorkbook(bytes.NewReader(wb), int64(len(wb)), password, &out)
 		return out.Bytes(), err
@@ -109,12 +115,17 @@ func TestFixtures(t *testing.T) {
 			if !bytes.Equal(got, plain) {
 				t.Fatalf("decrypted %d bytes differ from the %d plain bytes", len(got), len(plain))
 			}
-			if strings.HasSuffix(fx.name, ".xls") {
+			switch {
+			case strings.HasSuffix(fx.name, ".ppt"):
+				if typ := binary.LittleEndian.Uint16(got[2:]); typ != 0x03E8 {
+					t.Errorf("first record %#x, want the DocumentContainer", typ)
+				}
+			case strings.HasSuffix(fx.name, ".xls"):
 				sheets := boundSheets(t, got)
 				if len(sheets) != 2 || sheets[1].name != "Macro1" || sheets[1].dt != 1 {
 					t.Errorf("sheets = %+v, want Sheet1 and the macro sheet Macro1", sheets)
 				}
-			} else {
+			default:
 				zipNames(t, got) // a valid zip
 			}
 
@@ -239,9 +250,16 @@ func TestMsoffcryptoCrossCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasSuffix(fx.name, ".xls") {
+			switch {
+			case strings.HasSuffix(fx.name, ".xls"):
 				theirs = cfbStream(t, theirs, "Workbook")
 				ours = zeroFilePass(ours) // msoffcrypto-tool blanks FILEPASS
+			case strings.HasSuffix(fx.name, ".ppt"):
+				// msoffcrypto-tool also rewrites the encryption's skeleton
+				// (Current User, UserEditAtom, PersistDirectoryAtom, the
+				// CryptSession10Container): compare the persist objects.
+				theirs = cfbStream(t, theirs, "PowerPoint Document")
+				ours, theirs = pptObjects(t, ours), pptObjects(t, theirs)
 			}
 			if !bytes.Equal(ours, theirs) {
 				t.Fatalf("our decryption (%d bytes) differs from msoffcrypto-tool's (%d bytes)", len(ours), len(theirs))

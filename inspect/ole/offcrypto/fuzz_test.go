@@ -114,3 +114,31 @@ func FuzzDescribe(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecryptPresentation(f *testing.F) {
+	for i, bits := range []int{128, 40} {
+		_, enc, cu := encryptedPresentation(PowerPointDefaultPassword, bits, testRand(uint64(30+i)))
+		f.Add(cu, enc)
+	}
+	f.Add([]byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, cu, doc []byte) {
+		var out bytes.Buffer
+		err := DecryptPresentation(cu, bytes.NewReader(doc), int64(len(doc)), PowerPointDefaultPassword, &out)
+		switch {
+		case err == nil:
+			if out.Len() != len(doc) {
+				t.Fatalf("decrypted %d bytes of a %d-byte stream", out.Len(), len(doc))
+			}
+		case errors.Is(err, ErrWrongPassword):
+			if out.Len() != 0 {
+				t.Fatalf("wrong password wrote %d bytes", out.Len())
+			}
+		case errors.Is(err, ErrMalformed), errors.Is(err, ErrUnsupported):
+			if out.Len() > len(doc) {
+				t.Fatalf("wrote %d bytes for a %d-byte stream", out.Len(), len(doc))
+			}
+		default:
+			t.Fatalf("error outside the sentinels: %v", err)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package offcrypto
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/binary"
 	"sync"
 )
@@ -19,21 +21,50 @@ import (
 // per recipient, the same file in many mails) does not pay twice.
 
 // spinHash runs the spin loop without allocating per round: one fixed buffer
-// holds iterator || H, and each round overwrites H in place.
+// holds iterator || H, and each round overwrites H in place. SHA-512 (Agile
+// as Office writes it) and SHA-1 (Standard, and Agile from older writers)
+// have loops of their own that call the hash directly, with no indirect call
+// per round; the rarer hashes go through hashAlg.round.
 func spinHash(h *hashAlg, salt, password []byte, spin uint32) []byte {
 	var buf [4 + 64]byte
 	d := h.new()
 	d.Write(salt)
 	d.Write(password)
 	d.Sum(buf[4:4]) // H0 lands in buf[4 : 4+size]
-	b := buf[:4+h.size]
-	for i := uint32(0); i < spin; i++ {
-		binary.LittleEndian.PutUint32(b[:4], i)
-		h.round(b)
+	switch h.id {
+	case "SHA512":
+		spinSHA512((*[4 + sha512.Size]byte)(buf[:]), spin)
+	case "SHA1":
+		spinSHA1((*[4 + sha1.Size]byte)(buf[:4+sha1.Size]), spin)
+	default:
+		b := buf[:4+h.size]
+		for i := uint32(0); i < spin; i++ {
+			binary.LittleEndian.PutUint32(b[:4], i)
+			h.round(b)
+		}
 	}
 	out := make([]byte, h.size)
-	copy(out, b[4:])
+	copy(out, buf[4:4+h.size])
 	return out
+}
+
+// spinSHA512 runs spin rounds of H = SHA-512(iterator || H) on b = iterator
+// || H. The input of a round is 68 bytes: one compression of the block
+// function per round, plus sha512.Sum512's padding and copying (a digest on
+// the stack: no allocation).
+func spinSHA512(b *[4 + sha512.Size]byte, spin uint32) {
+	for i := uint32(0); i < spin; i++ {
+		binary.LittleEndian.PutUint32(b[:4], i)
+		*(*[sha512.Size]byte)(b[4:]) = sha512.Sum512(b[:])
+	}
+}
+
+// spinSHA1 is spinSHA512 for SHA-1 (24-byte rounds).
+func spinSHA1(b *[4 + sha1.Size]byte, spin uint32) {
+	for i := uint32(0); i < spin; i++ {
+		binary.LittleEndian.PutUint32(b[:4], i)
+		*(*[sha1.Size]byte)(b[4:]) = sha1.Sum(b[:])
+	}
 }
 
 // keyCacheSize bounds the cache: one entry is a 32-byte key and a hash of at

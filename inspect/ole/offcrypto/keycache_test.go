@@ -101,3 +101,18 @@ func TestDecryptPackageUsesCache(t *testing.T) {
 		t.Fatalf("hits=%d misses=%d, want 2 1", hits, misses)
 	}
 }
+
+// TestSpinHashEveryAlgorithm: the specialised loops (SHA-512, SHA-1) and the
+// generic one give the hash chain of the specification, for no round, one
+// round and many.
+func TestSpinHashEveryAlgorithm(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	for _, h := range hashAlgs {
+		for _, spin := range []uint32{0, 1, 1000} {
+			got := spinHash(h, salt, utf16le(DefaultPassword), spin)
+			if want := naiveSpin(h, salt, DefaultPassword, int(spin)); !bytes.Equal(got, want) {
+				t.Errorf("%s, %d rounds: %x, want %x", h.id, spin, got, want)
+			}
+		}
+	}
+}

@@ -216,45 +216,55 @@ func parseFilePass(fp []byte) (*filePass, error) {
 		}
 		return &filePass{kind: "RC4", keyBits: 128, salt: fp[6:22], encVerifier: fp[22:38], encVerifierHash: fp[38:54]}, nil
 	case minor == 2 && major >= 2 && major <= 4:
-		// [MS-OFFCRYPTO] 2.3.5.1: Flags (4), HeaderSize (4),
-		// EncryptionHeader, EncryptionVerifier.
-		if len(fp) < 14 {
-			return nil, fmt.Errorf("%w: RC4 CryptoAPI FILEPASS of %d bytes", ErrMalformed, len(fp))
-		}
-		hs := int64(le.Uint32(fp[10:]))
-		if hs < 32 || 14+hs > int64(len(fp)) {
-			return nil, fmt.Errorf("%w: RC4 CryptoAPI header size %d in a FILEPASS of %d bytes", ErrMalformed, hs, len(fp))
-		}
-		h, err := parseEncryptionHeader(fp[14 : 14+hs])
-		if err != nil {
-			return nil, err
-		}
-		if h.algID != 0 && h.algID != algRC4 || h.algID == 0 && h.flags&flagAES != 0 {
-			return nil, fmt.Errorf("%w: CryptoAPI FILEPASS with %s", ErrUnsupported, algName(h.algID))
-		}
-		if h.algIDHash != 0 && h.algIDHash != algSHA1 {
-			return nil, fmt.Errorf("%w: CryptoAPI FILEPASS with hash 0x%04x", ErrUnsupported, h.algIDHash)
-		}
-		bits := int(h.keyBits)
-		if bits == 0 {
-			bits = 40 // [MS-OFFCRYPTO] 2.3.5.1: 0 means 40 bits
-		}
-		if bits < 40 || bits > 128 || bits%8 != 0 {
-			return nil, fmt.Errorf("%w: RC4 CryptoAPI key of %d bits", ErrMalformed, h.keyBits)
-		}
-		// [MS-OFFCRYPTO] 2.3.3 EncryptionVerifier for RC4: SaltSize (4) = 16,
-		// Salt (16), EncryptedVerifier (16), VerifierHashSize (4) = 20,
-		// EncryptedVerifierHash (20).
-		v := fp[14+hs:]
-		if len(v) < 4+16+16+4+20 {
-			return nil, fmt.Errorf("%w: RC4 CryptoAPI verifier of %d bytes", ErrMalformed, len(v))
-		}
-		if n := le.Uint32(v); n != 16 {
-			return nil, fmt.Errorf("%w: RC4 CryptoAPI salt size %d (must be 16)", ErrMalformed, n)
-		}
-		return &filePass{kind: "RC4 CryptoAPI", keyBits: bits, salt: v[4:20], encVerifier: v[20:36], encVerifierHash: v[40:60]}, nil
+		return parseCryptoAPIInfo(fp[2:], "FILEPASS")
 	}
 	return nil, fmt.Errorf("%w: FILEPASS RC4 version %d.%d", ErrUnsupported, major, minor)
+}
+
+// parseCryptoAPIInfo reads the RC4 CryptoAPI EncryptionInfo of [MS-OFFCRYPTO]
+// 2.3.5.1 (a FILEPASS record's after its type field, a PowerPoint
+// CryptSession10Container's data): Version (4), Flags (4), HeaderSize (4),
+// EncryptionHeader, EncryptionVerifier. what names the carrier in errors.
+func parseCryptoAPIInfo(info []byte, what string) (*filePass, error) {
+	le := binary.LittleEndian
+	if len(info) < 12 {
+		return nil, fmt.Errorf("%w: RC4 CryptoAPI %s of %d bytes", ErrMalformed, what, len(info))
+	}
+	if major, minor := le.Uint16(info), le.Uint16(info[2:]); minor != 2 || major < 2 || major > 4 {
+		return nil, fmt.Errorf("%w: %s RC4 CryptoAPI version %d.%d", ErrUnsupported, what, major, minor)
+	}
+	hs := int64(le.Uint32(info[8:]))
+	if hs < 32 || 12+hs > int64(len(info)) {
+		return nil, fmt.Errorf("%w: RC4 CryptoAPI header size %d in a %s of %d bytes", ErrMalformed, hs, what, len(info))
+	}
+	h, err := parseEncryptionHeader(info[12 : 12+hs])
+	if err != nil {
+		return nil, err
+	}
+	if h.algID != 0 && h.algID != algRC4 || h.algID == 0 && h.flags&flagAES != 0 {
+		return nil, fmt.Errorf("%w: CryptoAPI %s with %s", ErrUnsupported, what, algName(h.algID))
+	}
+	if h.algIDHash != 0 && h.algIDHash != algSHA1 {
+		return nil, fmt.Errorf("%w: CryptoAPI %s with hash 0x%04x", ErrUnsupported, what, h.algIDHash)
+	}
+	bits := int(h.keyBits)
+	if bits == 0 {
+		bits = 40 // [MS-OFFCRYPTO] 2.3.5.1: 0 means 40 bits
+	}
+	if bits < 40 || bits > 128 || bits%8 != 0 {
+		return nil, fmt.Errorf("%w: RC4 CryptoAPI key of %d bits", ErrMalformed, h.keyBits)
+	}
+	// [MS-OFFCRYPTO] 2.3.3 EncryptionVerifier for RC4: SaltSize (4) = 16,
+	// Salt (16), EncryptedVerifier (16), VerifierHashSize (4) = 20,
+	// EncryptedVerifierHash (20).
+	v := info[12+hs:]
+	if len(v) < 4+16+16+4+20 {
+		return nil, fmt.Errorf("%w: RC4 CryptoAPI verifier of %d bytes", ErrMalformed, len(v))
+	}
+	if n := le.Uint32(v); n != 16 {
+		return nil, fmt.Errorf("%w: RC4 CryptoAPI salt size %d (must be 16)", ErrMalformed, n)
+	}
+	return &filePass{kind: "RC4 CryptoAPI", keyBits: bits, salt: v[4:20], encVerifier: v[20:36], encVerifierHash: v[40:60]}, nil
 }
 
 // newBIFFDecrypter checks password against the FILEPASS verifier and returns
