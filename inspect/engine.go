@@ -151,12 +151,20 @@ func (e *Engine) Panics() int64 { return e.panics.Load() }
 // type declared (may be empty). It always returns a result: what could not
 // be inspected is an unscannable finding, never an error.
 func (e *Engine) Inspect(ctx context.Context, name, declared string, r io.ReaderAt, size int64) *Result {
+	return e.InspectAt(ctx, name, declared, r, size, 0)
+}
+
+// InspectAt is Inspect for a file that sits depth levels below the root of
+// a message (an attachment of a multipart message is at 1, see
+// mime.Leaf.Depth): what it contains counts on from there against
+// Limits.MaxDepth.
+func (e *Engine) InspectAt(ctx context.Context, name, declared string, r io.ReaderAt, size int64, depth int) *Result {
 	ctx, cancel := context.WithTimeout(withBudget(ctx, e.limits), e.limits.MaxTime)
 	w := &walk{e: e, ctx: ctx, seen: map[findingKey]bool{}}
 	done := make(chan *Result, 1)
 	go func() {
 		defer cancel()
-		done <- w.run(name, declared, r, size)
+		done <- w.run(name, declared, r, size, depth)
 	}()
 	select {
 	case res := <-done:
@@ -262,9 +270,9 @@ func (w *walk) snapshot(counts bool) *Result {
 	return res
 }
 
-func (w *walk) run(name, declared string, r io.ReaderAt, size int64) *Result {
+func (w *walk) run(name, declared string, r io.ReaderAt, size int64, depth int) *Result {
 	w.bytes = size
-	typ, decl, err := w.node("", name, declared, r, size, 0)
+	typ, decl, err := w.node("", name, declared, r, size, depth)
 	if err != nil {
 		f := Unscannable(err)
 		f.Type = typ
@@ -444,7 +452,7 @@ func AddNote(s Scope, n Note) {
 
 // Note implements Noter.
 func (s *scope) Note(n Note) {
-	n.Where = joinWhere(s.where, n.Where)
+	n.Where = JoinWhere(s.where, n.Where)
 	s.w.note(n)
 }
 
@@ -455,7 +463,7 @@ func (s *scope) SetType(t string) {
 }
 
 func (s *scope) Emit(f Finding) {
-	f.Where = joinWhere(s.where, f.Where)
+	f.Where = JoinWhere(s.where, f.Where)
 	s.own = append(s.own, f)
 }
 
@@ -465,7 +473,9 @@ func (s *scope) emitOwn(f Finding) {
 	s.own = append(s.own, f)
 }
 
-func joinWhere(parent, name string) string {
+// JoinWhere is the Where path of name inside parent (either may be
+// empty; a leading "/" of name is dropped).
+func JoinWhere(parent, name string) string {
 	name = strings.TrimPrefix(name, "/")
 	switch {
 	case name == "":
@@ -481,19 +491,19 @@ func (s *scope) childWhere(name string) string {
 	if name == "" {
 		name = fmt.Sprintf("part%d", s.kids)
 	}
-	return joinWhere(s.where, name)
+	return JoinWhere(s.where, name)
 }
 
-// begin names a child of the part and checks the walk's time and depth:
-// ok is false when the child is not to be inspected, and stop then says
-// whether the whole walk ends.
-func (s *scope) begin(name string) (where string, ok bool, stop error) {
+// begin names a child of the part, to be inspected at depth, and checks
+// the walk's time and depth: ok is false when the child is not to be
+// inspected, and stop then says whether the whole walk ends.
+func (s *scope) begin(name string, depth int) (where string, ok bool, stop error) {
 	w := s.w
 	where = s.childWhere(name)
 	if err := w.ctx.Err(); err != nil {
 		return where, false, &LimitError{Limit: LimitTime, Value: int64(w.e.limits.MaxTime / time.Second)}
 	}
-	if s.depth+1 > w.e.limits.MaxDepth {
+	if depth > w.e.limits.MaxDepth {
 		w.emitOther(where, &LimitError{Limit: LimitDepth, Value: int64(w.e.limits.MaxDepth)})
 		return where, false, nil
 	}
@@ -501,13 +511,26 @@ func (s *scope) begin(name string) (where string, ok bool, stop error) {
 }
 
 // inspectChild walks the child at where, named name in its container.
-func (s *scope) inspectChild(where, name string, r io.ReaderAt, size int64) error {
-	_, _, stop := s.w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, s.depth+1)
+func (s *scope) inspectChild(where, name string, r io.ReaderAt, size int64, depth int) error {
+	_, _, stop := s.w.node(where, path.Base(strings.ReplaceAll(name, "\\", "/")), "", r, size, depth)
 	return stop
 }
 
-func (s *scope) Child(name string, r io.Reader) error {
-	where, ok, stop := s.begin(name)
+// ChildBelow is s.Child for content that sits levels levels below the
+// part rather than one (an attachment of a message forwarded inside the
+// message: every multipart and message/rfc822 level counts against
+// Limits.MaxDepth). Scopes not made by the engine take it as Child.
+func ChildBelow(s Scope, name string, r io.Reader, levels int) error {
+	if a, ok := s.(*scope); ok {
+		return a.child(name, r, a.depth+max(levels, 1))
+	}
+	return s.Child(name, r)
+}
+
+func (s *scope) Child(name string, r io.Reader) error { return s.child(name, r, s.depth+1) }
+
+func (s *scope) child(name string, r io.Reader, depth int) error {
+	where, ok, stop := s.begin(name, depth)
 	if !ok {
 		return stop
 	}
@@ -553,11 +576,11 @@ func (s *scope) Child(name string, r io.Reader) error {
 		// Inspect what could be read: a truncated member may still show
 		// what it is; findings only add strictness.
 	}
-	return s.inspectChild(where, name, sp, sp.Size())
+	return s.inspectChild(where, name, sp, sp.Size(), depth)
 }
 
 func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
-	where, ok, stop := s.begin(name)
+	where, ok, stop := s.begin(name, s.depth+1)
 	if !ok {
 		return stop
 	}
@@ -571,5 +594,5 @@ func (s *scope) ChildAt(name string, r io.ReaderAt, size int64) error {
 		return &LimitError{Limit: LimitTotalSize, Value: lim.MaxTotalSize}
 	}
 	w.bytes += size
-	return s.inspectChild(where, name, r, size)
+	return s.inspectChild(where, name, r, size, s.depth+1)
 }

@@ -16,9 +16,14 @@ import (
 // there is no "unlimited". Hitting a limit is a finding (unscannable, with
 // the limit named in Detail and Finding.Limit), never a silent truncation.
 type Limits struct {
-	// MaxDepth is how deep containers may nest (a zip in a zip is depth 2;
-	// an attached message is a container too). It is the only depth:
-	// multipart nesting inside one message is MaxMessageNesting.
+	// MaxDepth is how deep anything may nest, counted from the message
+	// root through MIME levels and containers alike: every multipart and
+	// message/rfc822 level of a message (inspect/mime) and every container
+	// (a zip, an attached message, a compound file) is one level. A zip
+	// attached to a multipart message is at depth 1 and its members at 2;
+	// a file inspected on its own is at depth 0. It is the only depth.
+	// Past it, a MIME entity is a LimitMessageNesting finding, a container
+	// member a LimitDepth finding (both "limit depth=N").
 	MaxDepth int
 	// MaxParts is how many files and members one walk may inspect in all.
 	MaxParts int
@@ -55,9 +60,6 @@ type Limits struct {
 	//
 	// MaxMessageParts caps the entities (parts) of one message.
 	MaxMessageParts int
-	// MaxMessageNesting caps multipart and message/rfc822 nesting inside
-	// one message (its Detail word is "depth": "message limit depth=50").
-	MaxMessageNesting int
 	// MaxHeaderBytes caps one header block.
 	MaxHeaderBytes int64
 	// MaxHeaderFields caps the header fields of all header blocks of one
@@ -75,7 +77,7 @@ const RatioGrace = 1 << 20
 // DefaultLimits are safe for a mail server: generous for real documents,
 // tight enough that a bomb costs little.
 var DefaultLimits = Limits{
-	MaxDepth:          10,
+	MaxDepth:          32,
 	MaxParts:          5000,
 	MaxPartSize:       256 << 20,
 	MaxTotalSize:      1 << 30,
@@ -89,7 +91,6 @@ var DefaultLimits = Limits{
 	MemSpool:          2 << 20,
 	MemBudget:         32 << 20,
 	MaxMessageParts:   10000,
-	MaxMessageNesting: 50,
 	MaxHeaderBytes:    1 << 20,
 	MaxHeaderFields:   200000,
 }
@@ -140,9 +141,6 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxMessageParts <= 0 {
 		l.MaxMessageParts = d.MaxMessageParts
 	}
-	if l.MaxMessageNesting <= 0 {
-		l.MaxMessageNesting = d.MaxMessageNesting
-	}
 	if l.MaxHeaderBytes <= 0 {
 		l.MaxHeaderBytes = d.MaxHeaderBytes
 	}
@@ -165,7 +163,7 @@ type Limit uint8
 const (
 	// LimitNone is the zero Limit: the finding or error is not a limit.
 	LimitNone Limit = iota
-	// LimitDepth: Limits.MaxDepth, containers in containers.
+	// LimitDepth: Limits.MaxDepth reached by a container's member.
 	LimitDepth
 	// LimitParts: Limits.MaxParts, parts inspected in one walk.
 	LimitParts
@@ -186,8 +184,8 @@ const (
 	// LimitMessageParts: Limits.MaxMessageParts, the entities the message
 	// parser reads in one message (the word is "parts").
 	LimitMessageParts
-	// LimitMessageNesting: Limits.MaxMessageNesting, multipart and message
-	// nesting inside one message (the word is "depth").
+	// LimitMessageNesting: Limits.MaxDepth reached by a multipart or
+	// message/rfc822 entity inside a message (the word is "depth").
 	LimitMessageNesting
 	// LimitHeaderSize: Limits.MaxHeaderBytes, one header block.
 	LimitHeaderSize

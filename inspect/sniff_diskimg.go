@@ -65,14 +65,19 @@ func sniffDiskImage(r io.ReaderAt, size int64, head []byte) Family {
 	return ""
 }
 
-// vhdFooterValid reports a VHD hard disk footer: the "conectix" cookie, a
-// known disk type and a matching checksum (one's complement of the byte sum
-// without the checksum field).
+// vhdFooterValid reports the 512 bytes f as a VHD hard disk footer of a
+// known disk type.
 func vhdFooterValid(f []byte) bool {
+	t := binary.BigEndian.Uint32(f[60:])
+	return t >= 2 && t <= 4 && VHDFooter(f)
+}
+
+// VHDFooter reports the 512 bytes f as a VHD hard disk footer ([VHD] "Hard
+// Disk Footer Format"): the "conectix" cookie and a matching checksum at
+// 64 (one's complement of the sum of all other bytes). The disk type at 60
+// is not checked.
+func VHDFooter(f []byte) bool {
 	if !bytes.HasPrefix(f, []byte("conectix")) {
-		return false
-	}
-	if t := binary.BigEndian.Uint32(f[60:]); t < 2 || t > 4 {
 		return false
 	}
 	var sum uint32

@@ -186,9 +186,13 @@ type LimitsConfig struct {
 	MemSpool          ByteSize `yaml:"mem_spool"`
 	MemBudget         ByteSize `yaml:"mem_budget"`
 	MaxMessageParts   int      `yaml:"max_message_parts"`
-	MaxMessageNesting int      `yaml:"max_message_nesting"`
 	MaxHeaderBytes    ByteSize `yaml:"max_header_size"`
 	MaxHeaderFields   int      `yaml:"max_header_fields"`
+
+	// MaxMessageNesting is deprecated and ignored: max_depth counts
+	// multipart and message nesting too. A file that sets it still loads;
+	// Deprecations names it.
+	MaxMessageNesting int `yaml:"max_message_nesting"`
 }
 
 // QuarantineConfig says where originals are kept.
@@ -598,6 +602,17 @@ func (c *Config) ValidateSettings() error {
 	return nil
 }
 
+// Deprecations names the keys the configuration sets that still load but
+// no longer apply, each with what replaced it. check-config prints them as
+// warnings and serve logs them; neither refuses the file for them.
+func (c *Config) Deprecations() []string {
+	var out []string
+	if c.Limits.MaxMessageNesting != 0 {
+		out = append(out, "limits.max_message_nesting is deprecated and ignored: limits.max_depth counts multipart and message nesting from the message root together with containers")
+	}
+	return out
+}
+
 // InspectLimits converts the configured limits (zero fields: defaults).
 func (c *Config) InspectLimits() inspect.Limits {
 	l := c.Limits
@@ -616,7 +631,6 @@ func (c *Config) InspectLimits() inspect.Limits {
 		MemSpool:          int64(l.MemSpool),
 		MemBudget:         int64(l.MemBudget),
 		MaxMessageParts:   l.MaxMessageParts,
-		MaxMessageNesting: l.MaxMessageNesting,
 		MaxHeaderBytes:    int64(l.MaxHeaderBytes),
 		MaxHeaderFields:   l.MaxHeaderFields,
 		TempDir:           c.Spool.Dir,

@@ -218,15 +218,17 @@ func (f *Filter) inspectLeaf(ctx context.Context, l mime.Leaf) (*Attachment, err
 	if l.Entity != nil && !l.Inner {
 		declared = l.Entity.MediaType
 	}
-	r := f.eng.Inspect(ctx, l.Name, declared, sp, sp.Size())
+	// The attachment's MIME levels count against max_depth with the
+	// containers inside it.
+	r := f.eng.InspectAt(ctx, l.Name, declared, sp, sp.Size(), l.Depth)
 	a.Type, a.Declared = r.Type, r.Declared
 	for _, fd := range r.Findings {
-		fd.Where = joinPath(l.Name, fd.Where)
+		fd.Where = inspect.JoinWhere(l.Name, fd.Where)
 		a.Findings = append(a.Findings, fd)
 	}
 	for _, n := range r.Notes {
 		if n.Kind == inspect.NoteSigned {
-			a.Signed = append(a.Signed, joinPath(l.Name, n.Where)+": "+n.Detail)
+			a.Signed = append(a.Signed, inspect.JoinWhere(l.Name, n.Where)+": "+n.Detail)
 			a.signedSelf = a.signedSelf || n.Where == ""
 		}
 	}
@@ -239,16 +241,6 @@ func (f *Filter) spoolLeaf(r io.Reader) (*inspect.Spool, error) {
 	sp := inspect.NewSpool(f.cfg.Spool.Dir, int64(f.cfg.Spool.Memory), int64(f.cfg.Spool.MaxMessage), nil)
 	_, err := sp.ReadFrom(r)
 	return sp, err
-}
-
-func joinPath(a, b string) string {
-	switch {
-	case b == "":
-		return a
-	case a == "":
-		return b
-	}
-	return a + "/" + b
 }
 
 // signedAncestors names the MIME signatures that enclose a stripped part.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -46,33 +45,19 @@ func applyEnv(cfg *milter.Config) error {
 // --http also asks an HTTP endpoint (the metrics listener's /healthz).
 // Exit 0 healthy, 1 not, 2 usage. A container's HEALTHCHECK runs it.
 func runHealthcheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := subcommand("healthcheck", "usage: officemilter healthcheck [--config FILE] [--listen ADDR] [--http URL]\n\n"+
+		"Checks that the milter answers a protocol negotiation. Exit 0 healthy, 1 not, 2 usage.\n\nflags:\n", stderr)
 	cfgPath := fs.String("config", "", "configuration file whose listen address to check (default: the embedded default's)")
 	listen := fs.String("listen", "", "milter address to check (default: $"+envListen+", else the configuration's)")
 	httpURL := fs.String("http", "", "also require 200 from this URL, e.g. http://127.0.0.1:9357/healthz")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: officemilter healthcheck [--config FILE] [--listen ADDR] [--http URL]\n\n"+
-			"Checks that the milter answers a protocol negotiation. Exit 0 healthy, 1 not, 2 usage.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return exitUsage
+	if _, exit, ok := operands(fs, args, 0, 0); !ok {
+		return exit
 	}
 	addr := *listen
 	if addr == "" {
-		cfg, err := loadConfig(*cfgPath)
+		cfg, err := loadConfigEnv(*cfgPath)
 		if err != nil {
-			fmt.Fprintf(stderr, "officemilter healthcheck: %v\n", err)
-			return exitUsage
-		}
-		if err := applyEnv(cfg); err != nil {
 			fmt.Fprintf(stderr, "officemilter healthcheck: %v\n", err)
 			return exitUsage
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,25 +25,22 @@ type inspectOutput struct {
 	Notes []inspect.Note `json:"notes,omitempty"`
 }
 
+const inspectUsage = `usage: officemilter inspect [--json] [-j N] FILE...
+
+Says what each file is by content and whether it carries macros,
+encryption, executable code or active content. Exit 0 when every file
+was inspected (findings or not), 2 on usage or I/O errors.
+
+flags:
+`
+
 func runInspect(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := subcommand("inspect", inspectUsage, stderr)
 	asJSON := fs.Bool("json", false, "one JSON object per file and line")
 	jobs := fs.Int("j", runtime.NumCPU(), "files inspected in parallel (output stays in argument order)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: officemilter inspect [--json] [-j N] FILE...\n\n"+
-			"Says what each file is by content and whether it carries macros,\n"+
-			"encryption, executable code or active content. Exit 0 when every file\n"+
-			"was inspected (findings or not), 2 on usage or I/O errors.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	paths, err := parseArgs(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+	paths, exit, ok := operands(fs, args, 1, -1)
+	if !ok {
+		return exit
 	}
 	eng := all.NewEngine(inspect.Limits{})
 	enc := json.NewEncoder(stdout)
@@ -67,7 +63,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		return result{res, err}
 	}
 	i := 0
-	err = replay.Ordered(context.Background(), *jobs, feed, work, func(r result) error {
+	err := replay.Ordered(context.Background(), *jobs, feed, work, func(r result) error {
 		name := paths[i]
 		i++
 		if r.err != nil {

@@ -92,6 +92,34 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// subcommand returns the flag set of a subcommand: its errors go to
+// stderr, and its usage prints usage, then the flags.
+func subcommand(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// operands parses args with fs (see parseArgs) and returns the operands.
+// ok is false when the command ends with code: a flag error, -h, or
+// fewer operands than least or more than most (most < 0: no bound),
+// which print the usage.
+func operands(fs *flag.FlagSet, args []string, least, most int) (pos []string, code int, ok bool) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, flagExit(err), false
+	}
+	if len(pos) < least || most >= 0 && len(pos) > most {
+		fs.Usage()
+		return nil, exitUsage, false
+	}
+	return pos, exitOK, true
+}
+
 // flagExit is the exit status for a flag parsing error: -h asked for the
 // usage (0), anything else is a usage error (2).
 func flagExit(err error) int {

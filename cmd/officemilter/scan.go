@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,8 +52,7 @@ flags:
 `
 
 func runScan(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := subcommand("scan", scanUsage, stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded default)")
 	rcpt := fs.String("rcpt", "", "envelope recipient for every message (default: from the header)")
 	asJSON := fs.Bool("json", false, "one JSON object per message and line")
@@ -63,17 +61,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	update := fs.Bool("update-expect", false, "rewrite the --expect file from this run")
 	jobs := fs.Int("j", 0, "messages checked in parallel (default: number of CPUs)")
 	progress := fs.Bool("progress", isTerminal(os.Stderr), "progress bar on stderr (default: when stderr is a terminal)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, scanUsage)
-		fs.PrintDefaults()
-	}
-	paths, err := parseArgs(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+	paths, exit, ok := operands(fs, args, 1, -1)
+	if !ok {
+		return exit
 	}
 	if *update && *expectPath == "" {
 		fmt.Fprintln(stderr, "officemilter scan: --update-expect needs --expect FILE")

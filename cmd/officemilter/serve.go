@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +28,15 @@ func loadConfig(path string) (*milter.Config, error) {
 	return milter.LoadConfig(path)
 }
 
+// loadConfigEnv is loadConfig with the OFFICEMILTER_* overrides applied.
+func loadConfigEnv(path string) (*milter.Config, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, applyEnv(cfg)
+}
+
 func newLogger(cfg milter.LogConfig, w zapcore.WriteSyncer) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(cfg.Level)
 	if err != nil {
@@ -52,14 +60,9 @@ func newFilter(cfg *milter.Config) *milter.Filter {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := subcommand("serve", "usage: officemilter serve [--config FILE] [--listen ADDR]\n\nRuns the milter daemon until SIGINT or SIGTERM.\n\nflags:\n", stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded default, legacy Office stripped for everyone)")
 	listen := fs.String("listen", "", "milter socket as Postfix writes it: inet:127.0.0.1:7357 or unix:/path (overrides the config and $OFFICEMILTER_LISTEN)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: officemilter serve [--config FILE] [--listen ADDR]\n\nRuns the milter daemon until SIGINT or SIGTERM.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
@@ -67,12 +70,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfigEnv(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
-		return exitUsage
-	}
-	if err := applyEnv(cfg); err != nil {
 		fmt.Fprintf(stderr, "officemilter serve: %v\n", err)
 		return exitUsage
 	}
@@ -98,6 +97,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer log.Sync() //nolint:errcheck
+	for _, d := range cfg.Deprecations() {
+		log.Warn(d)
+	}
 
 	filter := newFilter(cfg)
 	metrics := milter.NewMetrics()
@@ -184,21 +186,24 @@ wait:
 	return exitOK
 }
 
+const checkConfigUsage = `usage: officemilter check-config [--strict] FILE
+       officemilter check-config --print-default
+
+Validates the configuration (unknown keys are errors, with line numbers)
+and prints its policies. What this host lacks for it (directories, key files,
+the sendmail command) is printed as warnings: serve refuses to start on them.
+Exit 0 when valid, 1 with --strict when there are warnings, 2 when invalid.
+
+flags:
+`
+
 func runCheckConfig(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := subcommand("check-config", checkConfigUsage, stderr)
 	printDefault := fs.Bool("print-default", false, "print the embedded default configuration and exit")
 	strict := fs.Bool("strict", false, "exit 1 when this host has a problem serve would refuse to start on (a warning otherwise)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: officemilter check-config [--strict] FILE\n       officemilter check-config --print-default\n\n"+
-			"Validates the configuration (unknown keys are errors, with line numbers)\nand prints its policies. "+
-			"What this host lacks for it (directories, key files,\nthe sendmail command) is printed as warnings: serve refuses to start on them.\n"+
-			"Exit 0 when valid, 1 with --strict when there are warnings, 2 when invalid.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	files, err := parseArgs(fs, args)
-	if err != nil {
-		return flagExit(err)
+	files, exit, ok := operands(fs, args, 0, -1)
+	if !ok {
+		return exit
 	}
 	if *printDefault {
 		stdout.Write(milter.DefaultConfigYAML())
@@ -243,6 +248,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	if last := cfg.Policies[len(cfg.Policies)-1]; !last.MatchesEverything() {
 		fmt.Fprintf(stdout, "note: no policy matches every recipient; mail to others is accepted unchecked\n")
+	}
+	for _, d := range cfg.Deprecations() {
+		fmt.Fprintf(stdout, "warning: %s\n", d)
 	}
 	problems := cfg.CheckHost()
 	for _, p := range problems {

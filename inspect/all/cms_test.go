@@ -180,7 +180,7 @@ func signed(content []byte) []byte {
 // limit, as unscannable.
 func TestCMSDepth(t *testing.T) {
 	b := cmsFixture(t, "setup.exe.p7m")
-	for i := 0; i < 15; i++ {
+	for i := 0; i < inspect.DefaultLimits.MaxDepth+5; i++ {
 		b = signed(b)
 	}
 	res := NewEngine(inspect.Limits{}).Inspect(context.Background(), "deep.p7m", "", bytes.NewReader(b), int64(len(b)))

@@ -18,13 +18,25 @@ type Inspector struct {
 
 var _ inspect.Inspector = (*Inspector)(nil)
 
+// formats are the archive families, each with the function that walks it.
+var formats = []struct {
+	family inspect.Family
+	walk   func(context.Context, inspect.Part, inspect.Scope) error
+}{
+	{inspect.FamilyZip, inspectZip}, {inspect.FamilyGzip, inspectGzip},
+	{inspect.FamilyBzip2, inspectBzip2}, {inspect.FamilyTar, inspectTar},
+	{inspect.Family7z, inspect7z}, {inspect.FamilyRAR, inspectRAR},
+	{inspect.FamilyXZ, inspectXZ}, {inspect.FamilyCAB, inspectCAB},
+	{inspect.FamilyISO, inspectISO},
+}
+
 // Families lists every family this package has an inspector for.
 func Families() []inspect.Family {
-	return []inspect.Family{
-		inspect.FamilyZip, inspect.FamilyGzip, inspect.FamilyBzip2,
-		inspect.FamilyTar, inspect.Family7z, inspect.FamilyRAR,
-		inspect.FamilyXZ, inspect.FamilyCAB, inspect.FamilyISO,
+	fs := make([]inspect.Family, len(formats))
+	for i, f := range formats {
+		fs[i] = f.family
 	}
+	return fs
 }
 
 // New returns the inspector for family f (one of Families).
@@ -33,27 +45,21 @@ func New(f inspect.Family) *Inspector { return &Inspector{family: f} }
 // Inspect walks the archive in p and hands its members to s.Child.
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	p.Limits = p.Limits.WithDefaults()
-	switch in.family {
-	case inspect.FamilyZip:
-		return inspectZip(ctx, p, s)
-	case inspect.FamilyGzip:
-		return inspectGzip(ctx, p, s)
-	case inspect.FamilyBzip2:
-		return inspectBzip2(ctx, p, s)
-	case inspect.FamilyTar:
-		return inspectTar(ctx, p, s)
-	case inspect.Family7z:
-		return inspect7z(ctx, p, s)
-	case inspect.FamilyRAR:
-		return inspectRAR(ctx, p, s)
-	case inspect.FamilyXZ:
-		return inspectXZ(ctx, p, s)
-	case inspect.FamilyCAB:
-		return inspectCAB(ctx, p, s)
-	case inspect.FamilyISO:
-		return inspectISO(ctx, p, s)
+	for _, f := range formats {
+		if f.family == in.family {
+			return f.walk(ctx, p, s)
+		}
 	}
 	return fmt.Errorf("archive inspector has no format for %q content", in.family)
+}
+
+// malformedOnPanic, deferred by a walk that uses a third-party decoder,
+// turns a panic of the decoder into the error "malformed <format>": a
+// malformed archive is unscannable, not a crash.
+func malformedOnPanic(format string, err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("malformed %s: %v", format, v)
+	}
 }
 
 // section returns a reader over the whole part.
@@ -94,6 +100,19 @@ func ratioTooHigh(p inspect.Part, s inspect.Scope, where string, compressed, dec
 // expanding anything.
 func tooManyMembers(p inspect.Part) error {
 	return &inspect.LimitError{Limit: inspect.LimitParts, Value: int64(p.Limits.MaxParts)}
+}
+
+// nextMember is checked before the n-th member (from 0) of an archive
+// read member by member: the walk ends when ctx is done or when the
+// archive holds more members than the parts limit.
+func nextMember(ctx context.Context, p inspect.Part, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n > p.Limits.MaxParts {
+		return tooManyMembers(p)
+	}
+	return nil
 }
 
 // streamName is the name of the single member of a compressed stream (gzip,

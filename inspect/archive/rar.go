@@ -18,11 +18,7 @@ const rarMaxDict = 64 << 20
 // inspectRAR walks a RAR 1.5-4.x or RAR 5 archive with rardecode, member by
 // member in stream order (which also decodes solid archives).
 func inspectRAR(ctx context.Context, p inspect.Part, s inspect.Scope) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("malformed rar: %v", v)
-		}
-	}()
+	defer malformedOnPanic("rar", &err)
 	r, err := rardecode.NewReader(section(p), rardecode.MaxDictionarySize(rarMaxDict))
 	if err != nil {
 		if errors.Is(err, rardecode.ErrArchiveEncrypted) {
@@ -32,11 +28,8 @@ func inspectRAR(ctx context.Context, p inspect.Part, s inspect.Scope) (err error
 		return fmt.Errorf("cannot open rar archive: %w", err)
 	}
 	for n := 0; ; n++ {
-		if err := ctx.Err(); err != nil {
+		if err := nextMember(ctx, p, n); err != nil {
 			return err
-		}
-		if n > p.Limits.MaxParts {
-			return tooManyMembers(p)
 		}
 		h, err := r.Next()
 		switch {

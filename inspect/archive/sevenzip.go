@@ -17,13 +17,9 @@ import (
 const szMaxHeader = 64 << 20
 
 func inspect7z(ctx context.Context, p inspect.Part, s inspect.Scope) (err error) {
-	defer func() {
-		// The library indexes slices with header values it has not
-		// always checked; a malformed archive is unscannable, not a crash.
-		if v := recover(); v != nil {
-			err = fmt.Errorf("malformed 7z: %v", v)
-		}
-	}()
+	// The library indexes slices with header values it has not always
+	// checked.
+	defer malformedOnPanic("7z", &err)
 	folders, encHeaders, err := check7z(p)
 	if err != nil {
 		return err

@@ -216,6 +216,26 @@ func (p *szParser) digests(n uint64) {
 	p.skip(4 * p.bitsDefined(n))
 }
 
+// nums skips n numbers.
+func (p *szParser) nums(n uint64) {
+	for k := uint64(0); k < n && p.err == nil; k++ {
+		p.num()
+	}
+}
+
+// end reads, from the property id, the optional digests of n items and
+// the end of the block what, and returns the id after it.
+func (p *szParser) end(id byte, n uint64, what string) byte {
+	if id == szCRC {
+		p.digests(n)
+		id = p.byte()
+	}
+	if id != szEnd {
+		p.fail("%s", what)
+	}
+	return p.byte()
+}
+
 func (p *szParser) streamsInfo() *szStreams {
 	s := &szStreams{}
 	id := p.byte()
@@ -224,19 +244,10 @@ func (p *szParser) streamsInfo() *szStreams {
 		n := p.count("pack streams", uint64(4*p.lim.MaxParts), 1)
 		id = p.byte()
 		if id == szSize {
-			for k := uint64(0); k < n && p.err == nil; k++ {
-				p.num()
-			}
+			p.nums(n)
 			id = p.byte()
 		}
-		if id == szCRC {
-			p.digests(n)
-			id = p.byte()
-		}
-		if id != szEnd {
-			p.fail("pack info")
-		}
-		id = p.byte()
+		id = p.end(id, n, "pack info")
 	}
 	if id == szUnpackInfo {
 		p.expect(szFolderID)
@@ -255,18 +266,8 @@ func (p *szParser) streamsInfo() *szStreams {
 		if p.err == nil && outs > p.left() {
 			p.fail("%d unpack sizes cannot fit in %d bytes", outs, p.left())
 		}
-		for k := uint64(0); k < outs && p.err == nil; k++ {
-			p.num()
-		}
-		id = p.byte()
-		if id == szCRC {
-			p.digests(n)
-			id = p.byte()
-		}
-		if id != szEnd {
-			p.fail("unpack info")
-		}
-		id = p.byte()
+		p.nums(outs)
+		id = p.end(p.byte(), n, "unpack info")
 	}
 	if id == szSubStreamsInfo {
 		var total uint64
@@ -289,20 +290,13 @@ func (p *szParser) streamsInfo() *szStreams {
 		}
 		if id == szSize {
 			for _, v := range streams {
-				for k := uint64(1); k < v && p.err == nil; k++ {
-					p.num()
+				if v > 1 {
+					p.nums(v - 1)
 				}
 			}
 			id = p.byte()
 		}
-		if id == szCRC {
-			p.digests(total) // as the library reads it
-			id = p.byte()
-		}
-		if id != szEnd {
-			p.fail("substreams info")
-		}
-		id = p.byte()
+		id = p.end(id, total, "substreams info") // digests of total, as the library reads them
 	}
 	if id != szEnd && p.err == nil {
 		p.fail("streams info")
@@ -353,13 +347,9 @@ func (p *szParser) folder() szFolder {
 		return f
 	}
 	bind := f.out - 1
-	for k := uint64(0); k < 2*bind && p.err == nil; k++ {
-		p.num()
-	}
+	p.nums(2 * bind)
 	if packed := in - bind; packed > 1 {
-		for k := uint64(0); k < packed && p.err == nil; k++ {
-			p.num()
-		}
+		p.nums(packed)
 	}
 	return f
 }

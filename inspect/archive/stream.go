@@ -41,11 +41,8 @@ func inspectBzip2(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 func inspectTar(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	tr := tar.NewReader(section(p))
 	for n := 0; ; n++ {
-		if err := ctx.Err(); err != nil {
+		if err := nextMember(ctx, p, n); err != nil {
 			return err
-		}
-		if n > p.Limits.MaxParts {
-			return tooManyMembers(p)
 		}
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {

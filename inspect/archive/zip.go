@@ -351,11 +351,8 @@ func walkLocalHeaders(ctx context.Context, p inspect.Part, s inspect.Scope) erro
 	var off int64
 	var hdr [zipLocalHeaderLen]byte
 	for n := 0; ; n++ {
-		if err := ctx.Err(); err != nil {
+		if err := nextMember(ctx, p, n); err != nil {
 			return err
-		}
-		if n > p.Limits.MaxParts {
-			return tooManyMembers(p)
 		}
 		if _, err := p.R.ReadAt(hdr[:4], off); err != nil || string(hdr[:4]) != "PK\x03\x04" {
 			switch {

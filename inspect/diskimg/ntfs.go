@@ -254,38 +254,22 @@ type extentReader struct {
 }
 
 func (e *extentReader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("negative offset")
-	}
-	n := 0
-	for len(p) > 0 && off < e.size {
-		m := min(int64(len(p)), e.size-off)
+	return readMapped(e.r, p, off, e.size, func(off, room int64) (int64, int64, error) {
 		if off >= e.init {
-			clear(p[:m])
-		} else {
-			i := sort.Search(len(e.ext), func(i int) bool { return e.ext[i].vcn+e.ext[i].length > off })
-			if i == len(e.ext) || e.ext[i].vcn > off {
-				return n, io.ErrUnexpectedEOF
-			}
-			x := e.ext[i]
-			within := off - x.vcn
-			m = min(m, x.length-within, e.init-off)
-			if x.lcn < 0 {
-				clear(p[:m])
-			} else if k, err := e.r.ReadAt(p[:m], x.lcn+within); k < int(m) {
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
-				}
-				return n + k, err
-			}
+			return -1, room, nil
 		}
-		n += int(m)
-		p, off = p[m:], off+m
-	}
-	if len(p) > 0 {
-		return n, io.EOF
-	}
-	return n, nil
+		i := sort.Search(len(e.ext), func(i int) bool { return e.ext[i].vcn+e.ext[i].length > off })
+		if i == len(e.ext) || e.ext[i].vcn > off {
+			return 0, 0, io.ErrUnexpectedEOF
+		}
+		x := e.ext[i]
+		within := off - x.vcn
+		m := min(room, x.length-within, e.init-off)
+		if x.lcn < 0 {
+			return -1, m, nil
+		}
+		return x.lcn + within, m, nil
+	})
 }
 
 // ntfsFile is what the walk keeps of one record.
@@ -434,7 +418,8 @@ func (w *walker) ntfsStream(v *ntfsVolume, where string, a []byte) error {
 			w.unscannable(where, "NTFS file: "+err.Error())
 			return nil
 		}
-		return w.s.ChildAt(where, newBytesReader(val), int64(len(val)))
+		// A copy: the record buffer is not kept.
+		return w.s.ChildAt(where, inspect.BytesReaderAt(append([]byte{}, val...)), int64(len(val)))
 	}
 	r, err := v.nonResident(a)
 	if err != nil {
@@ -446,23 +431,4 @@ func (w *walker) ntfsStream(v *ntfsVolume, where string, a []byte) error {
 		return nil
 	}
 	return w.s.ChildAt(where, r, r.size)
-}
-
-// newBytesReader copies a resident value (the record buffer is not kept).
-func newBytesReader(b []byte) io.ReaderAt {
-	return &extentReader{r: bytesAt(append([]byte{}, b...)), size: int64(len(b)), init: int64(len(b)),
-		ext: []extent{{length: int64(len(b))}}}
-}
-
-type bytesAt []byte
-
-func (b bytesAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(len(b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }

@@ -24,22 +24,6 @@ const (
 	maxBlockSize     = 256 << 20
 )
 
-// vhdFooter checks a hard disk footer ([VHD] "Hard Disk Footer Format"):
-// Cookie "conectix", Disk Type at 60, Checksum at 64 (one's complement of
-// the sum of all other bytes).
-func vhdFooter(f []byte) bool {
-	if !bytes.HasPrefix(f, []byte("conectix")) {
-		return false
-	}
-	var sum uint32
-	for i, c := range f[:vhdFooterSize] {
-		if i < 64 || i >= 68 {
-			sum += uint32(c)
-		}
-	}
-	return ^sum == binary.BigEndian.Uint32(f[64:])
-}
-
 // openVHD presents the virtual disk of a VHD: a fixed disk is the file
 // before its footer; a dynamic disk is read through its block allocation
 // table; a differencing disk needs its parent.
@@ -52,10 +36,10 @@ func openVHD(p inspect.Part) (d disk, alt *disk, altErr error, err error) {
 	var end, head []byte
 	if p.Size >= 2*vhdFooterSize {
 		end, head = make([]byte, vhdFooterSize), make([]byte, vhdFooterSize)
-		if _, err := p.R.ReadAt(end, p.Size-vhdFooterSize); err != nil || !vhdFooter(end) {
+		if _, err := p.R.ReadAt(end, p.Size-vhdFooterSize); err != nil || !inspect.VHDFooter(end) {
 			end = nil
 		}
-		if _, err := p.R.ReadAt(head, 0); err != nil || !vhdFooter(head) {
+		if _, err := p.R.ReadAt(head, 0); err != nil || !inspect.VHDFooter(head) {
 			head = nil
 		}
 	}
@@ -198,21 +182,33 @@ type sparseDisk struct {
 }
 
 func (d *sparseDisk) ReadAt(p []byte, off int64) (int, error) {
+	return readMapped(d.r, p, off, d.size, func(off, room int64) (int64, int64, error) {
+		within := off % d.block
+		at, err := d.locate(off / d.block)
+		if at >= 0 {
+			at += within
+		}
+		return at, min(room, d.block-within), err
+	})
+}
+
+// readMapped is ReadAt at off of an image of size bytes that lies in r
+// piece by piece: piece returns, for an offset, where the piece that
+// starts there lies in r (-1: not stored, it reads as zeros) and how many
+// of at most room bytes it holds.
+func readMapped(r io.ReaderAt, p []byte, off, size int64, piece func(off, room int64) (at, m int64, err error)) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
 	}
 	n := 0
-	for len(p) > 0 && off < d.size {
-		i := off / d.block
-		within := off % d.block
-		m := min(int64(len(p)), d.block-within, d.size-off)
-		at, err := d.locate(i)
+	for len(p) > 0 && off < size {
+		at, m, err := piece(off, min(int64(len(p)), size-off))
 		if err != nil {
 			return n, err
 		}
 		if at < 0 {
 			clear(p[:m])
-		} else if k, err := d.r.ReadAt(p[:m], at+within); k < int(m) {
+		} else if k, err := r.ReadAt(p[:m], at); k < int(m) {
 			if err == nil || err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}

@@ -151,29 +151,23 @@ func (j *jsLexer) feed(b []byte) {
 			default:
 				j.star = c == '*'
 			}
-		case jRegex:
+		case jRegex, jRegexClass:
+			// A regular expression literal, in or out of a [class].
 			switch {
 			case j.regexEsc:
 				j.regexEsc = false
 			case c == '\\':
 				j.regexEsc = true
+			case c == '\n':
+				j.state = jCode
+			case j.state == jRegexClass:
+				if c == ']' {
+					j.state = jRegex
+				}
 			case c == '[':
 				j.state = jRegexClass
 			case c == '/':
 				j.state, j.lastSig = jCode, 'a'
-			case c == '\n':
-				j.state = jCode
-			}
-		case jRegexClass:
-			switch {
-			case j.regexEsc:
-				j.regexEsc = false
-			case c == '\\':
-				j.regexEsc = true
-			case c == ']':
-				j.state = jRegex
-			case c == '\n':
-				j.state = jCode
 			}
 		default:
 			j.codeByte(c)

@@ -267,7 +267,10 @@ func (m *markup) byte(c byte) {
 			m.self = false
 			m.startAttr(c)
 		}
-	case mAttrName:
+	case mAttrName, mAfterAttrName:
+		// In or after a name: "=" starts its value, ">" and "/" end it;
+		// another character continues the name, or after spaces starts
+		// the next attribute.
 		switch {
 		case isSpace(c):
 			m.state = mAfterAttrName
@@ -280,23 +283,10 @@ func (m *markup) byte(c byte) {
 			m.endAttr()
 			m.self = true
 			m.state = mAttrs
-		default:
+		case m.state == mAttrName:
 			if len(m.aname) < maxAttrName {
 				m.aname = append(m.aname, lower(c))
 			}
-		}
-	case mAfterAttrName:
-		switch {
-		case isSpace(c):
-		case c == '=':
-			m.state = mBeforeVal
-		case c == '>':
-			m.endAttr()
-			m.endTag()
-		case c == '/':
-			m.endAttr()
-			m.self = true
-			m.state = mAttrs
 		default:
 			m.endAttr()
 			m.startAttr(c)

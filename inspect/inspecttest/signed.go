@@ -23,6 +23,16 @@ func SignedPDF(signer string) []byte {
 			") /M (D:20260115100000Z) /ByteRange [0 0000000000 0000000000 0000000000] /Contents <" +
 			string(bytes.Repeat([]byte("0"), hexLen)) + "> >>",
 	}
+	out := PDF(objs...)
+	a := bytes.Index(out, []byte("/Contents <")) + len("/Contents ")
+	e := a + hexLen + 2
+	copy(out[bytes.Index(out, []byte("/ByteRange [")):], fmt.Sprintf("/ByteRange [0 %010d %010d %010d]", a, e, len(out)-e))
+	return out
+}
+
+// PDF is a PDF 1.7 file of the objects objs (object i+1 is objs[i]; the
+// first is the catalog) with its cross-reference table and trailer.
+func PDF(objs ...string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 	offs := make([]int, len(objs))
@@ -36,9 +46,5 @@ func SignedPDF(signer string) []byte {
 		fmt.Fprintf(&b, "%010d 00000 n \n", o)
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	out := b.Bytes()
-	a := bytes.Index(out, []byte("/Contents <")) + len("/Contents ")
-	e := a + hexLen + 2
-	copy(out[bytes.Index(out, []byte("/ByteRange [")):], fmt.Sprintf("/ByteRange [0 %010d %010d %010d]", a, e, len(out)-e))
-	return out
+	return b.Bytes()
 }

@@ -12,13 +12,15 @@ import (
 	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/internal/cmsdecrypt"
 )
 
 // S/MIME bodies are CMS ContentInfo structures (RFC 5652 3). Mailers write
 // them in DER or, streaming, in BER with indefinite lengths and chunked
 // (constructed) OCTET STRINGs, which encoding/asn1 does not read. So this
-// file walks the BER TLVs itself (ITU-T X.690 8.1) over an io.ReaderAt and
-// uses encoding/asn1 only for the object identifiers.
+// file walks the BER TLVs itself (ITU-T X.690 8.1) over an io.ReaderAt,
+// their headers read by cmsdecrypt.ParseHeader as the decryption reads
+// them, and uses encoding/asn1 only for the object identifiers.
 
 var (
 	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
@@ -71,51 +73,14 @@ func (b *ber) read(off, limit int64) (tlv, error) {
 	if len(h) < 2 {
 		return tlv{}, errBER
 	}
-	t := tlv{class: h[0] >> 6, constructed: h[0]&0x20 != 0, tag: int(h[0] & 0x1f), start: off}
-	i := 1
-	if t.tag == 0x1f {
-		t.tag = 0
-		for {
-			if i >= len(h) || i > 4 {
-				return tlv{}, errBER
-			}
-			c := h[i]
-			i++
-			t.tag = t.tag<<7 | int(c&0x7f)
-			if c&0x80 == 0 {
-				break
-			}
-		}
-	}
-	if i >= len(h) {
+	hd, err := cmsdecrypt.ParseHeader(h, off)
+	if err != nil || hd.Length > uint64(limit) {
 		return tlv{}, errBER
 	}
-	l := h[i]
-	i++
-	switch {
-	case l < 0x80:
-		t.length = int64(l)
-	case l == 0x80:
-		if !t.constructed {
-			return tlv{}, errBER
-		}
+	t := tlv{class: hd.Class, constructed: hd.Constructed, tag: hd.Tag, start: off, body: off + int64(hd.Size), length: int64(hd.Length)}
+	if hd.Indefinite {
 		t.length = -1
-	default:
-		k := int(l & 0x7f)
-		if k > 8 || i+k > len(h) {
-			return tlv{}, errBER
-		}
-		var v uint64
-		for _, c := range h[i : i+k] {
-			v = v<<8 | uint64(c)
-		}
-		i += k
-		if v > uint64(limit) {
-			return tlv{}, errBER
-		}
-		t.length = int64(v)
 	}
-	t.body = off + int64(i)
 	if t.length >= 0 && t.body+t.length > limit {
 		return tlv{}, errBER
 	}

@@ -93,7 +93,8 @@ func (in *CMSInspector) Inspect(ctx context.Context, p inspect.Part, s inspect.S
 			doubt = true
 		}
 	}
-	err = walkMessage(ctx, c, c.size, lim, s, "signed message", false)
+	lim.RootDepth = p.Depth + 1 // the content is inside the .p7m
+	err = walkMessage(ctx, p, c, c.size, lim, s, "signed message", false)
 	if err != nil || !doubt {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // turn.
 func (w *walker) signedContent(c *segReader, name, self string, outer *Entity, cms int) error {
 	leaf := func(role Role, detail string) error {
-		return w.emit(Leaf{Entity: outer, Inner: true, Name: name, Role: role, Detail: detail,
+		return w.emit(Leaf{Entity: outer, Inner: true, Name: name, Role: role, Detail: detail, Depth: w.below,
 			Open: func() io.Reader { return io.NewSectionReader(c, 0, c.size) }})
 	}
 	if cms > maxCMSNesting {
@@ -43,7 +43,7 @@ func (w *walker) signedContent(c *segReader, name, self string, outer *Entity, c
 			doubt = true
 		}
 	}
-	root, err := Parse(c, c.size, w.lim)
+	root, err := Parse(c, c.size, w.limAt(w.below))
 	if err != nil {
 		if !errors.Is(err, inspect.ErrLimit) {
 			return leaf(RoleUnscannable, "S/MIME content: "+err.Error())
@@ -83,28 +83,9 @@ func (w *walker) signedFile(c *segReader, name, self string, outer *Entity, cms 
 			return leaf(RoleUnscannable, "S/MIME content: "+err.Error())
 		}
 		defer f.Close()
-		switch f.kind {
-		case cmsEnveloped:
-			if len(w.lim.Keys) == 0 {
-				return leaf(RoleEncrypted, DetailSMIMEEnveloped)
-			}
-			// Signed, then encrypted to us: decrypted like a message part.
-			var der io.ReaderAt = c
-			size := c.size
-			if f.der != nil {
-				der, size = f.der, f.der.Size()
-			}
-			return w.decrypt(der, size, cmsContentName(name), self, outer, cms+1, leaf)
-		case cmsDetached:
-			return leaf(RoleSignature, DetailSMIMESignature)
-		case cmsCompressed:
-			return leaf(RoleUnscannable, "S/MIME compressed content")
-		case cmsOther:
-			return leaf(RoleUnscannable, "unsupported S/MIME content type")
-		case cmsMalformed:
-			return leaf(RoleUnscannable, "malformed S/MIME content")
-		}
-		return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
+		// Signed, then encrypted to us: decrypted like a message part.
+		return w.unwrapCMS(f, c, c.size, name, self, outer, cms, w.below+1, leaf,
+			func(why string) error { return leaf(RoleUnscannable, why) })
 	}
 	return leaf(RoleAttachment, "")
 }

@@ -26,14 +26,18 @@ func New(lim Limits) *Inspector { return &Inspector{lim: lim} }
 func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	// An MHT document Office opens by its name is an "mht" (inspect.MessageType).
 	s.SetType(inspect.MessageType(p.Name))
-	return walkMessage(ctx, p.R, p.Size, in.lim.under(p.Limits), s, "message", true)
+	lim := in.lim.under(p.Limits)
+	lim.RootDepth = p.Depth
+	return walkMessage(ctx, p, p.R, p.Size, lim, s, "message", true)
 }
 
-// walkMessage parses the message in r and walks it for s: attachments are
-// children; encrypted and unscannable leaves, and with withAmbiguous the
-// ambiguities, are findings. what names the message in errors and
-// findings ("message", "signed message").
-func walkMessage(ctx context.Context, r io.ReaderAt, size int64, lim Limits, s inspect.Scope, what string, withAmbiguous bool) error {
+// walkMessage parses the message in r, found in the part p, and walks it
+// for s: attachments are children (as deep below p as the message nests
+// them, lim.RootDepth being the message's own depth); encrypted and
+// unscannable leaves, and with withAmbiguous the ambiguities, are
+// findings. what names the message in errors and findings ("message",
+// "signed message").
+func walkMessage(ctx context.Context, p inspect.Part, r io.ReaderAt, size int64, lim Limits, s inspect.Scope, what string, withAmbiguous bool) error {
 	root, err := Parse(r, size, lim)
 	if err != nil {
 		if !errors.Is(err, inspect.ErrLimit) {
@@ -47,7 +51,7 @@ func walkMessage(ctx context.Context, r io.ReaderAt, size int64, lim Limits, s i
 		var kind inspect.Kind
 		switch l.Role {
 		case RoleAttachment:
-			return s.Child(l.Name, l.Open())
+			return inspect.ChildBelow(s, l.Name, l.Open(), l.Depth-p.Depth)
 		case RoleEncrypted:
 			kind = inspect.KindEncrypted
 		case RoleUnscannable:

@@ -85,9 +85,9 @@ func TestInspectorLimits(t *testing.T) {
 	if err := inspectBytes(t, []byte(b.String()), s); err != nil {
 		t.Fatal(err)
 	}
-	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=50", Limit: inspect.LimitMessageNesting}
-	if len(s.Findings) != 2 || s.Findings[0] != want || s.Findings[1].Detail != "not parsed: limit depth=50" ||
-		strings.Count(s.Findings[1].Where, ".") != 50 {
+	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=32", Limit: inspect.LimitMessageNesting}
+	if len(s.Findings) != 2 || s.Findings[0] != want || s.Findings[1].Detail != "not parsed: limit depth=32" ||
+		strings.Count(s.Findings[1].Where, ".") != 32 {
 		t.Errorf("findings %+v", s.Findings)
 	}
 	// A header that never ends.

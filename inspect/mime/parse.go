@@ -19,8 +19,15 @@ type Limits struct {
 	// (inspect.Limits.MaxMessageParts).
 	MaxParts int
 	// MaxDepth caps multipart and message/rfc822 nesting
-	// (inspect.Limits.MaxMessageNesting).
+	// (inspect.Limits.MaxDepth): an entity deeper than MaxDepth is not
+	// parsed. Depth counts from the root of the outermost message, see
+	// RootDepth.
 	MaxDepth int
+	// RootDepth is the depth of the message parsed: 0 for the message the
+	// milter receives, the depth of the part for a message found inside
+	// something (an .eml in a zip, unwrapped S/MIME content), so that the
+	// levels above it count against MaxDepth too.
+	RootDepth int
 	// MaxHeaderFields caps the header fields of all header blocks of one
 	// message together (inspect.Limits.MaxHeaderFields).
 	MaxHeaderFields int
@@ -41,7 +48,7 @@ func LimitsOf(l inspect.Limits) Limits {
 	return Limits{
 		MaxHeaderBytes:  l.MaxHeaderBytes,
 		MaxParts:        l.MaxMessageParts,
-		MaxDepth:        l.MaxMessageNesting,
+		MaxDepth:        l.MaxDepth,
 		MaxHeaderFields: l.MaxHeaderFields,
 		MemSpool:        l.MemSpool,
 		TempDir:         l.TempDir,
@@ -132,6 +139,10 @@ type Entity struct {
 	Message *Entity
 	// Parent is the enclosing multipart or message entity (nil for the root).
 	Parent *Entity
+	// Depth is how many multipart and message levels lie above the entity,
+	// counted from Limits.RootDepth (the root's depth): the parts of a
+	// multipart message are at RootDepth+1.
+	Depth int
 	// Defects are short texts naming what was wrong and tolerated.
 	Defects []string
 	// Ambiguities are short texts naming where mainstream readers read
@@ -157,7 +168,7 @@ const (
 	DefectUnknownEncoding   = "unknown Content-Transfer-Encoding"
 	DefectLeadingWhitespace = "header starts with a continuation line"
 	// DefectNotParsed starts the defect of an entity a limit cut short:
-	// "not parsed: limit depth=50".
+	// "not parsed: limit depth=32".
 	DefectNotParsed = "not parsed: "
 )
 
@@ -200,7 +211,7 @@ func parse(r io.ReaderAt, size int64, lim Limits, rd reading) (*Entity, error) {
 		size = 0
 	}
 	p := &parser{lim: lim.withDefaults(), rd: rd, w: window{r: r, size: size, all: inspect.InMemory(r, size), cr: rd&rdCRLines != 0}}
-	root, _, err := p.entity(0, nil, 0, false)
+	root, _, err := p.entity(0, nil, p.lim.RootDepth, false)
 	if err == nil && p.w.err != nil {
 		err = p.w.err
 	}
@@ -264,7 +275,7 @@ func (p *parser) limitErr(l inspect.Limit, v int64) error {
 // entity parses the entity starting at start. It returns the delimiter
 // that ended it (found=false at the end of input).
 func (p *parser) entity(start int64, parent *Entity, depth int, digest bool) (*Entity, hit, error) {
-	e := &Entity{Start: start, BodyStart: start, End: p.w.size, DelimStart: -1, CloseDelim: -1, Parent: parent}
+	e := &Entity{Start: start, BodyStart: start, End: p.w.size, DelimStart: -1, CloseDelim: -1, Parent: parent, Depth: depth}
 	p.parts++
 	if p.parts > p.lim.MaxParts {
 		return e, hit{}, p.cut(e, p.limitErr(inspect.LimitMessageParts, int64(p.lim.MaxParts)))

@@ -383,7 +383,11 @@ func TestLimits(t *testing.T) {
 		lim   Limits
 		limit inspect.Limit // LimitNone = no error
 	}{
-		{"depth 50 ok", nested(49), Limits{}, inspect.LimitNone},
+		{"depth 32 ok", nested(32), Limits{}, inspect.LimitNone},
+		{"depth 33", nested(33), Limits{}, inspect.LimitMessageNesting},
+		// A message found 2 or 3 levels down: those count too.
+		{"root at depth 2 ok", nested(30), Limits{RootDepth: 2}, inspect.LimitNone},
+		{"root at depth 3", nested(30), Limits{RootDepth: 3}, inspect.LimitMessageNesting},
 		{"10000 nested multiparts", nested(10000), Limits{}, inspect.LimitMessageNesting},
 		{"depth 5", nested(6), Limits{MaxDepth: 5}, inspect.LimitMessageNesting},
 		{"10000 parts ok", siblings(9999), Limits{}, inspect.LimitNone},

@@ -80,6 +80,11 @@ type Leaf struct {
 	// its Entity is then the encrypted entity (Inner), which the milter
 	// cannot cut apart without giving up the encryption.
 	Decrypted bool
+	// Depth is how deep the content sits below the root of the outermost
+	// message (the Depth of Part, else of Entity; content unwrapped from
+	// S/MIME is a level below its entity): an inspector of the content
+	// counts on from there against inspect.Limits.MaxDepth.
+	Depth int
 	// View is "" for a leaf of the primary reading, else the name of the
 	// alternative reading that exposed it ("last-parameter",
 	// "lenient-delimiters", ...). Its Entity then belongs to that
@@ -141,6 +146,24 @@ type walker struct {
 	// decrypted counts the decrypted S/MIME bodies the walk is inside:
 	// every leaf emitted meanwhile is Leaf.Decrypted.
 	decrypted int
+	// below is the depth of S/MIME content being unwrapped: a level below
+	// the entity (or the content) that carries it.
+	below int
+}
+
+// limAt returns the walk's limits for a message whose root is at depth.
+func (w *walker) limAt(depth int) Limits {
+	l := w.lim
+	l.RootDepth = depth
+	return l
+}
+
+// unwrapping sets w.below to depth for the unwrapping of S/MIME content
+// and returns what restores it.
+func (w *walker) unwrapping(depth int) func() {
+	b := w.below
+	w.below = depth
+	return func() { w.below = b }
 }
 
 // spanKey is the content of a leaf that is its entity's whole body.
@@ -172,6 +195,14 @@ func (w *walker) emit(l Leaf) error {
 	if w.decrypted > 0 {
 		l.Decrypted = true
 	}
+	if l.Depth == 0 {
+		switch {
+		case l.Part != nil:
+			l.Depth = l.Part.Depth
+		case l.Entity != nil:
+			l.Depth = l.Entity.Depth
+		}
+	}
 	if l.Role == RoleAmbiguous {
 		if w.view != "" {
 			return nil // reported by the primary reading
@@ -185,13 +216,7 @@ func (w *walker) emit(l Leaf) error {
 	var span spanKey
 	if !l.Inner && l.Entity != nil {
 		span = spanKey{r: w.r, start: l.Entity.BodyStart, end: l.Entity.End, enc: l.Entity.Encoding, role: l.Role}
-		switch l.Role {
-		case RoleAttachment:
-			span.ext = inspect.Ext(l.Name)
-		case RoleText:
-		default:
-			span.detail = l.Detail
-		}
+		span.detail, span.ext = l.sameness()
 		if w.view != "" && w.spans[span] {
 			return nil
 		}
@@ -202,13 +227,7 @@ func (w *walker) emit(l Leaf) error {
 	}
 	key := seenKey{sum: sum, role: l.Role, detail: span.detail, ext: span.ext}
 	if l.Inner || l.Entity == nil {
-		switch l.Role {
-		case RoleAttachment:
-			key.ext = inspect.Ext(l.Name)
-		case RoleText:
-		default:
-			key.detail = l.Detail
-		}
+		key.detail, key.ext = l.sameness()
 	}
 	// Any attachment of the same bytes covers a text or another role.
 	anyAtt := seenKey{sum: sum, role: RoleAttachment, ext: "\x00any"}
@@ -223,6 +242,19 @@ func (w *walker) emit(l Leaf) error {
 		w.spans[span] = true
 	}
 	return w.fn(l)
+}
+
+// sameness returns what, beside its bytes, a leaf's content must share
+// with another's to be the same: an attachment its file name extension,
+// text nothing, any other role its detail.
+func (l Leaf) sameness() (detail, ext string) {
+	switch l.Role {
+	case RoleAttachment:
+		return "", inspect.Ext(l.Name)
+	case RoleText:
+		return "", ""
+	}
+	return l.Detail, ""
 }
 
 // noContent is the Open of leaves without content of their own.
@@ -262,7 +294,7 @@ func (w *walker) message(r io.ReaderAt, root *Entity, n string, outer *Entity, c
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
-		alt, err := parse(r, root.views.size, w.lim, rd)
+		alt, err := parse(r, root.views.size, w.limAt(root.Depth), rd)
 		w.view = rd.name()
 		if err != nil {
 			// What a reading could not parse in full may hide a part:
@@ -593,26 +625,36 @@ func (w *walker) smime(r io.ReaderAt, e *Entity, self string, outer *Entity, cms
 	if outer == nil {
 		outer = e
 	}
+	return w.unwrapCMS(f, sp, sp.Size(), name, self, outer, cms, e.Depth+1, emit, bad)
+}
+
+// unwrapCMS walks what the CMS f (opened from der, size bytes) holds, at
+// depth: enveloped content is decrypted with Limits.Keys (without them it
+// stays encrypted), a detached signature is a signature, signed content
+// is walked by signedContent. leaf emits the leaf of the CMS itself, bad
+// reports what the walk cannot read as CMS.
+func (w *walker) unwrapCMS(f *cmsFile, der io.ReaderAt, size int64, name, self string, outer *Entity, cms, depth int,
+	leaf func(Role, string) error, bad func(why string) error) error {
 	switch f.kind {
 	case cmsEnveloped:
 		if len(w.lim.Keys) == 0 {
-			return emit(RoleEncrypted, DetailSMIMEEnveloped)
+			return leaf(RoleEncrypted, DetailSMIMEEnveloped)
 		}
-		var der io.ReaderAt = sp
-		size := sp.Size()
 		if f.der != nil {
 			der, size = f.der, f.der.Size()
 		}
-		return w.decrypt(der, size, cmsContentName(name), self, outer, cms+1, emit)
+		defer w.unwrapping(depth)()
+		return w.decrypt(der, size, cmsContentName(name), self, outer, cms+1, leaf)
 	case cmsDetached:
-		return emit(RoleSignature, DetailSMIMESignature)
+		return leaf(RoleSignature, DetailSMIMESignature)
 	case cmsCompressed:
-		return emit(RoleUnscannable, "S/MIME compressed content")
+		return leaf(RoleUnscannable, "S/MIME compressed content")
 	case cmsOther:
 		return bad("unsupported S/MIME content type")
 	case cmsMalformed:
 		return bad("malformed S/MIME content")
 	}
+	defer w.unwrapping(depth)()
 	return w.signedContent(f.content, cmsContentName(name), self, outer, cms+1)
 }
 
@@ -938,7 +980,7 @@ func (w *walker) fragment(r io.ReaderAt, e *Entity, self string, outer *Entity, 
 		}
 		return nil // already reported unscannable
 	}
-	root, err := Parse(sp, sp.Size(), w.lim)
+	root, err := Parse(sp, sp.Size(), w.limAt(e.Depth+1))
 	if err != nil && root == nil {
 		return nil
 	}

@@ -413,24 +413,5 @@ func (pk *pkg) child(f *zip.File) error {
 // base64Reader decodes office:binary-data (base64 with line breaks and
 // blanks, [ODF 1.2] Part 1 data type base64Binary).
 func base64Reader(r io.Reader) io.Reader {
-	return newBase64Decoder(&blankFilter{r: r})
-}
-
-// blankFilter drops XML white space from a stream.
-type blankFilter struct{ r io.Reader }
-
-func (b *blankFilter) Read(p []byte) (int, error) {
-	for {
-		n, err := b.r.Read(p)
-		k := 0
-		for _, c := range p[:n] {
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				p[k] = c
-				k++
-			}
-		}
-		if k > 0 || err != nil {
-			return k, err
-		}
-	}
+	return newBase64Decoder(zipx.WithoutSpace(r))
 }

@@ -321,30 +321,7 @@ func (d *doc) relationship(t xml.StartElement) {
 
 // child hands the base64 text in b64 to the engine, decoded.
 func (d *doc) child(name string, b64 io.Reader) error {
-	return d.s.Child(name, base64.NewDecoder(base64.StdEncoding, &xmlSpaceFilter{r: b64}))
-}
-
-// xmlSpaceFilter drops XML white space (base64 in XML is wrapped and
-// indented; encoding/base64 skips only line breaks).
-type xmlSpaceFilter struct{ r io.Reader }
-
-func (f *xmlSpaceFilter) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for {
-		n, err := f.r.Read(p)
-		k := 0
-		for _, c := range p[:n] {
-			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-				p[k] = c
-				k++
-			}
-		}
-		if k > 0 || err != nil {
-			return k, err
-		}
-	}
+	return d.s.Child(name, base64.NewDecoder(base64.StdEncoding, zipx.WithoutSpace(b64)))
 }
 
 // plain reports whether the input from start to end is payload text that

@@ -152,20 +152,32 @@ const maxCurrentUser = 64
 // pptStream walks the top-level records of a PowerPoint Document stream.
 func (w *walker) pptStream(sr *io.SectionReader) (*pptState, error) {
 	st := &pptState{persist: map[uint32]int64{}}
-	err := w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+	err := w.pptTop(sr, st, func(r pptRec) error {
 		switch r.typ {
 		case rtDocumentContainer:
-			return false, w.pptDocument(sr, r, st)
+			return w.pptDocument(sr, r, st)
 		case rtExOleObjStg:
 			st.objects = append(st.objects, r)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// pptTop walks the top-level records of a PowerPoint Document stream for
+// the inspector and the text extractor: the persist directory and
+// CryptSession10 go into st, the other records to fn.
+func (w *walker) pptTop(sr *io.SectionReader, st *pptState, fn func(pptRec) error) error {
+	return w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
+		switch r.typ {
 		case rtCryptSession10:
 			st.crypt = true
+			return false, nil
 		case rtPersistDirectoryAtm:
 			return false, w.pptPersist(sr, r, st)
 		}
-		return false, nil
+		return false, fn(r)
 	})
-	return st, err
 }
 
 // decryptPresentation tries PowerPoint's default password on an encrypted

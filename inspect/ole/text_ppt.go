@@ -50,16 +50,11 @@ func (w *walker) pptText(n *node, t *textSink) error {
 	st := &pptState{persist: map[uint32]int64{}}
 	var docs []pptRec
 	walk := func() error {
-		return w.pptRecords(sr, 0, sr.Size(), func(r pptRec) (bool, error) {
-			switch r.typ {
-			case rtDocumentContainer:
+		return w.pptTop(sr, st, func(r pptRec) error {
+			if r.typ == rtDocumentContainer {
 				docs = append(docs, r)
-			case rtCryptSession10:
-				st.crypt = true
-			case rtPersistDirectoryAtm:
-				return false, w.pptPersist(sr, r, st)
 			}
-			return false, nil
+			return nil
 		})
 	}
 	if !encrypted {

@@ -141,6 +141,20 @@ func (in *Inspector) Inspect(ctx context.Context, p inspect.Part, s inspect.Scop
 	return err
 }
 
+// addPart records the member f as a part and returns it; a directory is
+// none (nil).
+func (pk *pkg) addPart(f *zip.File) *part {
+	if strings.HasSuffix(f.Name, "/") {
+		return nil
+	}
+	pt := &part{f: f, key: partKey(f.Name)}
+	pk.parts = append(pk.parts, pt)
+	if _, dup := pk.byKey[pt.key]; !dup {
+		pk.byKey[pt.key] = pt
+	}
+	return pt
+}
+
 // pkg is the state of one package walk.
 type pkg struct {
 	zipx.Walker
@@ -169,13 +183,9 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 	exts := map[string]bool{}
 	keys := map[string]bool{}
 	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
+		pt := pk.addPart(f)
+		if pt == nil {
 			continue
-		}
-		pt := &part{f: f, key: partKey(f.Name)}
-		pk.parts = append(pk.parts, pt)
-		if _, dup := pk.byKey[pt.key]; !dup {
-			pk.byKey[pt.key] = pt
 		}
 		keys[pt.key] = true
 		exts[ext(pt.key)] = true
@@ -457,22 +467,25 @@ func (pk *pkg) roles(pt *part, emit func(inspect.Kind, string)) error {
 	if pt.role&roleAltChunk != 0 {
 		return pk.child(pt)
 	}
-	if pt.role&roleWordText != 0 {
-		found, err := pk.scan(pt, fieldNeedles, scanDDE)
+	// DDE fields in Word text, DDE links in external links.
+	for _, s := range []struct {
+		role    role
+		needles [][]byte
+		fn      func(context.Context, io.Reader) (bool, error)
+		detail  string
+	}{
+		{roleWordText, fieldNeedles, scanDDE, DetailDDEField},
+		{roleExternalLink, nil, scanDDELink, DetailDDELink},
+	} {
+		if pt.role&s.role == 0 {
+			continue
+		}
+		found, err := pk.scan(pt, s.needles, s.fn)
 		if err != nil {
 			return err
 		}
 		if found {
-			emit(inspect.KindActiveContent, DetailDDEField)
-		}
-	}
-	if pt.role&roleExternalLink != 0 {
-		found, err := pk.scan(pt, nil, scanDDELink)
-		if err != nil {
-			return err
-		}
-		if found {
-			emit(inspect.KindActiveContent, DetailDDELink)
+			emit(inspect.KindActiveContent, s.detail)
 		}
 	}
 	if pt.role&roleProtection != 0 {

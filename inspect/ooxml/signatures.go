@@ -43,13 +43,9 @@ func Signatures(ctx context.Context, r io.ReaderAt, size int64) ([]Signature, er
 	}
 	pk := &pkg{Walker: zipx.Walker{Ctx: ctx, Lim: lim}, byKey: map[string]*part{}, relsOf: map[string][]*part{}}
 	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
+		pt := pk.addPart(f)
+		if pt == nil {
 			continue
-		}
-		pt := &part{f: f, key: partKey(f.Name)}
-		pk.parts = append(pk.parts, pt)
-		if _, dup := pk.byKey[pt.key]; !dup {
-			pk.byKey[pt.key] = pt
 		}
 		if src, ok := relsSource(pt.key); ok {
 			pk.relsOf[src] = append(pk.relsOf[src], pt)

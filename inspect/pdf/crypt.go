@@ -426,31 +426,24 @@ type cbcReader struct {
 	block cipher.Block
 	mode  cipher.BlockMode
 	in    [4096]byte
-	out   []byte
 	hold  []byte // the last decrypted block, kept until EOF
 	buf   []byte
 	done  bool
-	err   error
+	pull
 }
 
 func (c *cbcReader) Read(p []byte) (int, error) {
-	for len(c.out) == 0 {
-		if c.err != nil {
-			return 0, c.err
+	return c.read(p, func() {
+		switch {
+		case !c.done:
+			c.fill()
+		case c.hold != nil:
+			c.out = unpad(c.hold)
+			c.hold = nil
+		default:
+			c.err = io.EOF
 		}
-		if c.done {
-			if c.hold != nil {
-				c.out = unpad(c.hold)
-				c.hold = nil
-				continue
-			}
-			return 0, io.EOF
-		}
-		c.fill()
-	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
-	return n, nil
+	})
 }
 
 func (c *cbcReader) fill() {

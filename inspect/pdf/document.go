@@ -284,6 +284,15 @@ func keywordOffsets(b []byte, from, to int, kw string, lo int64, out []int64) []
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// runBefore returns where the run of bytes of class that ends at b[j]
+// (exclusive) starts.
+func runBefore(b []byte, j int, class func(byte) bool) int {
+	for j > 0 && class(b[j-1]) {
+		j--
+	}
+	return j
+}
+
 // objHeader checks that the "obj" at b[p] ends "num gen obj" and returns
 // the candidate with its offset relative to b.
 func objHeader(b []byte, p int, fileStart, atEOF bool) (cand, bool) {
@@ -294,34 +303,21 @@ func objHeader(b []byte, p int, fileStart, atEOF bool) (cand, bool) {
 	} else if !atEOF {
 		return cand{}, false
 	}
-	j := p
-	for j > 0 && isSpace(b[j-1]) {
-		j--
-	}
-	ge := j
-	for j > 0 && isDigit(b[j-1]) {
-		j--
-	}
-	gs := j
+	ge := runBefore(b, p, isSpace)
+	gs := runBefore(b, ge, isDigit)
 	if ge == gs || ge-gs > 5 {
 		return cand{}, false
 	}
-	for j > 0 && isSpace(b[j-1]) {
-		j--
-	}
-	if j == gs {
+	ne := runBefore(b, gs, isSpace)
+	if ne == gs {
 		return cand{}, false
 	}
-	ne := j
-	for j > 0 && isDigit(b[j-1]) {
-		j--
-	}
-	ns := j
+	ns := runBefore(b, ne, isDigit)
 	if ne == ns || ne-ns > 18 {
 		return cand{}, false
 	}
-	if j > 0 {
-		if isRegular(b[j-1]) {
+	if ns > 0 {
+		if isRegular(b[ns-1]) {
 			return cand{}, false
 		}
 	} else if !fileStart {
@@ -347,20 +343,32 @@ var errTooBig = errors.New("object too large")
 
 // parseAt parses the indirect object at off, growing its window as needed.
 func (d *doc) parseAt(off int64) (indirect, int, error) {
+	ob, _, values, err := d.lexAt(off, false)
+	return ob, values, err
+}
+
+// lexAt parses at off an indirect object, or with value a value, again in
+// a window 16 times larger while the parse needs more (errMore) and the
+// input has more, up to maxObjectBytes (then errTooBig). values is the
+// lexer's count of values parsed.
+func (d *doc) lexAt(off int64, value bool) (ob indirect, v object, values int, err error) {
 	n := 4096
 	for {
 		b, eof := d.src.window(off, n)
 		l := lexer{b: b, eof: eof}
-		ob, err := l.parseIndirect()
-		d.src.lexed += int64(l.pos)
-		if err == errMore && !eof {
-			if n >= maxObjectBytes {
-				return ob, 0, errTooBig
-			}
-			n = min(n*16, maxObjectBytes)
-			continue
+		if value {
+			v, err = l.parseValue()
+		} else {
+			ob, err = l.parseIndirect()
 		}
-		return ob, l.values, err
+		d.src.lexed += int64(l.pos)
+		if err != errMore || eof {
+			return ob, v, l.values, err
+		}
+		if n >= maxObjectBytes {
+			return ob, v, 0, errTooBig
+		}
+		n = min(n*16, maxObjectBytes)
 	}
 }
 
@@ -518,20 +526,9 @@ func (d *doc) parseTrailers() error {
 		if err := d.countObject(); err != nil {
 			return err
 		}
-		n := 4096
-		for {
-			b, eof := d.src.window(off, n)
-			l := lexer{b: b, eof: eof}
-			v, err := l.parseValue()
-			d.src.lexed += int64(l.pos)
-			if err == errMore && !eof && n < maxObjectBytes {
-				n = min(n*16, maxObjectBytes)
-				continue
-			}
-			if t, ok := v.(dict); ok && err == nil {
-				d.trailers = append(d.trailers, trailer{pos: off, d: pruneDict(t), inStream: d.inStream(off)})
-			}
-			break
+		_, v, _, err := d.lexAt(off, true)
+		if t, ok := v.(dict); ok && err == nil {
+			d.trailers = append(d.trailers, trailer{pos: off, d: pruneDict(t), inStream: d.inStream(off)})
 		}
 		if err := d.budget(); err != nil {
 			return err

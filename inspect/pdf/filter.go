@@ -106,8 +106,7 @@ type predictor struct {
 	png       bool
 	bpp       int
 	cur, prev []byte // cur[0] is the PNG filter type byte
-	out       []byte
-	err       error
+	pull
 }
 
 func newPredictor(p dict, r io.Reader) (io.Reader, error) {
@@ -147,17 +146,7 @@ func newPredictor(p dict, r io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("%w: predictor %d", errUnsupportedFilter, pred)
 }
 
-func (p *predictor) Read(b []byte) (int, error) {
-	for len(p.out) == 0 {
-		if p.err != nil {
-			return 0, p.err
-		}
-		p.row()
-	}
-	n := copy(b, p.out)
-	p.out = p.out[n:]
-	return n, nil
-}
+func (p *predictor) Read(b []byte) (int, error) { return p.read(b, p.row) }
 
 // row decodes the next row into p.out.
 func (p *predictor) row() {
@@ -427,10 +416,9 @@ type lzwReader struct {
 	suffix [4096]byte
 	first  [4096]byte
 	length [4096]uint16
-	out    []byte
 	buf    [4096]byte
 	done   bool
-	err    error
+	pull
 }
 
 func newLZW(r io.Reader, early int) *lzwReader {
@@ -460,18 +448,13 @@ func (l *lzwReader) code() (int, bool) {
 }
 
 func (l *lzwReader) Read(p []byte) (int, error) {
-	for len(l.out) == 0 {
-		if l.err != nil {
-			return 0, l.err
-		}
+	return l.read(p, func() {
 		if l.done {
-			return 0, io.EOF
+			l.err = io.EOF
+			return
 		}
 		l.step()
-	}
-	n := copy(p, l.out)
-	l.out = l.out[n:]
-	return n, nil
+	})
 }
 
 // step decodes one code into l.out.

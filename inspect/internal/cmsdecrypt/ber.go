@@ -105,60 +105,82 @@ func (b *reader) header(off, limit int64) (elem, error) {
 	if err := b.readFull(h, off); err != nil {
 		return elem{}, err
 	}
-	e := elem{class: h[0] >> 6, constructed: h[0]&0x20 != 0, tag: int(h[0] & 0x1f), start: off}
+	hd, err := ParseHeader(h, off)
+	if err != nil {
+		return elem{}, err
+	}
+	if hd.Length > uint64(limit) {
+		return elem{}, malformed("length at %d runs past its parent", off)
+	}
+	e := elem{class: hd.Class, constructed: hd.Constructed, tag: hd.Tag, start: off, indefinite: hd.Indefinite}
+	e.body = off + int64(hd.Size)
+	if !e.indefinite {
+		n := int64(hd.Length)
+		if n > limit-e.body {
+			return elem{}, malformed("length at %d runs past its parent", off)
+		}
+		e.end = e.body + n
+	}
+	return e, nil
+}
+
+// Header is what the identifier and length octets of a BER element say
+// ([X.690] 8.1.2, 8.1.3).
+type Header struct {
+	Class       byte
+	Constructed bool
+	Tag         int
+	Indefinite  bool   // 8.1.3.6: the contents end with end-of-contents
+	Length      uint64 // the definite length
+	Size        int    // how many octets identifier and length take
+}
+
+// ParseHeader parses the identifier and length octets at the start of h
+// (at least 2 bytes) of the element at offset off (for the errors, which
+// wrap ErrMalformed). The length is not checked against anything.
+func ParseHeader(h []byte, off int64) (Header, error) {
+	e := Header{Class: h[0] >> 6, Constructed: h[0]&0x20 != 0, Tag: int(h[0] & 0x1f)}
 	i := 1
-	if e.tag == 0x1f { // X.690 8.1.2.4: high tag number form
-		e.tag = 0
+	if e.Tag == 0x1f { // X.690 8.1.2.4: high tag number form
+		e.Tag = 0
 		for {
 			if i >= len(h) || i > 4 {
-				return elem{}, malformed("tag at %d too long", off)
+				return Header{}, malformed("tag at %d too long", off)
 			}
 			c := h[i]
 			i++
-			e.tag = e.tag<<7 | int(c&0x7f)
+			e.Tag = e.Tag<<7 | int(c&0x7f)
 			if c&0x80 == 0 {
 				break
 			}
 		}
 	}
 	if i >= len(h) {
-		return elem{}, malformed("no length at %d", off)
+		return Header{}, malformed("no length at %d", off)
 	}
 	l := h[i]
 	i++
-	var n int64
 	switch {
 	case l < 0x80: // X.690 8.1.3.4: short form
-		n = int64(l)
+		e.Length = uint64(l)
 	case l == 0x80: // X.690 8.1.3.6: indefinite form, constructed only
-		if !e.constructed {
-			return elem{}, malformed("indefinite primitive at %d", off)
+		if !e.Constructed {
+			return Header{}, malformed("indefinite primitive at %d", off)
 		}
-		e.indefinite = true
+		e.Indefinite = true
 	case l == 0xff: // X.690 8.1.3.5 c): reserved
-		return elem{}, malformed("reserved length octet at %d", off)
+		return Header{}, malformed("reserved length octet at %d", off)
 	default: // X.690 8.1.3.5: long form
 		k := int(l & 0x7f)
 		if k > 8 || i+k > len(h) {
-			return elem{}, malformed("length at %d too long", off)
+			return Header{}, malformed("length at %d too long", off)
 		}
-		var v uint64
 		for _, c := range h[i : i+k] {
-			v = v<<8 | uint64(c)
+			e.Length = e.Length<<8 | uint64(c)
 		}
 		i += k
-		if v > uint64(limit) {
-			return elem{}, malformed("length at %d runs past its parent", off)
-		}
-		n = int64(v)
 	}
-	e.body = off + int64(i)
-	if !e.indefinite {
-		if n > limit-e.body {
-			return elem{}, malformed("length at %d runs past its parent", off)
-		}
-		e.end = e.body + n
-	}
+	e.Size = i
 	return e, nil
 }
 
@@ -209,12 +231,7 @@ func (b *reader) prim(e *elem, max int) ([]byte, error) {
 	if e.constructed {
 		return nil, malformed("constructed %s where a primitive value belongs", e)
 	}
-	n := e.end - e.body
-	if n > int64(max) {
-		return nil, malformed("value %s too long (%d bytes)", e, n)
-	}
-	p := make([]byte, n)
-	return p, b.readFull(p, e.body)
+	return b.span(e.body, e.end, max, "value", e)
 }
 
 // raw reads the whole encoding of a definite-length element (used where the
@@ -223,12 +240,18 @@ func (b *reader) raw(e *elem, max int) ([]byte, error) {
 	if e.indefinite {
 		return nil, malformed("indefinite length in %s where DER is required", e)
 	}
-	n := e.end - e.start
+	return b.span(e.start, e.end, max, "element", e)
+}
+
+// span reads the bytes [from, to) of e, at most max of them; what names
+// them in the error.
+func (b *reader) span(from, to int64, max int, what string, e *elem) ([]byte, error) {
+	n := to - from
 	if n > int64(max) {
-		return nil, malformed("element %s too long (%d bytes)", e, n)
+		return nil, malformed("%s %s too long (%d bytes)", what, e, n)
 	}
 	p := make([]byte, n)
-	return p, b.readFull(p, e.start)
+	return p, b.readFull(p, from)
 }
 
 // segment is one piece of an OCTET STRING's contents.

@@ -284,20 +284,31 @@ func (c *cursor) cstring() (string, error) {
 	return "", errors.New("not NUL-terminated")
 }
 
-// lstring reads a u32 length and that many ANSI bytes (NUL-terminated).
-func (c *cursor) lstring() (string, error) {
+// counted reads a u32 count of at most MaxString units of unit bytes
+// each and returns the count and the units' bytes; after an error the
+// cursor is where it was.
+func (c *cursor) counted(unit int64) (uint32, []byte, error) {
 	save := c.off
 	n, err := c.u32()
 	if err != nil {
-		return "", err
+		return 0, nil, err
 	}
 	if n > MaxString {
 		c.off = save
-		return "", fmt.Errorf("length %d over %d", n, MaxString)
+		return 0, nil, fmt.Errorf("length %d over %d", n, MaxString)
 	}
-	b, err := c.read(int64(n))
+	b, err := c.read(unit * int64(n))
 	if err != nil {
 		c.off = save
+		return 0, nil, err
+	}
+	return n, b, nil
+}
+
+// lstring reads a u32 length and that many ANSI bytes (NUL-terminated).
+func (c *cursor) lstring() (string, error) {
+	_, b, err := c.counted(1)
+	if err != nil {
 		return "", err
 	}
 	if i := indexByte(b, 0); i >= 0 {
@@ -308,18 +319,8 @@ func (c *cursor) lstring() (string, error) {
 
 // wstring reads a u32 count of UTF-16 units and the units.
 func (c *cursor) wstring() (string, error) {
-	save := c.off
-	n, err := c.u32()
+	n, b, err := c.counted(2)
 	if err != nil {
-		return "", err
-	}
-	if n > MaxString {
-		c.off = save
-		return "", fmt.Errorf("length %d over %d", n, MaxString)
-	}
-	b, err := c.read(2 * int64(n))
-	if err != nil {
-		c.off = save
 		return "", err
 	}
 	u := make([]uint16, n)

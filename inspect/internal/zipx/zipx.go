@@ -397,6 +397,31 @@ func ScanAttr(b []byte, attr string, fn func(string)) bool {
 	}
 }
 
+// WithoutSpace returns r without XML white space (base64 in XML is
+// wrapped and indented; encoding/base64 skips only line breaks).
+func WithoutSpace(r io.Reader) io.Reader { return &spaceFilter{r: r} }
+
+type spaceFilter struct{ r io.Reader }
+
+func (f *spaceFilter) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := f.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if !IsSpace(c) {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
+
 // IsSpace reports whether c is XML white space.
 func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
