@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // readingRecorder reports, for every part it is handed, its family, size
@@ -181,7 +182,11 @@ func FuzzPolyglots(f *testing.F) {
 		f.Add(s, "x.pdf")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
-		res := inspect.NewEngine(recorders(), inspect.Limits{}).Inspect(context.Background(), name, "", bytes.NewReader(data), int64(len(data)))
+		var res *inspect.Result
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			res = inspect.NewEngine(recorders(), inspect.Limits{}).Inspect(context.Background(), name, "", bytes.NewReader(data), int64(len(data)))
+		})
+		inspecttest.CheckResult(t, res)
 		for _, fd := range res.Findings {
 			if fd.Kind == inspect.KindAmbiguous {
 				a, b, ok := strings.Cut(strings.TrimPrefix(fd.Detail, "polyglot: "), " and ")

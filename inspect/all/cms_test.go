@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // The signed files are made by OpenSSL (inspect/mime/testdata/README.md).
@@ -37,18 +38,11 @@ type spied struct {
 	spy *typeSpy
 }
 
-type spyScope struct {
-	inspect.Scope
-	typ string
-}
-
-func (s *spyScope) SetType(t string) { s.typ = t; s.Scope.SetType(t) }
-
 func (s spied) Inspect(ctx context.Context, p inspect.Part, sc inspect.Scope) error {
-	ss := &spyScope{Scope: sc, typ: inspect.DefaultType(p.Family)}
-	err := s.in.Inspect(ctx, p, ss)
+	rec := &inspecttest.Recorder{Type: inspect.DefaultType(p.Family), Next: sc}
+	err := s.in.Inspect(ctx, p, rec)
 	s.spy.mu.Lock()
-	s.spy.types[strings.Repeat(">", p.Depth)+p.Name] = ss.typ
+	s.spy.types[strings.Repeat(">", p.Depth)+p.Name] = rec.Type
 	s.spy.mu.Unlock()
 	return err
 }

@@ -9,28 +9,8 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
-
-// corpusDir finds the shared third-party corpus: $OFFICEMILTER_CORPUS, or
-// shared/corpus beside the checkout. The files are read in place, never
-// copied into the repository.
-func corpusDir(t testing.TB) string {
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "corpus")
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found above " + wd)
-		}
-	}
-}
 
 type corpusRow struct {
 	file, format                          string
@@ -38,7 +18,7 @@ type corpusRow struct {
 }
 
 func loadCorpus(t testing.TB) (string, []corpusRow) {
-	dir := corpusDir(t)
+	dir := inspecttest.CorpusPath(t)
 	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
 	if err != nil {
 		if os.Getenv("CI") != "" {

@@ -2,35 +2,21 @@ package all
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // diskFixture expands an image made by Debian's tools
 // (inspect/diskimg/testdata/make-fixtures.sh).
 func diskFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "diskimg", "testdata", name+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return inspecttest.ReadGzip(t, filepath.Join("..", "diskimg", "testdata", name+".gz"))
 }
 
 // TestDiskImages: the whole engine finds the executable and the Word 97

@@ -2,38 +2,17 @@ package archive
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// discard reads every child to the end, as the engine's spool would.
-type discard struct{}
-
-func (discard) SetType(string)       {}
-func (discard) Emit(inspect.Finding) {}
-func (discard) Child(_ string, r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	return err
-}
-func (d discard) ChildAt(_ string, r io.ReaderAt, n int64) error {
-	return d.Child("", io.NewSectionReader(r, 0, n))
-}
-
 func benchInspect(b *testing.B, fam inspect.Family, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		p := inspect.Part{Name: "x", Size: int64(len(data)), R: bytes.NewReader(data), Family: fam, Limits: inspect.DefaultLimits}
-		if err := New(fam).Inspect(context.Background(), p, discard{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(fam), inspect.Part{Name: "x", Family: fam, Limits: inspect.DefaultLimits}, data, nil)
 }
 
 // benchZip is a zip of 200 deflated text members of 4 KiB (mail-sized).
@@ -49,7 +28,7 @@ func BenchmarkZip(b *testing.B) { benchInspect(b, inspect.FamilyZip, benchZip(b)
 
 // BenchmarkZipCorpus walks the shared corpus zip with the docm (read in place).
 func BenchmarkZipCorpus(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "archive", "filetype__sample.zip"))
+	data, err := os.ReadFile(filepath.Join(inspecttest.CorpusPath(b), "archive", "filetype__sample.zip"))
 	if err != nil {
 		b.Skip(err)
 	}

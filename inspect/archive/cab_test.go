@@ -39,20 +39,20 @@ func TestCAB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalStrings(rec.names, c.children) {
-				t.Errorf("children %q, want %q", rec.names, c.children)
+			if !equalStrings(rec.Names(), c.children) {
+				t.Errorf("children %q, want %q", rec.Names(), c.children)
 			}
 			for _, e := range entries {
-				if d, ok := rec.data[cleanName(e.name)]; ok && !bytes.Equal(d, e.data) {
+				if d := rec.Data(cleanName(e.name)); rec.Has(cleanName(e.name)) && !bytes.Equal(d, e.data) {
 					t.Errorf("%s: %d bytes differ", e.name, len(d))
 				}
 			}
-			if len(rec.findings) != len(c.findings) {
-				t.Errorf("findings %+v, want %+v", rec.findings, c.findings)
+			if len(rec.Findings) != len(c.findings) {
+				t.Errorf("findings %+v, want %+v", rec.Findings, c.findings)
 			}
 			for _, f := range c.findings {
-				if !rec.has(f.Kind, f.Where, f.Detail) {
-					t.Errorf("missing %+v in %+v", f, rec.findings)
+				if !has(rec, f.Kind, f.Where, f.Detail) {
+					t.Errorf("missing %+v in %+v", f, rec.Findings)
 				}
 			}
 		})

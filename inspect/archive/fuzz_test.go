@@ -7,21 +7,20 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // fuzzInspect runs one inspector on b with small limits; it must neither
-// panic nor hang (the fuzzer's per-input deadline catches hangs).
+// panic nor hang.
 func fuzzInspect(t *testing.T, fam inspect.Family, b []byte) {
-	rec := &recorder{readCap: 1 << 20}
+	rec := recorder()
+	rec.ReadCap = 1 << 20
 	p := inspect.Part{Name: "fuzz", Size: int64(len(b)), R: bytes.NewReader(b), Family: fam,
 		Limits: inspect.Limits{MaxParts: 100, MaxPartSize: 1 << 20}.WithDefaults()}
-	start := time.Now()
-	New(fam).Inspect(context.Background(), p, rec)
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("%s took %v for %d bytes", fam, d, len(b))
-	}
-	if len(rec.names) > 101 {
-		t.Fatalf("%d children over the parts limit", len(rec.names))
+	inspecttest.NoHang(t, 3*time.Second, func() { New(fam).Inspect(context.Background(), p, rec) })
+	rec.CheckInvariants(t)
+	if len(rec.Children) > 101 {
+		t.Fatalf("%d children over the parts limit", len(rec.Children))
 	}
 }
 

@@ -3,48 +3,30 @@ package archive
 import (
 	"bytes"
 	"context"
-	"io"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// recorder is a Scope that records what an inspector reports and reads each
-// child completely (tests only: children here are small).
-type recorder struct {
-	typ      string
-	findings []inspect.Finding
-	names    []string
-	data     map[string][]byte
-	childErr error // returned by Child when set
-	readCap  int64 // bytes read of each child (default 64 MiB)
+// recorder returns a Recorder that reads each child completely (tests
+// only: children here are small) and reports a read error as the engine
+// does: an unscannable finding on the child, the walk going on.
+func recorder() *inspecttest.Recorder {
+	r := &inspecttest.Recorder{}
+	r.OnChild = func(c inspecttest.Child) error {
+		if c.Err != nil {
+			r.Findings = append(r.Findings, inspect.Finding{Kind: inspect.KindUnscannable, Where: c.Name, Detail: "read: " + c.Err.Error()})
+		}
+		return nil
+	}
+	return r
 }
 
-func (r *recorder) SetType(t string)       { r.typ = t }
-func (r *recorder) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
-func (r *recorder) ChildAt(name string, ra io.ReaderAt, size int64) error {
-	return r.Child(name, io.NewSectionReader(ra, 0, size))
-}
-
-func (r *recorder) Child(name string, rd io.Reader) error {
-	r.names = append(r.names, name)
-	if r.data == nil {
-		r.data = map[string][]byte{}
-	}
-	limit := r.readCap
-	if limit == 0 {
-		limit = 64 << 20
-	}
-	b, err := io.ReadAll(io.LimitReader(rd, limit))
-	if err != nil {
-		r.findings = append(r.findings, inspect.Finding{Kind: inspect.KindUnscannable, Where: name, Detail: "read: " + err.Error()})
-	}
-	r.data[name] = b
-	return r.childErr
-}
-
-func (r *recorder) has(k inspect.Kind, where, detail string) bool {
-	for _, f := range r.findings {
+// has reports whether r holds a finding of kind k at where (with detail,
+// unless that is "").
+func has(r *inspecttest.Recorder, k inspect.Kind, where, detail string) bool {
+	for _, f := range r.Findings {
 		if f.Kind == k && f.Where == where && (detail == "" || f.Detail == detail) {
 			return true
 		}
@@ -53,9 +35,9 @@ func (r *recorder) has(k inspect.Kind, where, detail string) bool {
 }
 
 // run inspects b as family fam with a recorder.
-func run(t testing.TB, fam inspect.Family, name string, b []byte) (*recorder, error) {
+func run(t testing.TB, fam inspect.Family, name string, b []byte) (*inspecttest.Recorder, error) {
 	t.Helper()
-	rec := &recorder{}
+	rec := recorder()
 	p := inspect.Part{Name: name, Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: inspect.DefaultLimits}
 	err := New(fam).Inspect(context.Background(), p, rec)
 	return rec, err
@@ -63,11 +45,7 @@ func run(t testing.TB, fam inspect.Family, name string, b []byte) (*recorder, er
 
 // engine returns an engine with only this package's inspectors.
 func engine(l inspect.Limits) *inspect.Engine {
-	m := map[inspect.Family]inspect.Inspector{}
-	for _, f := range Families() {
-		m[f] = New(f)
-	}
-	return inspect.NewEngine(m, l)
+	return inspecttest.Engine(l, Families(), func(f inspect.Family) inspect.Inspector { return New(f) })
 }
 
 func equalStrings(a, b []string) bool {

@@ -42,12 +42,12 @@ func TestISO(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if !equalStrings(rec.names, c.children) {
-				t.Errorf("children %q, want %q", rec.names, c.children)
+			if !equalStrings(rec.Names(), c.children) {
+				t.Errorf("children %q, want %q", rec.Names(), c.children)
 			}
 			for n, want := range c.content {
-				if string(rec.data[n]) != want {
-					t.Errorf("%s = %q, want %q", n, rec.data[n], want)
+				if string(rec.Data(n)) != want {
+					t.Errorf("%s = %q, want %q", n, rec.Data(n), want)
 				}
 			}
 		})

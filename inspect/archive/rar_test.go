@@ -41,20 +41,20 @@ func TestRAR(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if !equalStrings(rec.names, c.children) {
-				t.Errorf("children %q, want %q", rec.names, c.children)
+			if !equalStrings(rec.Names(), c.children) {
+				t.Errorf("children %q, want %q", rec.Names(), c.children)
 			}
 			for n, want := range c.content {
-				if string(rec.data[n]) != want {
-					t.Errorf("%s = %q, want %q", n, rec.data[n], want)
+				if string(rec.Data(n)) != want {
+					t.Errorf("%s = %q, want %q", n, rec.Data(n), want)
 				}
 			}
-			if len(rec.findings) != len(c.findings) {
-				t.Errorf("findings %+v, want %+v", rec.findings, c.findings)
+			if len(rec.Findings) != len(c.findings) {
+				t.Errorf("findings %+v, want %+v", rec.Findings, c.findings)
 			}
 			for _, f := range c.findings {
-				if !rec.has(f.Kind, f.Where, f.Detail) {
-					t.Errorf("missing %+v in %+v", f, rec.findings)
+				if !has(rec, f.Kind, f.Where, f.Detail) {
+					t.Errorf("missing %+v in %+v", f, rec.Findings)
 				}
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func read(t testing.TB, name string) []byte {
@@ -54,11 +55,9 @@ func Test7z(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
-			rec, err := run(t, inspect.Family7z, "x.7z", c.b)
-			if time.Since(start) > time.Second {
-				t.Errorf("took %v", time.Since(start))
-			}
+			var rec *inspecttest.Recorder
+			var err error
+			inspecttest.NoHang(t, time.Second, func() { rec, err = run(t, inspect.Family7z, "x.7z", c.b) })
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)
@@ -68,20 +67,20 @@ func Test7z(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalStrings(rec.names, c.children) {
-				t.Errorf("children %q, want %q", rec.names, c.children)
+			if !equalStrings(rec.Names(), c.children) {
+				t.Errorf("children %q, want %q", rec.Names(), c.children)
 			}
 			for n, want := range c.content {
-				if string(rec.data[n]) != want {
-					t.Errorf("%s = %q, want %q", n, rec.data[n], want)
+				if string(rec.Data(n)) != want {
+					t.Errorf("%s = %q, want %q", n, rec.Data(n), want)
 				}
 			}
-			if len(rec.findings) != len(c.findings) {
-				t.Errorf("findings %+v, want %+v", rec.findings, c.findings)
+			if len(rec.Findings) != len(c.findings) {
+				t.Errorf("findings %+v, want %+v", rec.Findings, c.findings)
 			}
 			for _, f := range c.findings {
-				if !rec.has(f.Kind, f.Where, f.Detail) {
-					t.Errorf("missing %+v in %+v", f, rec.findings)
+				if !has(rec, f.Kind, f.Where, f.Detail) {
+					t.Errorf("missing %+v in %+v", f, rec.Findings)
 				}
 			}
 		})

@@ -67,11 +67,11 @@ func TestStreams(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if !equalStrings(rec.names, c.children) {
-				t.Fatalf("children %q, want %q", rec.names, c.children)
+			if !equalStrings(rec.Names(), c.children) {
+				t.Fatalf("children %q, want %q", rec.Names(), c.children)
 			}
-			if len(c.children) > 0 && string(rec.data[c.children[0]]) != c.content {
-				t.Errorf("content %q, want %q", rec.data[c.children[0]], c.content)
+			if len(c.children) > 0 && string(rec.Data(c.children[0])) != c.content {
+				t.Errorf("content %q, want %q", rec.Data(c.children[0]), c.content)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // zipLayout finds the parts of a zip written by makeZip.
@@ -69,9 +70,9 @@ func stored(name, data string) zipMember {
 	return zipMember{name: name, raw: true, method: zip.Store, data: []byte(data), crc: crc32.ChecksumIEEE([]byte(data))}
 }
 
-func ambiguities(rec *recorder) []inspect.Finding {
+func ambiguities(rec *inspecttest.Recorder) []inspect.Finding {
 	var out []inspect.Finding
-	for _, f := range rec.findings {
+	for _, f := range rec.Findings {
 		if f.Kind == inspect.KindAmbiguous {
 			out = append(out, f)
 		}
@@ -281,16 +282,16 @@ func TestZipViews(t *testing.T) {
 				t.Errorf("ambiguous findings\n got %+v\nwant %+v", got, c.want)
 			}
 			for _, f := range c.want {
-				if !rec.has(inspect.KindAmbiguous, f.Where, f.Detail) {
+				if !has(rec, inspect.KindAmbiguous, f.Where, f.Detail) {
 					t.Errorf("missing %+v in %+v", f, got)
 				}
 			}
-			if c.wantErr == "" && !equalStrings(rec.names, c.children) {
-				t.Errorf("children %q, want %q", rec.names, c.children)
+			if c.wantErr == "" && !equalStrings(rec.Names(), c.children) {
+				t.Errorf("children %q, want %q", rec.Names(), c.children)
 			}
 			for n, d := range c.data {
-				if string(rec.data[n]) != d {
-					t.Errorf("child %s = %q, want %q", n, rec.data[n], d)
+				if string(rec.Data(n)) != d {
+					t.Errorf("child %s = %q, want %q", n, rec.Data(n), d)
 				}
 			}
 		})
@@ -326,7 +327,7 @@ func TestZipToolsNotAmbiguous(t *testing.T) {
 		if a := ambiguities(rec); len(a) != 0 {
 			t.Errorf("%s: %+v", name, a)
 		}
-		for _, f := range rec.findings {
+		for _, f := range rec.Findings {
 			t.Errorf("%s: finding %+v", name, f)
 		}
 	}
@@ -340,9 +341,9 @@ func TestZipDeflate64(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(rec.data["genome.txt"])
-	if got := hex.EncodeToString(sum[:]); got != "99169eddd7f2555297d2e49981a451b7e3525361e9140ba99c4f50ca1114bf6b" || len(rec.findings) != 0 {
-		t.Fatalf("genome.txt: %d bytes, sha256 %s, findings %+v", len(rec.data["genome.txt"]), got, rec.findings)
+	sum := sha256.Sum256(rec.Data("genome.txt"))
+	if got := hex.EncodeToString(sum[:]); got != "99169eddd7f2555297d2e49981a451b7e3525361e9140ba99c4f50ca1114bf6b" || len(rec.Findings) != 0 {
+		t.Fatalf("genome.txt: %d bytes, sha256 %s, findings %+v", len(rec.Data("genome.txt")), got, rec.Findings)
 	}
 }
 
@@ -353,13 +354,13 @@ func TestZipImplode(t *testing.T) {
 	data := []byte{0x03, 0xF5, 0xF5, 0xF5, 0xF5, 0x03, 0xF5, 0xF5, 0xF5, 0xF5, 0xC3, 0x00, 0xFF, 0x0B}
 	b := makeZip(t, zipMember{name: "old.doc", raw: true, method: 6, data: data, usize: 5, crc: crc32.ChecksumIEEE([]byte("aaaaa"))})
 	rec, err := run(t, inspect.FamilyZip, "x.zip", b)
-	if err != nil || string(rec.data["old.doc"]) != "aaaaa" || len(rec.findings) != 0 {
-		t.Fatalf("err %v, old.doc %q, findings %+v", err, rec.data["old.doc"], rec.findings)
+	if err != nil || string(rec.Data("old.doc")) != "aaaaa" || len(rec.Findings) != 0 {
+		t.Fatalf("err %v, old.doc %q, findings %+v", err, rec.Data("old.doc"), rec.Findings)
 	}
 	// A wrong CRC is a read error of the member.
 	b = makeZip(t, zipMember{name: "old.doc", raw: true, method: 6, data: data, usize: 5, crc: 1})
 	rec, _ = run(t, inspect.FamilyZip, "x.zip", b)
-	if !rec.has(inspect.KindUnscannable, "old.doc", "read: zip: checksum error") {
-		t.Fatalf("findings %+v", rec.findings)
+	if !has(rec, inspect.KindUnscannable, "old.doc", "read: zip: checksum error") {
+		t.Fatalf("findings %+v", rec.Findings)
 	}
 }

@@ -139,23 +139,23 @@ func TestZip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("err = %v", err)
 			}
-			if !equalStrings(rec.names, c.children) {
-				t.Errorf("children %q, want %q", rec.names, c.children)
+			if !equalStrings(rec.Names(), c.children) {
+				t.Errorf("children %q, want %q", rec.Names(), c.children)
 			}
-			if rec.typ != c.typ {
-				t.Errorf("type %q, want %q", rec.typ, c.typ)
+			if rec.Type != c.typ {
+				t.Errorf("type %q, want %q", rec.Type, c.typ)
 			}
-			if len(rec.findings) != len(c.findings) {
-				t.Errorf("findings %+v, want %+v", rec.findings, c.findings)
+			if len(rec.Findings) != len(c.findings) {
+				t.Errorf("findings %+v, want %+v", rec.Findings, c.findings)
 			}
 			for _, f := range c.findings {
-				if !rec.has(f.Kind, f.Where, f.Detail) {
-					t.Errorf("missing %+v in %+v", f, rec.findings)
+				if !has(rec, f.Kind, f.Where, f.Detail) {
+					t.Errorf("missing %+v in %+v", f, rec.Findings)
 				}
 			}
 			for n, d := range c.childData {
-				if string(rec.data[n]) != d {
-					t.Errorf("child %s = %q, want %q", n, rec.data[n], d)
+				if string(rec.Data(n)) != d {
+					t.Errorf("child %s = %q, want %q", n, rec.Data(n), d)
 				}
 			}
 		})
@@ -178,11 +178,11 @@ func TestZipDescriptorFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"one.txt", "two.txt", "three.txt"}; !equalStrings(rec.names, want) {
-		t.Fatalf("children %q, want %q", rec.names, want)
+	if want := []string{"one.txt", "two.txt", "three.txt"}; !equalStrings(rec.Names(), want) {
+		t.Fatalf("children %q, want %q", rec.Names(), want)
 	}
-	if string(rec.data["two.txt"]) != strings.Repeat("two.txt", 100) {
-		t.Errorf("two.txt = %q", rec.data["two.txt"])
+	if string(rec.Data("two.txt")) != strings.Repeat("two.txt", 100) {
+		t.Errorf("two.txt = %q", rec.Data("two.txt"))
 	}
 }
 
@@ -193,7 +193,7 @@ func TestZipTooManyMembers(t *testing.T) {
 	}
 	b := makeZip(t, ms...)
 	p := inspect.Part{Name: "x.zip", Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspect.Limits{MaxParts: 50}}
-	err := New(inspect.FamilyZip).Inspect(context.Background(), p, &recorder{})
+	err := New(inspect.FamilyZip).Inspect(context.Background(), p, recorder())
 	var le *inspect.LimitError
 	if !errors.As(err, &le) || le.Limit != inspect.LimitParts {
 		t.Fatalf("err = %v, want parts limit", err)

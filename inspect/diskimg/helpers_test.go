@@ -2,9 +2,7 @@ package diskimg
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,20 +15,7 @@ import (
 // expanded.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return inspecttest.ReadGzip(t, filepath.Join("testdata", name+".gz"))
 }
 
 // repoFile reads a file of the repository's testdata/files.
@@ -47,18 +32,21 @@ func repoFile(t testing.TB, name string) []byte {
 // hands on.
 func inspectImage(t testing.TB, fam inspect.Family, b []byte, l inspect.Limits) (*inspecttest.Recorder, error) {
 	t.Helper()
+	rec, err := inspectRaw(fam, b, l)
+	rec.CheckInvariants(t)
+	return rec, err
+}
+
+// inspectRaw is inspectImage without the invariants (safe off the test's
+// goroutine).
+func inspectRaw(fam inspect.Family, b []byte, l inspect.Limits) (*inspecttest.Recorder, error) {
 	rec := &inspecttest.Recorder{}
 	p := inspect.Part{Name: "x", Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: l.WithDefaults()}
 	err := New(fam).Inspect(context.Background(), p, rec)
-	rec.CheckInvariants(t)
 	return rec, err
 }
 
 // engine returns an engine with only this package's inspectors.
 func engine(l inspect.Limits) *inspect.Engine {
-	m := map[inspect.Family]inspect.Inspector{}
-	for _, f := range Families() {
-		m[f] = New(f)
-	}
-	return inspect.NewEngine(m, l)
+	return inspecttest.Engine(l, Families(), func(f inspect.Family) inspect.Inspector { return New(f) })
 }

@@ -2,22 +2,15 @@ package exe
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func bench(b *testing.B, fam inspect.Family, name string, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	in := New()
-	for b.Loop() {
-		p := inspect.Part{Name: name, Size: int64(len(data)), R: bytes.NewReader(data), Family: fam, Limits: inspect.DefaultLimits}
-		if err := in.Inspect(context.Background(), p, &recScope{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(), inspect.Part{Name: name, Family: fam, Limits: inspect.DefaultLimits}, data,
+		func() inspect.Scope { return &inspecttest.Recorder{} })
 }
 
 // A 1 MiB PE: only the headers and the section table are read.

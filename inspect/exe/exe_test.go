@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func TestInspect(t *testing.T) {
@@ -114,11 +115,7 @@ func TestOverlayChild(t *testing.T) {
 // sniffed as a zip, and the engine reports no inspector for it here (the
 // archive package is not wired in this test), which proves the hand-over.
 func TestEngine(t *testing.T) {
-	m := map[inspect.Family]inspect.Inspector{}
-	for _, f := range Families {
-		m[f] = New()
-	}
-	e := inspect.NewEngine(m, inspect.Limits{})
+	e := inspecttest.Engine(inspect.Limits{}, Families, func(inspect.Family) inspect.Inspector { return New() })
 	b := makePE(peSpec{machine: 0x14c, subsystem: 2, overlay: makeZip("a.txt", []byte("hello"))})
 	res := e.Inspect(context.Background(), "sfx.exe", "", bytes.NewReader(b), int64(len(b)))
 	if res.Type != "pe" || !res.HasAt(inspect.KindExecutable, "") {
@@ -132,10 +129,7 @@ func TestEngine(t *testing.T) {
 // TestCorpusDetails reads the shared corpus in place (never copied) and
 // checks the precise details of its executables.
 func TestCorpusDetails(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "executable")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "executable")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "executable")
 	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)

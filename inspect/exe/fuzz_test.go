@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // fuzzFamily inspects arbitrary bytes as family fam and checks the
@@ -15,9 +16,12 @@ import (
 func fuzzFamily(t *testing.T, fam inspect.Family, name string, b []byte) {
 	r := &recScope{}
 	p := inspect.Part{Name: name, Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: inspect.DefaultLimits}
-	if err := New().Inspect(context.Background(), p, r); err != nil {
+	var err error
+	inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() { err = New().Inspect(context.Background(), p, r) })
+	if err != nil {
 		t.Fatalf("error on in-memory input: %v", err)
 	}
+	r.CheckInvariants(t)
 	if len(r.Findings) != 1 || r.Findings[0].Kind != inspect.KindExecutable {
 		t.Fatalf("findings %+v", r.Findings)
 	}

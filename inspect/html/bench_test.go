@@ -2,7 +2,6 @@ package html_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"testing"
 
@@ -13,15 +12,8 @@ import (
 )
 
 func bench(b *testing.B, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := &inspecttest.Recorder{}
-		p := inspect.Part{Size: int64(len(data)), R: bytes.NewReader(data), Family: inspect.FamilyHTML, Limits: inspect.DefaultLimits}
-		if err := html.New().Inspect(context.Background(), p, r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, html.New(), inspect.Part{Family: inspect.FamilyHTML, Limits: inspect.DefaultLimits}, data,
+		func() inspect.Scope { return &inspecttest.Recorder{} })
 }
 
 // BenchmarkSmuggling: a page smuggling 8 MiB (an ISO's size) in

@@ -1,7 +1,13 @@
 // Package inspecttest builds small synthetic files for tests and fixture
 // generators: compound files ([MS-CFB]), a Word 97 document, a VBA project
 // (vbaProject.bin), an OOXML package turned macro-enabled, a minimal PE.
-// Production code never imports it.
+// Tests of inspectors find one helper per need here: the compound file
+// writer (WriteCFB) and its cross-check reader (MscfbStreams), a recording
+// Scope (Recorder), a hang detector (NoHang), the invariants every
+// inspector's fuzz target checks (Recorder.CheckInvariants, CheckResult),
+// the benchmark loop (Bench), an engine of one package's inspectors
+// (Engine) and the shared corpus (CorpusDir, CorpusPath). Production code
+// never imports it.
 //
 // The files are minimal but well-formed enough for Office-aware parsers:
 // what they prove is that officemilter's pipeline (MIME walk, engine,
@@ -12,6 +18,7 @@ package inspecttest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -20,187 +27,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"unicode/utf16"
 )
-
-const (
-	sectorSize  = 512
-	miniCutoff  = 4096
-	endOfChain  = 0xFFFFFFFE
-	freeSect    = 0xFFFFFFFF
-	fatSect     = 0xFFFFFFFD
-	noStream    = 0xFFFFFFFF
-	typeStorage = 1
-	typeStream  = 2
-	typeRoot    = 5
-)
-
-type dirEntry struct {
-	name        string
-	typ         byte
-	data        []byte
-	kids        []int
-	left, right uint32
-	child       uint32
-	start       uint32
-	size        uint32
-}
-
-// CFB returns a version 3 compound file holding the given streams, keyed by
-// path ("Macros/VBA/dir"); storages are created as needed. Streams shorter
-// than the mini stream cutoff are padded with zeros to 4096 bytes so that
-// every stream lives in regular sectors (no mini stream is written).
-func CFB(streams map[string][]byte) []byte {
-	ents := []*dirEntry{{name: "Root Entry", typ: typeRoot}}
-	index := map[string]int{"": 0}
-	paths := make([]string, 0, len(streams))
-	for p := range streams {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		parts := strings.Split(p, "/")
-		parent := 0
-		for i := range parts {
-			key := strings.Join(parts[:i+1], "/")
-			id, ok := index[key]
-			if !ok {
-				e := &dirEntry{name: parts[i], typ: typeStorage}
-				if i == len(parts)-1 {
-					e.typ = typeStream
-					e.data = streams[p]
-				}
-				id = len(ents)
-				ents = append(ents, e)
-				index[key] = id
-				ents[parent].kids = append(ents[parent].kids, id)
-			}
-			parent = id
-		}
-	}
-	// Children as a right-leaning chain in [MS-CFB] 2.6.4 order (shorter
-	// names first, then upper-case comparison): a valid binary search tree.
-	for _, e := range ents {
-		e.left, e.right, e.child = noStream, noStream, noStream
-	}
-	for _, e := range ents {
-		if len(e.kids) == 0 {
-			continue
-		}
-		sort.Slice(e.kids, func(i, j int) bool { return cfbLess(ents[e.kids[i]].name, ents[e.kids[j]].name) })
-		e.child = uint32(e.kids[0])
-		for i := 0; i+1 < len(e.kids); i++ {
-			ents[e.kids[i]].right = uint32(e.kids[i+1])
-		}
-	}
-	dirSectors := (len(ents)*128 + sectorSize - 1) / sectorSize
-	dataSectors := 0
-	for _, e := range ents {
-		if e.typ == typeStream {
-			n := len(e.data)
-			if n < miniCutoff {
-				n = miniCutoff
-			}
-			dataSectors += (n + sectorSize - 1) / sectorSize
-		}
-	}
-	fatSectors := 1
-	for (dirSectors+fatSectors+dataSectors+127)/128 > fatSectors {
-		fatSectors++
-	}
-	if fatSectors > 109 {
-		panic("inspecttest: file too large for a header-only DIFAT")
-	}
-	total := dirSectors + fatSectors + dataSectors
-	fat := make([]uint32, fatSectors*128)
-	for i := range fat {
-		fat[i] = freeSect
-	}
-	chain := func(start, n int) {
-		for i := 0; i < n; i++ {
-			if i == n-1 {
-				fat[start+i] = endOfChain
-			} else {
-				fat[start+i] = uint32(start + i + 1)
-			}
-		}
-	}
-	chain(0, dirSectors)
-	for i := 0; i < fatSectors; i++ {
-		fat[dirSectors+i] = fatSect
-	}
-	body := make([]byte, total*sectorSize)
-	next := dirSectors + fatSectors
-	for _, e := range ents {
-		if e.typ != typeStream {
-			continue
-		}
-		n := len(e.data)
-		if n < miniCutoff {
-			e.data = append(append([]byte(nil), e.data...), make([]byte, miniCutoff-n)...)
-		}
-		k := (len(e.data) + sectorSize - 1) / sectorSize
-		e.start, e.size = uint32(next), uint32(len(e.data))
-		copy(body[next*sectorSize:], e.data)
-		chain(next, k)
-		next += k
-	}
-	for i, e := range ents {
-		d := body[i*128 : (i+1)*128]
-		u := utf16.Encode([]rune(e.name))
-		for j, c := range u {
-			binary.LittleEndian.PutUint16(d[j*2:], c)
-		}
-		binary.LittleEndian.PutUint16(d[64:], uint16((len(u)+1)*2))
-		d[66], d[67] = e.typ, 1
-		binary.LittleEndian.PutUint32(d[68:], e.left)
-		binary.LittleEndian.PutUint32(d[72:], e.right)
-		binary.LittleEndian.PutUint32(d[76:], e.child)
-		if e.typ == typeStream {
-			binary.LittleEndian.PutUint32(d[116:], e.start)
-			binary.LittleEndian.PutUint32(d[120:], e.size)
-		} else {
-			binary.LittleEndian.PutUint32(d[116:], endOfChain)
-		}
-	}
-	for i := len(ents); i < dirSectors*4; i++ { // unused entries
-		d := body[i*128 : (i+1)*128]
-		binary.LittleEndian.PutUint32(d[68:], noStream)
-		binary.LittleEndian.PutUint32(d[72:], noStream)
-		binary.LittleEndian.PutUint32(d[76:], noStream)
-	}
-	for i, v := range fat {
-		binary.LittleEndian.PutUint32(body[dirSectors*sectorSize+i*4:], v)
-	}
-	h := make([]byte, sectorSize)
-	copy(h, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
-	binary.LittleEndian.PutUint16(h[24:], 0x003E)
-	binary.LittleEndian.PutUint16(h[26:], 3)
-	binary.LittleEndian.PutUint16(h[28:], 0xFFFE)
-	binary.LittleEndian.PutUint16(h[30:], 9)
-	binary.LittleEndian.PutUint16(h[32:], 6)
-	binary.LittleEndian.PutUint32(h[44:], uint32(fatSectors))
-	binary.LittleEndian.PutUint32(h[48:], 0) // first directory sector
-	binary.LittleEndian.PutUint32(h[56:], miniCutoff)
-	binary.LittleEndian.PutUint32(h[60:], endOfChain)
-	binary.LittleEndian.PutUint32(h[68:], endOfChain)
-	for i := 0; i < 109; i++ {
-		v := uint32(freeSect)
-		if i < fatSectors {
-			v = uint32(dirSectors + i)
-		}
-		binary.LittleEndian.PutUint32(h[76+i*4:], v)
-	}
-	return append(h, body...)
-}
-
-func cfbLess(a, b string) bool {
-	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
-	if len(ua) != len(ub) {
-		return len(ua) < len(ub)
-	}
-	return strings.ToUpper(a) < strings.ToUpper(b)
-}
 
 // fib returns a Word 97 FibBase ([MS-DOC] 2.5.2) padded to a plausible size.
 func fib(flags uint16) []byte {
@@ -340,27 +167,12 @@ func EditZip(src []byte, edit func(name string, data []byte) []byte, add map[str
 	return out.Bytes(), nil
 }
 
-// CorpusDir finds the shared third-party corpus ($OFFICEMILTER_CORPUS, or
-// shared/corpus beside the checkout), read in place and never copied. The
-// test skips when it is absent, except under CI where that is a failure.
+// CorpusDir finds the shared third-party corpus (CorpusPath), read in
+// place and never copied. The test skips when it is absent, except under
+// CI where that is a failure.
 func CorpusDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("OFFICEMILTER_CORPUS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared", "corpus")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Fatal("go.mod not found above " + wd)
-			}
-		}
-	}
+	dir := CorpusPath(t)
 	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)
@@ -368,4 +180,46 @@ func CorpusDir(t testing.TB) string {
 		t.Skipf("shared corpus not available: %v", err)
 	}
 	return dir
+}
+
+// CorpusPath is where the shared third-party corpus is expected:
+// $OFFICEMILTER_CORPUS, or shared/corpus beside the checkout. It does not
+// check that the corpus is there.
+func CorpusPath(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("OFFICEMILTER_CORPUS"); dir != "" {
+		return dir
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(filepath.Dir(d), "shared", "corpus")
+		}
+		if filepath.Dir(d) == d {
+			t.Fatal("go.mod not found above " + wd)
+		}
+	}
+}
+
+// ReadGzip returns the expanded content of the gzipped file at path (a
+// fixture kept compressed in testdata).
+func ReadGzip(t testing.TB, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -6,43 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/richardlehane/mscfb"
 )
-
-// TestCFBReadByMscfb: an independent reader sees every stream with its
-// content, so the synthetic documents are real compound files.
-func TestCFBReadByMscfb(t *testing.T) {
-	want := map[string][]byte{
-		"WordDocument":            bytes.Repeat([]byte("w"), 5000),
-		"Macros/VBA/dir":          []byte("dir"),
-		"Macros/VBA/ThisDocument": []byte("Sub AutoOpen()"),
-		"Macros/PROJECT":          []byte("ID="),
-	}
-	doc, err := mscfb.New(bytes.NewReader(CFB(want)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := 0
-	for e, err := doc.Next(); err == nil; e, err = doc.Next() {
-		path := strings.Join(append(append([]string{}, e.Path...), e.Name), "/")
-		w, ok := want[path]
-		if !ok {
-			continue
-		}
-		got, err := io.ReadAll(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(got, w) {
-			t.Errorf("%s: content differs", path)
-		}
-		seen++
-	}
-	if seen != len(want) {
-		t.Errorf("mscfb saw %d of %d streams", seen, len(want))
-	}
-}
 
 func TestDocmIsMacroEnabled(t *testing.T) {
 	var b bytes.Buffer

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // bigMessage is a 5 MB message: text and HTML alternatives, a quoted-
@@ -132,7 +134,7 @@ func BenchmarkMbox(b *testing.B) {
 // BenchmarkCorpusEmail parses, walks and decodes the e-mails of the shared
 // corpus.
 func BenchmarkCorpusEmail(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(b), "email", "*.eml"))
+	files, _ := filepath.Glob(filepath.Join(inspecttest.CorpusPath(b), "email", "*.eml"))
 	if len(files) == 0 {
 		b.Skip("shared corpus not available")
 	}

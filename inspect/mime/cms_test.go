@@ -186,14 +186,14 @@ func TestCMSInspectorStops(t *testing.T) {
 	stop := &inspect.LimitError{Limit: inspect.LimitTotalSize, Value: 1}
 	data := cmsSignedDER([]byte(innerSigned()))
 	p := inspect.Part{Name: "x.p7m", Size: int64(len(data)), R: bytes.NewReader(data), Limits: inspect.DefaultLimits}
-	if err := NewCMS(Limits{}).Inspect(context.Background(), p, &fakeScope{childErr: stop}); !errors.Is(err, stop) {
+	if err := NewCMS(Limits{}).Inspect(context.Background(), p, stopWith(stop)); !errors.Is(err, stop) {
 		t.Errorf("err %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	pem := pemArmor("CMS", cmsSignedDER(bytes.Repeat([]byte("x"), 1<<20)), "\n")
 	p = inspect.Part{Name: "x.p7m", Size: int64(len(pem)), R: bytes.NewReader(pem), Limits: inspect.DefaultLimits}
-	if err := NewCMS(Limits{}).Inspect(ctx, p, &fakeScope{}); !errors.Is(err, context.Canceled) {
+	if err := NewCMS(Limits{}).Inspect(ctx, p, &inspecttest.Recorder{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }

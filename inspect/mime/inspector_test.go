@@ -5,42 +5,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// fakeScope records what an inspector reports.
-type fakeScope struct {
-	typ      string
-	findings []inspect.Finding
-	children []string
-	content  map[string][]byte
-	childErr error
-}
-
-func (s *fakeScope) SetType(t string)       { s.typ = t }
-func (s *fakeScope) Emit(f inspect.Finding) { s.findings = append(s.findings, f) }
-func (s *fakeScope) Child(name string, r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
+// stopWith records what an inspector reports; its Child returns err after
+// recording the child, as the engine does when the whole walk must stop.
+func stopWith(err error) *inspecttest.Recorder {
+	return &inspecttest.Recorder{OnChild: func(c inspecttest.Child) error {
+		if c.Err != nil {
+			return c.Err
+		}
 		return err
-	}
-	if s.content == nil {
-		s.content = map[string][]byte{}
-	}
-	s.children = append(s.children, name)
-	s.content[name] = b
-	return s.childErr
-}
-func (s *fakeScope) ChildAt(name string, r io.ReaderAt, size int64) error {
-	return s.Child(name, io.NewSectionReader(r, 0, size))
+	}}
 }
 
-func inspectBytes(t testing.TB, msg []byte, s *fakeScope) error {
+func inspectBytes(t testing.TB, msg []byte, s *inspecttest.Recorder) error {
 	t.Helper()
 	p := inspect.Part{Name: "m.eml", Size: int64(len(msg)), R: bytes.NewReader(msg), Family: inspect.FamilyEML, Limits: inspect.DefaultLimits}
 	return New(Limits{}).Inspect(context.Background(), p, s)
@@ -75,18 +59,18 @@ func TestInspector(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			s := &fakeScope{}
+			s := &inspecttest.Recorder{}
 			if err := inspectBytes(t, fixtureByName(t, tt.fixture).build(), s); err != nil {
 				t.Fatal(err)
 			}
-			if s.typ != inspect.TypeEML {
-				t.Errorf("type %q", s.typ)
+			if s.Type != inspect.TypeEML {
+				t.Errorf("type %q", s.Type)
 			}
-			if !reflect.DeepEqual(s.children, tt.children) {
-				t.Errorf("children %q, want %q", s.children, tt.children)
+			if !reflect.DeepEqual(s.Names(), tt.children) {
+				t.Errorf("children %q, want %q", s.Names(), tt.children)
 			}
-			if !reflect.DeepEqual(s.findings, tt.findings) {
-				t.Errorf("findings\n got %+v\nwant %+v", s.findings, tt.findings)
+			if !reflect.DeepEqual(s.Findings, tt.findings) {
+				t.Errorf("findings\n got %+v\nwant %+v", s.Findings, tt.findings)
 			}
 		})
 	}
@@ -97,17 +81,17 @@ func TestInspectorLimits(t *testing.T) {
 	for i := 0; i < 10000; i++ {
 		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i)
 	}
-	s := &fakeScope{}
+	s := &inspecttest.Recorder{}
 	if err := inspectBytes(t, []byte(b.String()), s); err != nil {
 		t.Fatal(err)
 	}
 	want := inspect.Finding{Kind: inspect.KindUnscannable, Detail: "message limit depth=32", Limit: inspect.LimitMessageNesting}
-	if len(s.findings) != 2 || s.findings[0] != want || s.findings[1].Detail != "not parsed: limit depth=32" ||
-		strings.Count(s.findings[1].Where, ".") != 32 {
-		t.Errorf("findings %+v", s.findings)
+	if len(s.Findings) != 2 || s.Findings[0] != want || s.Findings[1].Detail != "not parsed: limit depth=32" ||
+		strings.Count(s.Findings[1].Where, ".") != 32 {
+		t.Errorf("findings %+v", s.Findings)
 	}
 	// A header that never ends.
-	s = &fakeScope{}
+	s = &inspecttest.Recorder{}
 	if err := inspectBytes(t, []byte("Subject: x\n"+strings.Repeat(" more\n", 300000)), s); err != nil {
 		t.Fatal(err)
 	}
@@ -115,22 +99,22 @@ func TestInspectorLimits(t *testing.T) {
 		{Kind: inspect.KindUnscannable, Detail: "message limit header-size=1048576", Limit: inspect.LimitHeaderSize},
 		{Kind: inspect.KindUnscannable, Detail: "not parsed: limit header-size=1048576", Where: "part-1"},
 	}
-	if !reflect.DeepEqual(s.findings, want2) {
-		t.Errorf("findings %+v", s.findings)
+	if !reflect.DeepEqual(s.Findings, want2) {
+		t.Errorf("findings %+v", s.Findings)
 	}
 }
 
 func TestInspectorStops(t *testing.T) {
 	stop := &inspect.LimitError{Limit: inspect.LimitTotalSize, Value: 1}
-	s := &fakeScope{childErr: stop}
+	s := stopWith(stop)
 	err := inspectBytes(t, fixtureByName(t, "nested_multipart.eml").build(), s)
-	if !errors.Is(err, stop) || len(s.children) != 1 {
-		t.Errorf("err %v after %q", err, s.children)
+	if !errors.Is(err, stop) || len(s.Names()) != 1 {
+		t.Errorf("err %v after %q", err, s.Names())
 	}
 	// An I/O error is the inspector's error.
 	msg := fixtureByName(t, "nested_multipart.eml").build()
 	p := inspect.Part{Size: int64(len(msg)), R: failingReader{data: msg, at: 10}, Limits: inspect.DefaultLimits}
-	if err := New(Limits{}).Inspect(context.Background(), p, &fakeScope{}); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+	if err := New(Limits{}).Inspect(context.Background(), p, &inspecttest.Recorder{}); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("I/O error: %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func leafString(l Leaf) string {
@@ -140,27 +142,9 @@ func TestWalkOpenSSL(t *testing.T) {
 	}
 }
 
-// corpusDir finds the shared corpus ($OFFICEMILTER_CORPUS, or shared/corpus
-// beside the checkout); the files are read in place.
-func corpusDir(t testing.TB) string {
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "corpus")
-		}
-	}
-	return ""
-}
-
 func readCorpus(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), "email", name))
+	b, err := os.ReadFile(filepath.Join(inspecttest.CorpusPath(t), "email", name))
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)

@@ -3,38 +3,28 @@ package odf
 import (
 	"bytes"
 	"context"
-	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-func sortedKeys(m map[string][]byte) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 // FuzzODF feeds whole files (zip bytes) to the package inspector.
 func FuzzODF(f *testing.F) {
 	seeds := seedPackages(f)
-	for _, k := range sortedKeys(seeds) {
+	for _, k := range slices.Sorted(maps.Keys(seeds)) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		})
 		rec.CheckInvariants(t)
 	})
 }
@@ -48,7 +38,6 @@ func FuzzODFParts(f *testing.F) {
 		module("Module1", basicMacro))
 	f.Add(mtSXW, "", `<?xml version="1.0" encoding="ISO-8859-1"?><office:events><script:event script:event-name="on-load" script:macro-name="x"/></office:events>`, module("M", "REM x\n' y"))
 	f.Fuzz(func(t *testing.T, mimetype, manifest, contentXML, mod string) {
-		defer inspecttest.FailSlow(t, time.Now())
 		b := odfPkg{mimetype: mimetype, noManifest: true, files: []ofile{
 			{name: "META-INF/manifest.xml", body: manifest, method: storeMethod},
 			{name: "content.xml", body: contentXML, method: storeMethod},
@@ -56,7 +45,9 @@ func FuzzODFParts(f *testing.F) {
 			{name: "Object 1", body: oleMagicS, method: storeMethod},
 		}}.build(t)
 		rec := &recorder{}
-		_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			_ = New().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		})
 		rec.CheckInvariants(t)
 	})
 }
@@ -64,29 +55,18 @@ func FuzzODFParts(f *testing.F) {
 // FuzzFlatODF feeds flat documents to the flat inspector.
 func FuzzFlatODF(f *testing.F) {
 	seeds := seedFlat()
-	for _, k := range sortedKeys(seeds) {
+	for _, k := range slices.Sorted(maps.Keys(seeds)) {
 		f.Add(seeds[k])
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><office:document office:mimetype="application/vnd.oasis.opendocument.text"><draw:object-ole><office:binary-data>0M8R4KGxGuE=</office:binary-data></draw:object-ole></office:document>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
-		_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			_ = NewFlat().Inspect(context.Background(), inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Limits: inspecttest.FuzzLimits}, rec)
+		})
 		rec.CheckInvariants(t)
 	})
 }
-
-// discard is a Scope that drops everything but reads children, as the
-// engine's spool would.
-type discard struct{}
-
-func (discard) SetType(string)       {}
-func (discard) Emit(inspect.Finding) {}
-func (discard) Child(_ string, r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	return err
-}
-func (discard) ChildAt(string, io.ReaderAt, int64) error { return nil }
 
 func benchFiles(b *testing.B, files map[string][]byte, in inspect.Inspector) {
 	var total int64
@@ -97,7 +77,7 @@ func benchFiles(b *testing.B, files map[string][]byte, in inspect.Inspector) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, c := range files {
-			if err := in.Inspect(context.Background(), inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c)}, discard{}); err != nil {
+			if err := in.Inspect(context.Background(), inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c)}, &inspecttest.Recorder{Discard: true}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -114,7 +94,7 @@ func BenchmarkODF(b *testing.B) {
 // files (read in place when present).
 func benchPackages(b *testing.B) map[string][]byte {
 	files := seedPackages(b)
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "odf")
+	dir := filepath.Join(inspecttest.CorpusPath(b), "odf")
 	names, _ := filepath.Glob(filepath.Join(dir, "*.odt"))
 	for _, n := range names {
 		if c, err := os.ReadFile(n); err == nil {

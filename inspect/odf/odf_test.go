@@ -315,10 +315,7 @@ func TestEngine(t *testing.T) {
 
 // TestCorpusFiles checks the shared corpus's ODF files in place.
 func TestCorpusFiles(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "odf")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "odf")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "odf")
 	tests := []struct {
 		file, typ string
 		want      []string

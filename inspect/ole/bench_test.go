@@ -1,36 +1,16 @@
 package ole
 
 import (
-	"bytes"
-	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// nopScope discards what the inspector reports (the benchmark measures the
-// inspector, not the engine).
-type nopScope struct{}
-
-func (nopScope) SetType(string)                           {}
-func (nopScope) Emit(inspect.Finding)                     {}
-func (nopScope) Child(string, io.Reader) error            { return nil }
-func (nopScope) ChildAt(string, io.ReaderAt, int64) error { return nil }
-
 func benchInspect(b *testing.B, data []byte) {
-	ins := New()
-	p := inspect.Part{Name: "bench.doc", Size: int64(len(data)), R: bytes.NewReader(data), Limits: inspect.DefaultLimits}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := ins.Inspect(context.Background(), p, nopScope{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(), inspect.Part{Name: "bench.doc", Limits: inspect.DefaultLimits}, data, nil)
 }
 
 // BenchmarkGenerated inspects generated files of about 1-2 MB per format:
@@ -45,7 +25,7 @@ func BenchmarkGenerated(b *testing.B) {
 	for i := 0; i < 3000; i++ {
 		slides = append(slides, pptContainer(0x03EE, pptRecord(0, 0, 0x03EF, fill(300, byte(i)))))
 	}
-	var atts []any
+	var atts []tNode
 	for i := 0; i < 20; i++ {
 		atts = append(atts, storage("__attach_version1.0_#0000000"+string(rune('A'+i)),
 			stream("__substg1.0_3707001F", utf16z("file"+itoa(i)+".pdf")),
@@ -65,7 +45,7 @@ func BenchmarkGenerated(b *testing.B) {
 		{"xls", cfb(storage("", stream("Workbook", cat(workbook(sheets...), fill(1<<20, 4)))))},
 		{"ppt", cfb(storage("", stream("Current User", currentUser(headerTokenPlain)),
 			stream("PowerPoint Document", cat(vbaInfoDocument(1, 1), cat(slides...))), stream("Pictures", fill(512<<10, 5))))},
-		{"msg", cfb(storage("", append([]any{stream("__properties_version1.0", make([]byte, 32))}, atts...)...))},
+		{"msg", cfb(storage("", append([]tNode{stream("__properties_version1.0", make([]byte, 32))}, atts...)...))},
 	}
 	for _, f := range files {
 		b.Run(f.name, func(b *testing.B) { benchInspect(b, f.data) })

@@ -14,6 +14,7 @@ import (
 	"github.com/richardlehane/mscfb"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // walkStreams lists every stream of f as path → content.
@@ -111,8 +112,8 @@ func TestCFBDIFAT(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			data := fill(tc.size, 7)
 			b, l := buildCFBSlots(storage("", stream("big", data), stream("small", fill(10, 1))), 9, tc.slots)
-			if len(l.fatSecs) <= tc.slots {
-				t.Fatalf("fixture has %d FAT sectors, no DIFAT needed", len(l.fatSecs))
+			if len(l.FATSectors) <= tc.slots {
+				t.Fatalf("fixture has %d FAT sectors, no DIFAT needed", len(l.FATSectors))
 			}
 			f, err := openCFB(context.Background(), bytes.NewReader(b), int64(len(b)), 0)
 			if err != nil {
@@ -181,52 +182,52 @@ func TestCFBHostile(t *testing.T) {
 			le.PutUint32(b[44:], 12)
 			le.PutUint32(b[68:], 1)
 			le.PutUint32(b[72:], 3)
-			s := b[l.ss+1*l.ss : l.ss+2*l.ss]
-			for i := 0; i < int(l.ss/4); i++ {
+			s := b[l.SectorSize+1*l.SectorSize : l.SectorSize+2*l.SectorSize]
+			for i := 0; i < int(l.SectorSize/4); i++ {
 				le.PutUint32(s[4*i:], freeSect)
 			}
-			le.PutUint32(s[l.ss-4:], 1)
+			le.PutUint32(s[l.SectorSize-4:], 1)
 			return b
 		}, wantErr: "DIFAT chain loops"},
 		{name: "directory chain loop", mutate: func(b []byte, l *cfbLayout) []byte {
-			l.setFAT(b, l.dirStart, l.dirStart)
+			l.SetFAT(b, l.DirStart, l.DirStart)
 			return b
 		}, wantErr: "directory: sector chain loops"},
 		{name: "directory start outside", mutate: func(b []byte, l *cfbLayout) []byte { le.PutUint32(b[48:], 99999); return b }, wantErr: "outside the file"},
 		{name: "directory tree loop", mutate: func(b []byte, l *cfbLayout) []byte {
 			// The storage S points back at the root's first child.
-			e := l.dirEntry(b, l.entries["S"])
-			first := le.Uint32(l.dirEntry(b, 0)[76:])
+			e := l.DirEntry(b, l.Entries["S"])
+			first := le.Uint32(l.DirEntry(b, 0)[76:])
 			le.PutUint32(e[76:], first)
 			return b
 		}, wantErr: "directory tree loops"},
 		{name: "sibling points to itself", mutate: func(b []byte, l *cfbLayout) []byte {
-			id := l.entries["small"]
-			le.PutUint32(l.dirEntry(b, id)[68:], id)
+			id := l.Entries["small"]
+			le.PutUint32(l.DirEntry(b, id)[68:], id)
 			return b
 		}, wantErr: "directory tree loops"},
 		{name: "child out of range", mutate: func(b []byte, l *cfbLayout) []byte {
-			le.PutUint32(l.dirEntry(b, l.entries["S"])[76:], 5000)
+			le.PutUint32(l.DirEntry(b, l.Entries["S"])[76:], 5000)
 			return b
 		}, wantErr: "refers to entry"},
-		{name: "root not first", mutate: func(b []byte, l *cfbLayout) []byte { l.dirEntry(b, 0)[66] = objStorage; return b }, wantErr: "not the root"},
+		{name: "root not first", mutate: func(b []byte, l *cfbLayout) []byte { l.DirEntry(b, 0)[66] = objStorage; return b }, wantErr: "not the root"},
 		{name: "stream chain loop", mutate: func(b []byte, l *cfbLayout) []byte {
-			s := l.starts["big"]
-			l.setFAT(b, s+1, s)
+			s := l.Starts["big"]
+			l.SetFAT(b, s+1, s)
 			return b
 		}, stream: "big", wantErr: "sector chain loops"},
 		{name: "stream chain too short", mutate: func(b []byte, l *cfbLayout) []byte {
-			l.setFAT(b, l.starts["big"], endOfChain)
+			l.SetFAT(b, l.Starts["big"], endOfChain)
 			return b
 		}, stream: "big", wantErr: "chain ends after 1 of 10"},
 		{name: "stream size huge", mutate: func(b []byte, l *cfbLayout) []byte {
-			le.PutUint32(l.dirEntry(b, l.entries["big"])[120:], 0xFFFFFFF0)
+			le.PutUint32(l.DirEntry(b, l.Entries["big"])[120:], 0xFFFFFFF0)
 			return b
 		}, stream: "big", wantErr: "exceeds the file"},
 		{name: "mini chain loop", mutate: func(b []byte, l *cfbLayout) []byte {
 			// small starts at mini sector 0 (first mini stream entry);
 			// make its second mini sector point back to the first.
-			le.PutUint32(b[l.ss+int64(le.Uint32(b[60:]))*l.ss+4*int64(l.starts["small"]+1):], l.starts["small"])
+			le.PutUint32(b[l.SectorSize+int64(le.Uint32(b[60:]))*l.SectorSize+4*int64(l.Starts["small"]+1):], l.Starts["small"])
 			return b
 		}, stream: "small", wantErr: "mini sector chain loops"},
 		{name: "sector budget", mutate: func(b []byte, l *cfbLayout) []byte { return b }, limit: 5, stream: "big", wantErr: "limit ole-sectors=5"},
@@ -345,7 +346,7 @@ func TestCFBMatchesMscfb(t *testing.T) {
 // corpusOLEFiles returns the compound files of the shared corpus (read in
 // place, never copied), or skips when it is absent.
 func corpusOLEFiles(t testing.TB) []string {
-	dir := corpusDir(t)
+	dir := inspecttest.CorpusPath(t)
 	var out []string
 	for _, g := range []string{"office-legacy/*", "ooxml/*"} {
 		m, _ := filepath.Glob(filepath.Join(dir, g))
@@ -369,26 +370,6 @@ func corpusOLEFiles(t testing.TB) []string {
 		t.Skip("shared corpus not available")
 	}
 	return out
-}
-
-// corpusDir finds the shared corpus: $OFFICEMILTER_CORPUS, or shared/corpus
-// beside the checkout.
-func corpusDir(t testing.TB) string {
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "corpus")
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found above " + wd)
-		}
-	}
 }
 
 func stripControl(s string) string {

@@ -6,6 +6,8 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"unicode/utf16"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // Builders for the streams the fixtures hold. Each follows the structure
@@ -161,13 +163,34 @@ func vbaStorage(name string) tStorage {
 		stream("PROJECT", []byte("ID=\"{x}\"\r\nModule=Module1\r\n")))
 }
 
+// The fixtures' compound files come from inspecttest's writer.
+type (
+	tNode     = inspecttest.CFBEntry
+	tStorage  = inspecttest.CFBEntry
+	cfbLayout = inspecttest.CFBLayout
+)
+
+var (
+	stream  = inspecttest.Stream
+	storage = inspecttest.Storage
+)
+
+// buildCFB writes root as a compound file with sector shift 9 or 12.
+func buildCFB(root tStorage, shift uint) ([]byte, *cfbLayout) {
+	return inspecttest.WriteCFB(root, inspecttest.CFBOptions{SectorShift: shift})
+}
+
+// buildCFBSlots is buildCFB with at most headerSlots FAT sector numbers in
+// the header; the others go to DIFAT sectors.
+func buildCFBSlots(root tStorage, shift uint, headerSlots int) ([]byte, *cfbLayout) {
+	return inspecttest.WriteCFB(root, inspecttest.CFBOptions{SectorShift: shift, HeaderFATSlots: headerSlots})
+}
+
 func cfb(root tStorage) []byte {
 	b, _ := buildCFB(root, 9)
 	return b
 }
 
-func cfbWithCLSID(clsid [16]byte, kids ...any) []byte {
-	root := storage("", kids...)
-	root.clsid = clsid
-	return cfb(root)
+func cfbWithCLSID(clsid [16]byte, kids ...tNode) []byte {
+	return cfb(storage("", kids...).WithCLSID(clsid))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // fuzzSeeds are generated fixtures covering every structure the reader and
@@ -45,36 +46,39 @@ func FuzzCFB(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		// A hang is a bug: crash the worker so the input is kept.
-		wd := time.AfterFunc(5*time.Second, func() { panic("FuzzCFB: input takes over 5s") })
-		defer wd.Stop()
-		cf, err := openCFB(context.Background(), bytes.NewReader(in), int64(len(in)), 1<<16)
-		if err != nil {
+		inspecttest.NoHang(t, 5*time.Second, func() { walkFuzzCFB(t, in) })
+	})
+}
+
+// walkFuzzCFB opens in as a compound file and reads every stream.
+func walkFuzzCFB(t *testing.T, in []byte) {
+	cf, err := openCFB(context.Background(), bytes.NewReader(in), int64(len(in)), 1<<16)
+	if err != nil {
+		return
+	}
+	// Open and read every stream; nothing may panic or read outside.
+	var walk func(n *node, depth int)
+	walk = func(n *node, depth int) {
+		if depth > maxNesting {
 			return
 		}
-		// Open and read every stream; nothing may panic or read outside.
-		var walk func(n *node, depth int)
-		walk = func(n *node, depth int) {
-			if depth > maxNesting {
+		for _, k := range n.kids {
+			if k.isStorage() {
+				walk(k, depth+1)
+				continue
+			}
+			sr, err := cf.open(k, k.name)
+			if err != nil {
+				continue
+			}
+			if sr.Size() > int64(len(in))*2 {
+				t.Errorf("stream %q of %d bytes in a %d-byte file", k.name, sr.Size(), len(in))
 				return
 			}
-			for _, k := range n.kids {
-				if k.isStorage() {
-					walk(k, depth+1)
-					continue
-				}
-				sr, err := cf.open(k, k.name)
-				if err != nil {
-					continue
-				}
-				if sr.Size() > int64(len(in))*2 {
-					t.Fatalf("stream %q of %d bytes in a %d-byte file", k.name, sr.Size(), len(in))
-				}
-				io.Copy(io.Discard, sr)
-			}
+			io.Copy(io.Discard, sr)
 		}
-		walk(cf.root, 0)
-	})
+	}
+	walk(cf.root, 0)
 }
 
 func FuzzInspect(f *testing.F) {
@@ -86,17 +90,13 @@ func FuzzInspect(f *testing.F) {
 		inspect.FamilyPE:  fakeExe{},
 	}, inspect.Limits{MaxOLESectors: 1 << 16, MaxTime: 5 * time.Second, MaxPartSize: 1 << 20, MaxTotalSize: 4 << 20})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		res := e.Inspect(context.Background(), "f.doc", "", bytes.NewReader(in), int64(len(in)))
+		var res *inspect.Result
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() {
+			res = e.Inspect(context.Background(), "f.doc", "", bytes.NewReader(in), int64(len(in)))
+		})
 		if e.Panics() != 0 {
 			t.Fatalf("inspector panicked: %+v", res.Findings)
 		}
-		for _, fd := range res.Findings {
-			if !inspect.ValidKind(fd.Kind) {
-				t.Fatalf("invalid kind %q", fd.Kind)
-			}
-			if fd.Detail == "" {
-				t.Fatalf("finding without detail: %+v", fd)
-			}
-		}
+		inspecttest.CheckResult(t, res)
 	})
 }

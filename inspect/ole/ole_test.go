@@ -348,24 +348,24 @@ func TestCorrupt(t *testing.T) {
 		{name: "truncated to the header", mutate: func(b []byte, l *cfbLayout) []byte { return b[:512] },
 			want: []want{{inspect.KindUnscannable, "", "malformed compound file: no sectors after the header"}}},
 		{name: "truncated in a stream", mutate: func(b []byte, l *cfbLayout) []byte {
-			return b[:l.ss*int64(l.starts["WordDocument"]+3)]
+			return b[:l.SectorSize*int64(l.Starts["WordDocument"]+3)]
 		}, want: []want{{inspect.KindUnscannable, "WordDocument", ""}, {inspect.KindMacro, "Macros/VBA/dir", ""}}},
 		{name: "FAT loop in a stream", mutate: func(b []byte, l *cfbLayout) []byte {
-			s := l.starts["WordDocument"]
-			l.setFAT(b, s+2, s)
+			s := l.Starts["WordDocument"]
+			l.SetFAT(b, s+2, s)
 			return b
 		}, want: []want{
 			{inspect.KindUnscannable, "WordDocument", ""},
 			{inspect.KindMacro, "Macros/VBA/dir", "VBA project"},
 		}},
 		{name: "directory loop", mutate: func(b []byte, l *cfbLayout) []byte {
-			le.PutUint32(l.dirEntry(b, l.entries["Macros/VBA"])[76:], l.entries["Macros"])
+			le.PutUint32(l.DirEntry(b, l.Entries["Macros/VBA"])[76:], l.Entries["Macros"])
 			return b
 		}, want: []want{{inspect.KindUnscannable, "", ""}}},
 		{name: "huge FAT sector count", mutate: func(b []byte, l *cfbLayout) []byte { le.PutUint32(b[44:], 0x7FFFFFFF); return b },
 			want: []want{{inspect.KindUnscannable, "", ""}}},
 		{name: "huge stream size", mutate: func(b []byte, l *cfbLayout) []byte {
-			le.PutUint32(l.dirEntry(b, l.entries["WordDocument"])[120:], 0xFFFFFF00)
+			le.PutUint32(l.DirEntry(b, l.Entries["WordDocument"])[120:], 0xFFFFFF00)
 			return b
 		}, want: []want{{inspect.KindUnscannable, "WordDocument", ""}, {inspect.KindMacro, "", ""}}},
 	}

@@ -16,12 +16,12 @@ import (
 // ambiguous, every reading is inspected, and the most dangerous one decides
 // the type.
 func TestReadings(t *testing.T) {
-	encrypted := []any{stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", cat(u32(100), make([]byte, 4), []byte("ciphertext"))), storage("\x06DataSpaces")}
-	decoy := []any{stream("WordDocument", fib(0)), stream("1Table", make([]byte, 100))}
+	encrypted := []tNode{stream("EncryptionInfo", agileInfo()), stream("EncryptedPackage", cat(u32(100), make([]byte, 4), []byte("ciphertext"))), storage("\x06DataSpaces")}
+	decoy := []tNode{stream("WordDocument", fib(0)), stream("1Table", make([]byte, 100))}
 	macroWB := stream("Workbook", workbook(boundSheet(1, dtMacroSheet, "Macro1")))
 	plainWB := stream("Workbook", workbook(boundSheet(0, 0, "Sheet1")))
 	docm := ooxmlZip("application/vnd.ms-word.document.macroEnabled.main+xml", "word/vbaProject.bin")
-	msgStreams := []any{stream("__properties_version1.0", make([]byte, 32)), stream("__substg1.0_0037001F", utf16z("subject"))}
+	msgStreams := []tNode{stream("__properties_version1.0", make([]byte, 32)), stream("__substg1.0_0037001F", utf16z("subject"))}
 	ppt := stream("PowerPoint Document", vbaInfoDocument(0, 0))
 
 	tests := []struct {
@@ -35,7 +35,7 @@ func TestReadings(t *testing.T) {
 		notKind []inspect.Kind
 	}{
 		{name: "encrypted docx with decoy WordDocument", file: "Antrag.docx",
-			root: storage("", append(append([]any{}, encrypted...), decoy...)...), typ: "docx",
+			root: storage("", append(append([]tNode{}, encrypted...), decoy...)...), typ: "docx",
 			streams: []string{"EncryptedPackage", "EncryptionInfo", "WordDocument"},
 			want: []want{
 				{inspect.KindAmbiguous, "", "compound file with two main streams: EncryptedPackage and WordDocument"},
@@ -43,7 +43,7 @@ func TestReadings(t *testing.T) {
 				{inspect.KindLegacyOffice, "", "Word 97-2003 document"},
 			}},
 		{name: "decoy named .doc", file: "Antrag.doc",
-			root: storage("", append(append([]any{}, decoy...), encrypted...)...), typ: "ole",
+			root: storage("", append(append([]tNode{}, decoy...), encrypted...)...), typ: "ole",
 			streams: []string{"EncryptedPackage", "WordDocument"},
 			want: []want{
 				{inspect.KindAmbiguous, "", "compound file with two main streams: EncryptedPackage and WordDocument"},
@@ -78,7 +78,7 @@ func TestReadings(t *testing.T) {
 				{inspect.KindLegacyOffice, "", "Excel 97-2003 workbook"},
 			}},
 		{name: "encrypted Word beside plain PowerPoint and a message", file: "a.bin",
-			root: storage("", append([]any{stream("WordDocument", fib(fEncrypted|fObfuscated)), ppt}, msgStreams...)...), typ: "doc",
+			root: storage("", append([]tNode{stream("WordDocument", fib(fEncrypted|fObfuscated)), ppt}, msgStreams...)...), typ: "doc",
 			streams: []string{"WordDocument", "PowerPoint Document", "__properties_version1.0"},
 			want: []want{
 				{inspect.KindAmbiguous, "", "compound file with three main streams: WordDocument, PowerPoint Document and __properties_version1.0"},

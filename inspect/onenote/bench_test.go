@@ -2,7 +2,6 @@ package onenote
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
@@ -11,15 +10,8 @@ import (
 )
 
 func bench(b *testing.B, fam inspect.Family, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	in := New()
-	for b.Loop() {
-		p := inspect.Part{Size: int64(len(data)), R: bytes.NewReader(data), Family: fam, Limits: inspect.DefaultLimits}
-		if err := in.Inspect(context.Background(), p, &inspecttest.Recorder{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(), inspect.Part{Family: fam, Limits: inspect.DefaultLimits}, data,
+		func() inspect.Scope { return &inspecttest.Recorder{} })
 }
 
 // BenchmarkOneNote: 8 MiB of embedded data in 64 files (the scan reads it all).

@@ -3,14 +3,12 @@ package ooxml
 import (
 	"bytes"
 	"context"
-	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/inspecttest"
@@ -19,14 +17,13 @@ import (
 // FuzzOOXML feeds whole files (zip bytes) to the inspector.
 func FuzzOOXML(f *testing.F) {
 	seeds := seedPackages(f)
-	for _, k := range sortedKeysB(seeds) {
+	for _, k := range slices.Sorted(maps.Keys(seeds)) {
 		f.Add(seeds[k])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		defer inspecttest.FailSlow(t, time.Now())
 		rec := &recorder{}
 		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: inspecttest.FuzzLimits}
-		_ = New().Inspect(context.Background(), p, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() { _ = New().Inspect(context.Background(), p, rec) })
 		rec.CheckInvariants(t)
 	})
 }
@@ -41,7 +38,6 @@ func FuzzOOXMLParts(f *testing.F) {
 		`<externalLink><ddeLink/></externalLink>`)
 	f.Add(utf16le(`<?xml version="1.0" encoding="UTF-16"?><Types/>`), `<?xml version="1.0" encoding="ISO-8859-1"?><Relationships/>`, "", "")
 	f.Fuzz(func(t *testing.T, ct, rels, doc, extLink string) {
-		defer inspecttest.FailSlow(t, time.Now())
 		b := buildZip(t, []zfile{
 			{name: "[Content_Types].xml", body: ct, method: storeMethod},
 			{name: "_rels/.rels", body: relsXML(rel{typ: "officeDocument", target: "word/document.xml"}), method: storeMethod},
@@ -51,22 +47,13 @@ func FuzzOOXMLParts(f *testing.F) {
 		})
 		rec := &recorder{}
 		p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyOOXML, Limits: inspecttest.FuzzLimits}
-		_ = New().Inspect(context.Background(), p, rec)
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() { _ = New().Inspect(context.Background(), p, rec) })
 		rec.CheckInvariants(t)
 	})
 }
 
 // storeMethod is zip.Store, but not 0 (0 means deflate to buildZip).
 const storeMethod = 0x100
-
-func sortedKeysB(m map[string][]byte) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
 
 // BenchmarkOOXML inspects the generated packages and the shared corpus's
 // OOXML zips (read in place when present) once per iteration.
@@ -82,7 +69,7 @@ func BenchmarkOOXML(b *testing.B) {
 	for b.Loop() {
 		for _, c := range files {
 			p := inspect.Part{Size: int64(len(c)), R: bytes.NewReader(c), Family: inspect.FamilyOOXML}
-			if err := in.Inspect(context.Background(), p, discard{}); err != nil {
+			if err := in.Inspect(context.Background(), p, &inspecttest.Recorder{Discard: true}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -93,7 +80,7 @@ func BenchmarkOOXML(b *testing.B) {
 // zips (read in place when present).
 func benchPackages(b *testing.B) map[string][]byte {
 	files := seedPackages(b)
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "ooxml")
+	dir := filepath.Join(inspecttest.CorpusPath(b), "ooxml")
 	for _, name := range []string{"filetype__sample.docx", "filetype__sample.pptx", "filetype__sample.xlsx",
 		"poi__SimpleMacro.docm", "poi__SimpleMacro.pptm", "poi__SimpleMacro.xlsm", "poi__xlmmacro.xlsm"} {
 		if c, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
@@ -102,18 +89,6 @@ func benchPackages(b *testing.B) map[string][]byte {
 	}
 	return files
 }
-
-// discard is a Scope that drops everything but reads children, as the
-// engine's spool would.
-type discard struct{}
-
-func (discard) SetType(string)       {}
-func (discard) Emit(inspect.Finding) {}
-func (discard) Child(_ string, r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	return err
-}
-func (discard) ChildAt(string, io.ReaderAt, int64) error { return nil }
 
 // FuzzScanTargets checks the byte scanner of relationship targets against
 // the XML decoder: every internal target the decoder reads from a part the

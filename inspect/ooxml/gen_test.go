@@ -10,9 +10,10 @@ import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -121,23 +122,14 @@ func ctXML(defaults, overrides map[string]string) string {
 	for k, v := range defaults {
 		d[k] = v
 	}
-	for _, k := range sortedKeys(d) {
+	for _, k := range slices.Sorted(maps.Keys(d)) {
 		fmt.Fprintf(&b, `<Default Extension="%s" ContentType="%s"/>`, k, d[k])
 	}
-	for _, k := range sortedKeys(overrides) {
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
 		fmt.Fprintf(&b, `<Override PartName="%s" ContentType="%s"/>`, k, overrides[k])
 	}
 	b.WriteString(`</Types>`)
 	return b.String()
-}
-
-func sortedKeys(m map[string]string) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // wordDoc wraps body paragraphs in a w:document.

@@ -315,10 +315,7 @@ func TestEngine(t *testing.T) {
 // are never copied here); TestCorpus in inspect/all checks them through the
 // whole engine.
 func TestCorpusFiles(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "ooxml")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "ooxml")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "ooxml")
 	tests := []struct {
 		file, typ string
 		want      []string

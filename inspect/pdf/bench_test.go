@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func benchFiles(b *testing.B, paths []string) {
@@ -34,7 +35,7 @@ func benchFiles(b *testing.B, paths []string) {
 	cpu0 := cpuTime()
 	for range b.N {
 		for _, data := range files {
-			s := &fakeScope{}
+			s := &inspecttest.Recorder{KeepReadErrors: true}
 			p := inspect.Part{Name: "b.pdf", Size: int64(len(data)), R: bytes.NewReader(data), Family: inspect.FamilyPDF, Limits: lim}
 			in.Inspect(context.Background(), p, s)
 		}
@@ -80,7 +81,7 @@ func BenchmarkLargeDocument(b *testing.B) {
 	lim := inspect.DefaultLimits
 	cpu0 := cpuTime()
 	for range b.N {
-		s := &fakeScope{}
+		s := &inspecttest.Recorder{KeepReadErrors: true}
 		p := inspect.Part{Name: "b.pdf", Size: int64(len(data)), R: bytes.NewReader(data), Family: inspect.FamilyPDF, Limits: lim}
 		if err := New().Inspect(context.Background(), p, s); err != nil {
 			b.Fatal(err)

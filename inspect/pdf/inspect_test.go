@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,36 +14,13 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// fakeScope records what the inspector reports.
-type fakeScope struct {
-	typ      string
-	findings []inspect.Finding
-	children []child
-}
-
-type child struct {
-	name string
-	data []byte
-	err  error
-}
-
-func (f *fakeScope) SetType(t string)       { f.typ = t }
-func (f *fakeScope) Emit(x inspect.Finding) { f.findings = append(f.findings, x) }
-func (f *fakeScope) Child(name string, r io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(r, 64<<20))
-	f.children = append(f.children, child{name: name, data: b, err: err})
-	return nil
-}
-
-func (f *fakeScope) ChildAt(name string, r io.ReaderAt, size int64) error {
-	return f.Child(name, io.NewSectionReader(r, 0, size))
-}
-
-func (f *fakeScope) details(k inspect.Kind) []string {
+// details lists the sorted details of the findings of kind k.
+func details(f *inspecttest.Recorder, k inspect.Kind) []string {
 	var out []string
-	for _, x := range f.findings {
+	for _, x := range f.Findings {
 		if x.Kind == k {
 			out = append(out, x.Detail)
 		}
@@ -53,9 +29,9 @@ func (f *fakeScope) details(k inspect.Kind) []string {
 	return out
 }
 
-func inspectBytes(t testing.TB, b []byte, lim inspect.Limits) (*fakeScope, error) {
+func inspectBytes(t testing.TB, b []byte, lim inspect.Limits) (*inspecttest.Recorder, error) {
 	t.Helper()
-	s := &fakeScope{}
+	s := &inspecttest.Recorder{KeepReadErrors: true}
 	p := inspect.Part{Name: "x.pdf", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyPDF, Limits: lim.WithDefaults()}
 	err := New().Inspect(context.Background(), p, s)
 	return s, err
@@ -138,33 +114,33 @@ func TestInspectFixtures(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("error %v", err)
 			}
-			if s.typ != inspect.TypePDF {
-				t.Errorf("type %q", s.typ)
+			if s.Type != inspect.TypePDF {
+				t.Errorf("type %q", s.Type)
 			}
 			var enc string
-			if d := s.details(inspect.KindEncrypted); len(d) > 0 {
+			if d := details(s, inspect.KindEncrypted); len(d) > 0 {
 				enc = strings.Join(d, ";")
 			}
 			if enc != tt.encrypted {
 				t.Errorf("encrypted %q, want %q", enc, tt.encrypted)
 			}
-			if got := strings.Join(s.details(inspect.KindProtected), ";"); got != tt.protected {
+			if got := strings.Join(details(s, inspect.KindProtected), ";"); got != tt.protected {
 				t.Errorf("protected %q, want %q", got, tt.protected)
 			}
 			want := append([]string(nil), tt.active...)
 			sort.Strings(want)
-			if got := s.details(inspect.KindActiveContent); !slices.Equal(got, want) {
+			if got := details(s, inspect.KindActiveContent); !slices.Equal(got, want) {
 				t.Errorf("active content %q, want %q", got, want)
 			}
 			var gotMZ, gotOther []string
-			for _, c := range s.children {
-				if c.err != nil {
-					t.Errorf("child %s: %v", c.name, c.err)
+			for _, c := range s.Children {
+				if c.Err != nil {
+					t.Errorf("child %s: %v", c.Name, c.Err)
 				}
-				if bytes.HasPrefix(c.data, []byte("MZ")) && bytes.Equal(c.data, tinyMZ()) {
-					gotMZ = append(gotMZ, c.name)
+				if bytes.HasPrefix(c.Data, []byte("MZ")) && bytes.Equal(c.Data, tinyMZ()) {
+					gotMZ = append(gotMZ, c.Name)
 				} else {
-					gotOther = append(gotOther, c.name)
+					gotOther = append(gotOther, c.Name)
 				}
 			}
 			sort.Strings(gotMZ)
@@ -180,8 +156,8 @@ func TestFileAttachmentContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.children) != 1 || string(s.children[0].data) != "hello from an attachment\n" {
-		t.Fatalf("children %+v", s.children)
+	if len(s.Children) != 1 || string(s.Children[0].Data) != "hello from an attachment\n" {
+		t.Fatalf("children %+v", s.Children)
 	}
 }
 
@@ -262,7 +238,7 @@ func TestEncryptionHandlers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := strings.Join(s.details(inspect.KindEncrypted), ";")
+			got := strings.Join(details(s, inspect.KindEncrypted), ";")
 			if got != tt.want {
 				t.Fatalf("encrypted %q, want %q", got, tt.want)
 			}
@@ -272,11 +248,7 @@ func TestEncryptionHandlers(t *testing.T) {
 
 // corpusPDFs lists the shared corpus's PDFs (read in place, never copied).
 func corpusPDFs(t testing.TB) []string {
-	dir := os.Getenv("OFFICEMILTER_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "pdf", "*.pdf"))
+	files, _ := filepath.Glob(filepath.Join(inspecttest.CorpusPath(t), "pdf", "*.pdf"))
 	return files
 }
 
@@ -324,24 +296,24 @@ func TestCorpusPDFs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(s.details(inspect.KindEncrypted)) > 0; got != w.encrypted {
+			if got := len(details(s, inspect.KindEncrypted)) > 0; got != w.encrypted {
 				t.Errorf("encrypted %v, want %v", got, w.encrypted)
 			}
-			if got := strings.Join(s.details(inspect.KindProtected), ";"); got != w.protected {
+			if got := strings.Join(details(s, inspect.KindProtected), ";"); got != w.protected {
 				t.Errorf("protected %q, want %q", got, w.protected)
 			}
-			if got := s.details(inspect.KindActiveContent); !slices.Equal(got, w.active) {
+			if got := details(s, inspect.KindActiveContent); !slices.Equal(got, w.active) {
 				t.Errorf("active content %q, want %q", got, w.active)
 			}
 			mz := false
-			for _, c := range s.children {
-				if c.err != nil {
-					t.Errorf("child %s: %v", c.name, c.err)
+			for _, c := range s.Children {
+				if c.Err != nil {
+					t.Errorf("child %s: %v", c.Name, c.Err)
 				}
-				mz = mz || bytes.HasPrefix(c.data, []byte("MZ"))
+				mz = mz || bytes.HasPrefix(c.Data, []byte("MZ"))
 			}
 			if mz != w.mz {
-				t.Errorf("MZ child %v, want %v (children %d)", mz, w.mz, len(s.children))
+				t.Errorf("MZ child %v, want %v (children %d)", mz, w.mz, len(s.Children))
 			}
 		})
 	}
@@ -360,9 +332,9 @@ func TestWindowedReads(t *testing.T) {
 	run := func(b []byte) result {
 		s, err := inspectBytes(t, b, inspect.Limits{})
 		var r result
-		r.findings = s.findings
-		for _, c := range s.children {
-			r.children = append(r.children, c.name+":"+string(c.data))
+		r.findings = s.Findings
+		for _, c := range s.Children {
+			r.children = append(r.children, c.Name+":"+string(c.Data))
 		}
 		if err != nil {
 			r.err = err.Error()
@@ -405,7 +377,7 @@ func TestCanceled(t *testing.T) {
 	cancel()
 	b := genLarge(300)
 	p := inspect.Part{Name: "x.pdf", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyPDF, Limits: inspect.DefaultLimits}
-	if err := New().Inspect(ctx, p, &fakeScope{}); !errors.Is(err, context.Canceled) {
+	if err := New().Inspect(ctx, p, &inspecttest.Recorder{KeepReadErrors: true}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
 }

@@ -308,8 +308,8 @@ func TestSignatures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s.findings) != 0 {
-				t.Errorf("findings %+v, want none", s.findings)
+			if len(s.Findings) != 0 {
+				t.Errorf("findings %+v, want none", s.Findings)
 			}
 		})
 	}
@@ -358,10 +358,10 @@ func TestSignedOwnerPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	const detail = "PDF owner password (permissions-only; R4 AESV2; restricts: print; signed: ETSI.CAdES.detached)"
-	if got := strings.Join(s.details(inspect.KindProtected), ";"); got != detail {
+	if got := strings.Join(details(s, inspect.KindProtected), ";"); got != detail {
 		t.Errorf("protected %q, want %q", got, detail)
 	}
-	if got := s.details(inspect.KindEncrypted); got != nil {
+	if got := details(s, inspect.KindEncrypted); got != nil {
 		t.Errorf("encrypted %q, want none", got)
 	}
 	// Changed after signing.
@@ -370,7 +370,7 @@ func TestSignedOwnerPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(s.details(inspect.KindProtected), ";"), strings.TrimSuffix(detail, ")")+"; modified after the last signature)"; got != want {
+	if got, want := strings.Join(details(s, inspect.KindProtected), ";"), strings.TrimSuffix(detail, ")")+"; modified after the last signature)"; got != want {
 		t.Errorf("protected %q, want %q", got, want)
 	}
 }

@@ -2,23 +2,16 @@ package rtf
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func benchRTF(b *testing.B, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	in := New()
-	for b.Loop() {
-		p := inspect.Part{Name: "a.rtf", Size: int64(len(data)), R: bytes.NewReader(data), Family: inspect.FamilyRTF, Limits: inspect.DefaultLimits}
-		if err := in.Inspect(context.Background(), p, &recScope{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(), inspect.Part{Name: "a.rtf", Family: inspect.FamilyRTF, Limits: inspect.DefaultLimits}, data,
+		func() inspect.Scope { return &inspecttest.Recorder{} })
 }
 
 // BenchmarkText: ~1 MiB of formatted text with fields and pictures.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // FuzzRTF checks that any input is inspected without panic, with no error
@@ -24,10 +25,12 @@ func FuzzRTF(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := &recScope{}
 		p := inspect.Part{Name: "f.rtf", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyRTF, Limits: inspect.DefaultLimits}
-		err := New().Inspect(context.Background(), p, r)
+		var err error
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() { err = New().Inspect(context.Background(), p, r) })
 		if err != nil && !errors.Is(err, ErrTooDeep) {
 			t.Fatalf("error %v", err)
 		}
+		r.CheckInvariants(t)
 		for _, c := range r.Children {
 			if len(c.Data) > len(b) {
 				t.Fatalf("child %s of %d bytes from %d", c.Name, len(c.Data), len(b))

@@ -2,7 +2,7 @@ package rtf
 
 // Generators for the RTF fixtures, written from [MS-OLEDS] 2.2 (OLE1
 // objects), the Packager layout documented in inspect/internal/olenative and
-// [MS-CFB] 2.2/2.6 (just enough of a compound file for its root CLSID).
+// inspecttest.WriteCFB (compound files with a root CLSID).
 
 import (
 	"bytes"
@@ -61,18 +61,10 @@ func packager(label string, data []byte) []byte {
 	return b.Bytes()
 }
 
-// cfb builds a compound file header and one directory sector whose root
-// entry has the given CLSID ([MS-CFB] 2.2, 2.6.1).
+// cfb builds a compound file whose root entry has the given CLSID
+// ([MS-CFB] 2.6.1).
 func cfb(clsid []byte) []byte {
-	b := make([]byte, 1024)
-	copy(b, magicCFB)
-	binary.LittleEndian.PutUint16(b[0x1A:], 3)
-	binary.LittleEndian.PutUint16(b[0x1C:], 0xFFFE)
-	binary.LittleEndian.PutUint16(b[0x1E:], 9)
-	binary.LittleEndian.PutUint32(b[0x30:], 0)
-	root := b[512:]
-	copy(root, []byte{'R', 0, 'o', 0, 'o', 0, 't', 0})
-	copy(root[0x50:], clsid)
+	b, _ := inspecttest.WriteCFB(inspecttest.Storage("").WithCLSID([16]byte(clsid)), inspecttest.CFBOptions{})
 	return b
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // obfuscate writes hex the way malicious documents do: whitespace and
@@ -206,10 +207,7 @@ func TestCanceled(t *testing.T) {
 
 // TestCorpus reads the shared corpus in place (never copied).
 func TestCorpus(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "rtf")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "rtf")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "rtf")
 	b, err := os.ReadFile(filepath.Join(dir, "oletools__issue_251.rtf"))
 	if err != nil {
 		if os.Getenv("CI") != "" {

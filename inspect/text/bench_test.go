@@ -1,24 +1,16 @@
 package text
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func bench(b *testing.B, fam inspect.Family, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	in := New()
-	for b.Loop() {
-		p := inspect.Part{Size: int64(len(data)), R: bytes.NewReader(data), Family: fam, Limits: inspect.DefaultLimits}
-		if err := in.Inspect(context.Background(), p, &recScope{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inspecttest.Bench(b, New(), inspect.Part{Family: fam, Limits: inspect.DefaultLimits}, data,
+		func() inspect.Scope { return noChildren() })
 }
 
 // BenchmarkText: 4 MiB of prose, no armor (the whole file is scanned).

@@ -7,15 +7,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func fuzzText(t *testing.T, fam inspect.Family, b []byte) {
-	r := &recScope{}
+	r := noChildren()
 	p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: inspect.DefaultLimits}
-	if err := New().Inspect(context.Background(), p, r); err != nil {
+	var err error
+	inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() { err = New().Inspect(context.Background(), p, r) })
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range r.findings {
+	r.CheckInvariants(t)
+	for _, f := range r.Findings {
 		if !utf8.ValidString(f.Detail) || len(f.Detail) > 512 {
 			t.Fatalf("detail %q", f.Detail)
 		}

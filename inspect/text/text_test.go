@@ -5,29 +5,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-type recScope struct {
-	typ      string
-	findings []inspect.Finding
+// noChildren records what the inspector reports; the text formats have
+// no nested content, so a child fails the inspection.
+func noChildren() *inspecttest.Recorder {
+	return &inspecttest.Recorder{OnChild: func(inspecttest.Child) error { return errors.New("no children expected") }}
 }
 
-func (r *recScope) SetType(t string)              { r.typ = t }
-func (r *recScope) Emit(f inspect.Finding)        { r.findings = append(r.findings, f) }
-func (r *recScope) Child(string, io.Reader) error { return errors.New("no children expected") }
-func (r *recScope) ChildAt(string, io.ReaderAt, int64) error {
-	return errors.New("no children expected")
-}
-
-func run(fam inspect.Family, b []byte) (*recScope, error) {
-	r := &recScope{}
+func run(fam inspect.Family, b []byte) (*inspecttest.Recorder, error) {
+	r := noChildren()
 	p := inspect.Part{Name: "f", Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: inspect.DefaultLimits}
 	return r, New().Inspect(context.Background(), p, r)
 }
@@ -74,20 +68,20 @@ func TestText(t *testing.T) {
 	}
 }
 
-func check(t *testing.T, r *recScope, err error, typ string, w []want) {
+func check(t *testing.T, r *inspecttest.Recorder, err error, typ string, w []want) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.typ != typ {
-		t.Errorf("type %q, want %q", r.typ, typ)
+	if r.Type != typ {
+		t.Errorf("type %q, want %q", r.Type, typ)
 	}
-	if len(r.findings) != len(w) {
-		t.Fatalf("findings %+v, want %+v", r.findings, w)
+	if len(r.Findings) != len(w) {
+		t.Fatalf("findings %+v, want %+v", r.Findings, w)
 	}
 	for i := range w {
-		if r.findings[i].Kind != w[i].kind || r.findings[i].Detail != w[i].detail {
-			t.Errorf("finding %+v, want %+v", r.findings[i], w[i])
+		if r.Findings[i].Kind != w[i].kind || r.Findings[i].Detail != w[i].detail {
+			t.Errorf("finding %+v, want %+v", r.Findings[i], w[i])
 		}
 	}
 }
@@ -140,7 +134,7 @@ func TestCanceled(t *testing.T) {
 	cancel()
 	b := []byte(armor)
 	p := inspect.Part{Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyText}
-	if err := New().Inspect(ctx, p, &recScope{}); !errors.Is(err, context.Canceled) {
+	if err := New().Inspect(ctx, p, noChildren()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -163,10 +157,7 @@ func TestEngine(t *testing.T) {
 
 // TestCorpus reads the shared corpus in place: its text files are clean.
 func TestCorpus(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "text")
-	if d := os.Getenv("OFFICEMILTER_CORPUS"); d != "" {
-		dir = filepath.Join(d, "text")
-	}
+	dir := filepath.Join(inspecttest.CorpusPath(t), "text")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if len(files) == 0 {
 		if os.Getenv("CI") != "" {
@@ -190,8 +181,8 @@ func TestSLKFindingCap(t *testing.T) {
 		recs = append(recs, fmt.Sprintf(`C;X1;Y%d;ECMD|'/c calc%d'!A0`, i+1, i))
 	}
 	r, err := run(inspect.FamilySLK, sylk(recs...))
-	if err != nil || len(r.findings) != maxFindings+1 || r.findings[maxFindings].Kind != inspect.KindUnscannable {
-		t.Fatalf("err %v, %d findings", err, len(r.findings))
+	if err != nil || len(r.Findings) != maxFindings+1 || r.Findings[maxFindings].Kind != inspect.KindUnscannable {
+		t.Fatalf("err %v, %d findings", err, len(r.Findings))
 	}
 }
 
@@ -221,11 +212,11 @@ func TestAppInstaller(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.typ != tt.typ {
-				t.Errorf("type %q, want %q", r.typ, tt.typ)
+			if r.Type != tt.typ {
+				t.Errorf("type %q, want %q", r.Type, tt.typ)
 			}
 			var got []want
-			for _, f := range r.findings {
+			for _, f := range r.Findings {
 				got = append(got, want{f.Kind, f.Detail})
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {

@@ -3,10 +3,10 @@ package tnef
 import (
 	"bytes"
 	"context"
-	"io"
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 func FuzzTNEF(f *testing.F) {
@@ -15,12 +15,13 @@ func FuzzTNEF(f *testing.F) {
 	f.Add(newTNEF().attr(levelMessage, idMsgProps, (&propList{}).
 		binary(ptypBinary, pidRTFCompressed, lzfuLiterals("{\\rtf1 x}")).bytes()).Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rec := &recorder{}
+		rec := &inspecttest.Recorder{KeepReadErrors: true}
 		p := inspect.Part{Name: "winmail.dat", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyTNEF,
 			Limits: inspect.Limits{MaxPartSize: 1 << 20}}
-		New().Inspect(context.Background(), p, rec)
-		for _, d := range rec.data {
-			if len(d) > len(b) && len(d) > 1<<20 {
+		inspecttest.NoHang(t, inspecttest.FuzzTimeout, func() { New().Inspect(context.Background(), p, rec) })
+		rec.CheckInvariants(t)
+		for _, c := range rec.Children {
+			if d := c.Data; len(d) > len(b) && len(d) > 1<<20 {
 				t.Fatalf("child of %d bytes from %d input bytes", len(d), len(b))
 			}
 		}
@@ -45,21 +46,8 @@ func BenchmarkTNEF(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p := inspect.Part{Name: "winmail.dat", Size: int64(len(data)), R: bytes.NewReader(data), Family: inspect.FamilyTNEF}
-		if err := New().Inspect(context.Background(), p, discard{}); err != nil {
+		if err := New().Inspect(context.Background(), p, &inspecttest.Recorder{Discard: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
-}
-
-// discard reads every child to the end, as the engine's spool would.
-type discard struct{}
-
-func (discard) SetType(string)       {}
-func (discard) Emit(inspect.Finding) {}
-func (discard) Child(_ string, r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	return err
-}
-func (d discard) ChildAt(_ string, r io.ReaderAt, n int64) error {
-	return d.Child("", io.NewSectionReader(r, 0, n))
 }

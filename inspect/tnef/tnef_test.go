@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,33 +13,11 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
-// recorder is a Scope that records what the inspector reports.
-type recorder struct {
-	typ      string
-	findings []inspect.Finding
-	names    []string
-	data     map[string][]byte
-}
-
-func (r *recorder) SetType(t string)       { r.typ = t }
-func (r *recorder) Emit(f inspect.Finding) { r.findings = append(r.findings, f) }
-func (r *recorder) Child(name string, rd io.Reader) error {
-	b, _ := io.ReadAll(rd)
-	r.names = append(r.names, name)
-	if r.data == nil {
-		r.data = map[string][]byte{}
-	}
-	r.data[name] = b
-	return nil
-}
-func (r *recorder) ChildAt(name string, ra io.ReaderAt, size int64) error {
-	return r.Child(name, io.NewSectionReader(ra, 0, size))
-}
-
-func inspectBytes(t testing.TB, b []byte) (*recorder, error) {
-	rec := &recorder{}
+func inspectBytes(t testing.TB, b []byte) (*inspecttest.Recorder, error) {
+	rec := &inspecttest.Recorder{KeepReadErrors: true}
 	p := inspect.Part{Name: "winmail.dat", Size: int64(len(b)), R: bytes.NewReader(b), Family: inspect.FamilyTNEF}
 	return rec, New().Inspect(context.Background(), p, rec)
 }
@@ -119,12 +96,12 @@ func TestInspect(t *testing.T) {
 			if c.wantErr == "" && err != nil || c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, c.wantErr)
 			}
-			if strings.Join(rec.names, "|") != strings.Join(c.children, "|") {
-				t.Fatalf("children %q, want %q", rec.names, c.children)
+			if strings.Join(rec.Names(), "|") != strings.Join(c.children, "|") {
+				t.Fatalf("children %q, want %q", rec.Names(), c.children)
 			}
 			for n, want := range c.content {
-				if string(rec.data[n]) != want {
-					t.Errorf("%s = %q, want %q", n, rec.data[n], want)
+				if string(rec.Data(n)) != want {
+					t.Errorf("%s = %q, want %q", n, rec.Data(n), want)
 				}
 			}
 		})
@@ -156,7 +133,7 @@ func TestEmbeddedThroughEngine(t *testing.T) {
 }
 
 func corpusFile(t testing.TB) []byte {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "other", "poi__quick-winmail.dat"))
+	b, err := os.ReadFile(filepath.Join(inspecttest.CorpusPath(t), "other", "poi__quick-winmail.dat"))
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared corpus missing under CI: %v", err)
@@ -180,11 +157,11 @@ func TestCorpusWinmail(t *testing.T) {
 		"quick.doc": "1240639edc264abf", "quick.html": "5e7daab0b3edcfee", "quick.pdf": "263bea348ce44185",
 		"quick.txt": "becf39adaa5a3526", "quick.xml": "cc1704ac3bf0c4b8", "message.rtf": "81f0340e47351ec2",
 	}
-	if len(rec.names) != len(want) {
-		t.Errorf("children %q", rec.names)
+	if len(rec.Names()) != len(want) {
+		t.Errorf("children %q", rec.Names())
 	}
 	for n, h := range want {
-		if got := sum(rec.data[n]); got != h {
+		if got := sum(rec.Data(n)); got != h {
 			t.Errorf("%s: sha256 %s, want %s", n, got, h)
 		}
 	}

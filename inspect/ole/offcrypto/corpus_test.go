@@ -98,7 +98,7 @@ func TestCorpusPackages(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
-			s := cfbStreams(t, readCorpus(t, c.file))
+			s := inspecttest.MscfbStreams(t, readCorpus(t, c.file))
 			info, pkg := s["EncryptionInfo"], s["EncryptedPackage"]
 			if got := DescribeEncryption(info); got != "agile AES-256 SHA-512" {
 				t.Errorf("DescribeEncryption = %q", got)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated fixtures under testdata/")
@@ -70,7 +72,7 @@ var fixtures = []fixture{
 // EncryptionInfo + EncryptedPackage.
 func decryptFile(t testing.TB, file []byte, password string) ([]byte, error) {
 	t.Helper()
-	s := cfbStreams(t, file)
+	s := inspecttest.MscfbStreams(t, file)
 	var out bytes.Buffer
 	if doc, ok := s["PowerPoint Document"]; ok {
 		err := DecryptPresentation(s["Current User"], bytes.NewReader(doc), int64(len(doc)), password, &out)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // pptRecord is a [MS-PPT] 2.3.1 RecordHeader and its data.
@@ -179,7 +181,7 @@ func TestDecryptPresentationMalformed(t *testing.T) {
 // with its password: the persist object of docPersistIdRef becomes a
 // DocumentContainer. Neither default password opens it.
 func TestCorpusPresentation(t *testing.T) {
-	s := cfbStreams(t, readCorpus(t, "office-legacy/msoffcrypto__rc4cryptoapi_password.ppt"))
+	s := inspecttest.MscfbStreams(t, readCorpus(t, "office-legacy/msoffcrypto__rc4cryptoapi_password.ppt"))
 	cu, doc := s["Current User"], s["PowerPoint Document"]
 	var out bytes.Buffer
 	if err := DecryptPresentation(cu, bytes.NewReader(doc), int64(len(doc)), "Password1234_", &out); err != nil {
