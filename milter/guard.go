@@ -81,6 +81,7 @@ type guardConn struct {
 	quickAck func()  // re-arms TCP_QUICKACK (Linux TCP), or nil
 	whdr     [5]byte // a reply's length and code, held for its data
 	wheld    bool
+	out      []byte // replies held for one write (see Write)
 	rejected *atomic.Int64
 }
 
@@ -167,26 +168,62 @@ func (c *guardConn) next() error {
 }
 
 // Write sends a reply. The protocol library writes a packet's length and
-// code, then its data, in two writes; the first is held back and both go
-// out in one system call (writev): one segment for the MTA, not two.
+// code, then its data, in two writes; they are joined. Modifications
+// (header and body changes, recipients) are held, up to holdMax bytes, and
+// go out with the reply that ends the message: an end of message with
+// its status header and accept is one system call and one segment for the
+// MTA, not four. Modifications are only valid before that reply, so the
+// MTA never waits for a held one; a connection that breaks before the
+// reply breaks the transaction, held or not.
 func (c *guardConn) Write(p []byte) (int, error) {
 	if c.wheld {
 		c.wheld = false
+		c.out = append(c.out, c.whdr[:]...)
 		if n := binary.BigEndian.Uint32(c.whdr[:4]); int(n) == len(p)+1 {
-			bufs := net.Buffers{c.whdr[:], p}
-			n, err := bufs.WriteTo(c.Conn)
-			return max(int(n)-len(c.whdr), 0), err
+			c.out = append(c.out, p...)
+			if modification(c.whdr[4]) && len(c.out) < holdMax {
+				return len(p), nil
+			}
+			return c.flush(len(p))
 		}
-		if _, err := c.Conn.Write(c.whdr[:]); err != nil {
-			return 0, err
-		}
+		// A length and code without their data: sent as they came.
 	}
 	if len(p) == len(c.whdr) && binary.BigEndian.Uint32(p) > 1 {
 		copy(c.whdr[:], p)
 		c.wheld = true
 		return len(p), nil
 	}
-	return c.Conn.Write(p)
+	c.out = append(c.out, p...)
+	return c.flush(len(p))
+}
+
+// holdMax bounds the modifications held for one write: a replaced body
+// goes out in chunks of about this size.
+const holdMax = 64 << 10
+
+// modification says whether a reply code changes the message rather than
+// answering a command (SMFIR_ADDRCPT, DELRCPT, ADDRCPT_PAR, REPLBODY,
+// CHGFROM, ADDHEADER, INSHEADER, CHGHEADER, QUARANTINE).
+func modification(code byte) bool {
+	switch code {
+	case '+', '-', '2', 'b', 'e', 'h', 'i', 'm', 'q':
+		return true
+	}
+	return false
+}
+
+// flush writes what is held in one system call; n is what Write reports.
+func (c *guardConn) flush(n int) (int, error) {
+	_, err := c.Conn.Write(c.out)
+	if cap(c.out) > holdMax+guardBuf {
+		c.out = nil // a large body chunk: do not keep its buffer per connection
+	} else {
+		c.out = c.out[:0]
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // Close closes the connection and gives its read buffer back once no Read

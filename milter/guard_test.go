@@ -66,11 +66,24 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
-// TestGuardWrites: replies reach the MTA unchanged, a packet's length and
-// code joined with its data, packets without data at once.
+// countingConn counts the writes that reach the connection.
+type countingConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Conn.Write(p)
+}
+
+// TestGuardWrites: replies reach the MTA unchanged and in order, a
+// packet's length and code joined with its data, packets without data at
+// once, modifications together with the reply that ends the message.
 func TestGuardWrites(t *testing.T) {
 	client, server := net.Pipe()
-	g := newGuardConn(server, nil)
+	cc := &countingConn{Conn: server}
+	g := newGuardConn(cc, nil)
 	defer g.Close()
 	var want bytes.Buffer
 	got := make(chan []byte)
@@ -82,12 +95,38 @@ func TestGuardWrites(t *testing.T) {
 			t.Fatalf("write %q: %d %v", p, n, err)
 		}
 	}
-	write([]byte{0, 0, 0, 1, 'c'})             // continue: no data follows
-	write([]byte{0, 0, 0, 6, 'h'})             // add header: held for its data
-	write([]byte("X-A\x00v\x00"[:5]))          // its 5 bytes of data
+	writes := func(what string, n int) {
+		t.Helper()
+		if cc.writes != n {
+			t.Errorf("%s: %d writes reached the connection, want %d", what, cc.writes, n)
+		}
+		cc.writes = 0
+	}
+	write([]byte{0, 0, 0, 1, 'c'}) // continue: no data follows
+	writes("continue", 1)
 	write([]byte{0, 0, 0, 3, 'y'})             // held ...
 	write([]byte("not the 2 bytes announced")) // ... and sent as it is when the data does not match
+	writes("mismatched reply", 1)
+	// End of message: add a header, change one, a body chunk, accept.
+	write([]byte{0, 0, 0, 6, 'h'})
+	write([]byte("X-A\x00v\x00"[:5]))
+	write([]byte{0, 0, 0, 11, 'm'})
+	write([]byte("\x00\x00\x00\x01X-B\x00w\x00"[:10]))
+	writes("modifications before the final reply", 0)
+	write([]byte{0, 0, 0, 5, 'b'})
+	write([]byte("body"))
 	write([]byte{0, 0, 0, 1, 'a'})
+	writes("modifications and accept", 1)
+	// A replaced body larger than holdMax goes out in pieces, in order.
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 65535/16)
+	for i := 0; i < 4; i++ {
+		write([]byte{0, 0, 0xff, 0xf1, 'b'}) // 65,520 bytes of data
+		write(chunk)
+	}
+	write([]byte{0, 0, 0, 1, 'a'})
+	if cc.writes < 2 || cc.writes > 5 {
+		t.Errorf("a 256 KiB body in %d writes", cc.writes)
+	}
 	g.Conn.Close()
 	if b := <-got; !bytes.Equal(b, want.Bytes()) {
 		t.Errorf("MTA got %q\nwant %q", b, want.Bytes())
