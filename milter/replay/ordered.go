@@ -9,8 +9,12 @@ import (
 // Ordered runs work on each item feed yields, on up to jobs goroutines,
 // and calls emit with the results in the order of the items: the one
 // ordered worker pool of scan (Run) and of the inspect command. At most
-// about 2*jobs items are between feed and emit at once; yield blocks until
-// there is room. Once emit returns an error or ctx ends, yield returns
+// about 4*jobs items are between feed and emit at once (each may hold a
+// spooled message); yield blocks until there is room. The window is wider
+// than the workers so that one slow item (a key derivation) does not leave
+// the other workers idle, and items are fed ahead so that a worker that
+// finishes finds the next one spooled: with a window of 2*jobs and no
+// items fed ahead, scan over the shared corpus ran about a fifth slower. Once emit returns an error or ctx ends, yield returns
 // false (the item was not taken: feed still owns it) and no further result
 // is emitted; every item yield took is worked on.
 //
@@ -26,8 +30,8 @@ func Ordered[T, R any](ctx context.Context, jobs int, feed func(yield func(T) bo
 		in  T
 		out chan R
 	}
-	todo := make(chan task)
-	order := make(chan chan R, jobs) // results to come, in item order
+	todo := make(chan task, jobs)      // items fed ahead, so a worker that finishes finds the next one ready
+	order := make(chan chan R, 4*jobs) // results to come, in item order
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
