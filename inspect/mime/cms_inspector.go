@@ -113,9 +113,8 @@ func pdfReading(p inspect.Part, f *cmsFile, s inspect.Scope) error {
 	if f.der != nil {
 		return nil // PEM or base64: text, which inspect.Sniff takes for a PDF first
 	}
-	head := make([]byte, min(p.Size, 1024))
-	n, _ := p.R.ReadAt(head, 0)
-	i := bytes.Index(head[:n], []byte("%PDF-"))
+	head, _ := p.Bytes(0, 1024)
+	i := bytes.Index(head, []byte("%PDF-"))
 	if i < 0 {
 		return nil
 	}

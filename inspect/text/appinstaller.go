@@ -2,9 +2,7 @@ package text
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -25,12 +23,11 @@ const appInstallerHead = 4096
 // App Installer, which downloads and installs the MSIX package it names:
 // an installer, whatever its name.
 func isAppInstaller(p inspect.Part) (bool, error) {
-	head := make([]byte, min(p.Size, appInstallerHead))
-	n, err := p.R.ReadAt(head, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
+	head, err := p.Bytes(0, appInstallerHead)
+	if err != nil {
 		return false, fmt.Errorf("read: %w", err)
 	}
-	head = narrow(head[:n])
+	head = narrow(head)
 	return bytes.Contains(head, appInstallerNS) && rootElement(head) == "AppInstaller", nil
 }
 

@@ -88,8 +88,8 @@ var pgpMarker = []byte("-----BEGIN PGP MESSAGE-----")
 // and the scan runs at memory speed (bytes.Index), so even a large text
 // costs little next to spooling it.
 func scanPGP(ctx context.Context, p inspect.Part, s inspect.Scope) error {
-	head := make([]byte, min(p.Size, 2))
-	if _, err := p.R.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+	head, err := p.Bytes(0, 2)
+	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
 	markers := [][]byte{pgpMarker}
@@ -101,7 +101,7 @@ func scanPGP(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 	}
 	const lookback = 64 // blanks allowed before the marker
 	found := false
-	err := each(ctx, p, len(markers[0])+lookback, func(b []byte, off int64) bool {
+	err = each(ctx, p, len(markers[0])+lookback, func(b []byte, off int64) bool {
 		for _, m := range markers {
 			for from := 0; from < len(b); {
 				i := bytes.Index(b[from:], m)
