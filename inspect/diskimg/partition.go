@@ -3,9 +3,11 @@ package diskimg
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"strings"
 
 	"github.com/officemilter/officemilter/inspect"
 )
@@ -41,29 +43,13 @@ func mbrEntriesValid(b []byte) bool {
 // gptGUID encodes a GUID as stored on disk: the first three fields little
 // endian, the rest as written.
 func gptGUID(s string) [16]byte {
+	h, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(h) != 16 {
+		panic("gptGUID: not a GUID: " + s)
+	}
 	var g [16]byte
-	var h []byte
-	for _, c := range []byte(s) {
-		if c != '-' {
-			h = append(h, c)
-		}
-	}
-	hex := func(i int) byte {
-		v := func(c byte) byte {
-			switch {
-			case c >= '0' && c <= '9':
-				return c - '0'
-			case c >= 'a' && c <= 'f':
-				return c - 'a' + 10
-			default:
-				return c - 'A' + 10
-			}
-		}
-		return v(h[2*i])<<4 | v(h[2*i+1])
-	}
-	order := []int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15}
-	for i, j := range order {
-		g[i] = hex(j)
+	for i, j := range [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15} {
+		g[i] = h[j]
 	}
 	return g
 }
