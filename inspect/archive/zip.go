@@ -292,15 +292,9 @@ func zipEncryption(flags, method uint16, extra []byte) string {
 // aesStrength reads the WinZip AES extra field (header ID 0x9901: version
 // u16, vendor "AE", strength u8 1/2/3 = 128/192/256 bits, method u16).
 func aesStrength(extra []byte) string {
-	for len(extra) >= 4 {
-		id := binary.LittleEndian.Uint16(extra)
-		n := int(binary.LittleEndian.Uint16(extra[2:]))
-		extra = extra[4:]
-		if n > len(extra) {
-			break
-		}
-		if id == 0x9901 && n >= 7 {
-			switch extra[4] {
+	for id, z := range zipx.ExtraFields(extra) {
+		if id == 0x9901 && len(z) >= 7 {
+			switch z[4] {
 			case 1:
 				return "AES-128"
 			case 2:
@@ -309,7 +303,6 @@ func aesStrength(extra []byte) string {
 				return "AES-256"
 			}
 		}
-		extra = extra[n:]
 	}
 	return "AES"
 }

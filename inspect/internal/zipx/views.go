@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 
 	"github.com/officemilter/officemilter/inspect"
@@ -427,21 +428,30 @@ func hasSig(r io.ReaderAt, off int64, sig string) bool {
 	return err == nil && string(b[:]) == sig
 }
 
-// ExtraField returns the data of extra field id (APPNOTE 4.5.1), nil
-// when there is none.
+// ExtraField returns the data of the first extra field id, nil when
+// there is none.
 func ExtraField(extra []byte, id uint16) []byte {
-	for len(extra) >= 4 {
-		eid, n := le16(extra), int(le16(extra[2:]))
-		extra = extra[4:]
-		if n > len(extra) {
-			return nil
-		}
+	for eid, z := range ExtraFields(extra) {
 		if eid == id {
-			return extra[:n]
+			return z
 		}
-		extra = extra[n:]
 	}
 	return nil
+}
+
+// ExtraFields yields the id and data of each extra field in extra
+// (APPNOTE 4.5.1), up to one whose data runs past the end.
+func ExtraFields(extra []byte) iter.Seq2[uint16, []byte] {
+	return func(yield func(uint16, []byte) bool) {
+		for len(extra) >= 4 {
+			id, n := le16(extra), int(le16(extra[2:]))
+			extra = extra[4:]
+			if n > len(extra) || !yield(id, extra[:n]) {
+				return
+			}
+			extra = extra[n:]
+		}
+	}
 }
 
 // readLocal reads the local header at off (APPNOTE 4.3.7), its name and
