@@ -144,3 +144,23 @@ func HexDigit(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// HexUnescape returns s with each esc that two hexadecimal digits follow
+// replaced by the byte they give (esc '%': URL percent-encoding; '#': PDF
+// name escapes); any other esc stays as it is.
+func HexUnescape[S ~string | ~[]byte](s S, esc byte) []byte {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == esc && i+2 < len(s) {
+			if h, ok := HexDigit(s[i+1]); ok {
+				if l, ok := HexDigit(s[i+2]); ok {
+					b = append(b, h<<4|l)
+					i += 2
+					continue
+				}
+			}
+		}
+		b = append(b, s[i])
+	}
+	return b
+}

@@ -6,6 +6,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/officemilter/officemilter/inspect"
 )
 
 // dataURI is one data: URI found in a value (RFC 2397).
@@ -57,11 +59,11 @@ func dataURIs(v []byte, whole bool) []dataURI {
 			// The URL is percent-decoded before the base64 (WHATWG
 			// Fetch, data: URL processor): %2B is a '+'.
 			if bytes.IndexByte(body, '%') >= 0 {
-				body = percentDecode(body)
+				body = inspect.HexUnescape(body, '%')
 			}
 			data = decodeB64(body)
 		} else {
-			data = percentDecode(body)
+			data = inspect.HexUnescape(body, '%')
 		}
 		// An empty payload still tells what the script builds
 		// ("data:application/octet-stream;base64," + data).
@@ -166,21 +168,6 @@ func b64Len(b []byte) int {
 		}
 	}
 	return n
-}
-
-func percentDecode(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] == '%' && i+2 < len(b) {
-			if v, err := strconv.ParseUint(string(b[i+1:i+3]), 16, 8); err == nil {
-				out = append(out, byte(v))
-				i += 2
-				continue
-			}
-		}
-		out = append(out, b[i])
-	}
-	return out
 }
 
 // displayable reports a MIME type a browser shows instead of saving: an

@@ -140,7 +140,7 @@ func scriptURL(v []byte) ([]byte, bool) {
 		case c == ':':
 			s := string(scheme)
 			if s == "javascript" || s == "vbscript" {
-				return percentDecode(v[i+1:]), true
+				return inspect.HexUnescape(v[i+1:], '%'), true
 			}
 			return nil, false
 		case !isSchemeByte(c):

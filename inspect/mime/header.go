@@ -360,7 +360,7 @@ func joinSections(secs []section, last bool) (v string, ok, dup bool) {
 					}
 				}
 			}
-			raw = append(raw, percentDecode(v)...)
+			raw = append(raw, inspect.HexUnescape(v, '%')...)
 		} else {
 			raw = append(raw, v...)
 		}
@@ -369,23 +369,6 @@ func joinSections(secs []section, last bool) (v string, ok, dup bool) {
 		return toUTF8(cs, raw), true, dup
 	}
 	return string(raw), true, dup
-}
-
-func percentDecode(s string) []byte {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if h, ok := inspect.HexDigit(s[i+1]); ok {
-				if l, ok := inspect.HexDigit(s[i+2]); ok {
-					b = append(b, h<<4|l)
-					i += 2
-					continue
-				}
-			}
-		}
-		b = append(b, s[i])
-	}
-	return b
 }
 
 // readQuoted reads an RFC 5322 quoted-string body (after the opening quote)

@@ -215,20 +215,7 @@ func (l *lexer) name() (token, error) {
 	if !esc {
 		return token{kind: tName, s: raw}, nil
 	}
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		if raw[i] == '#' && i+2 < len(raw) {
-			hi, ok1 := inspect.HexDigit(raw[i+1])
-			lo, ok2 := inspect.HexDigit(raw[i+2])
-			if ok1 && ok2 {
-				out = append(out, hi<<4|lo)
-				i += 2
-				continue
-			}
-		}
-		out = append(out, raw[i])
-	}
-	return token{kind: tName, s: out}, nil
+	return token{kind: tName, s: inspect.HexUnescape(raw, '#')}, nil
 }
 
 // literalString reads a literal string (ISO 32000-1 7.3.4.2): balanced
