@@ -3,7 +3,6 @@ package odf
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -30,8 +29,6 @@ var flatTypes = map[string]string{
 	"application/vnd.oasis.opendocument.spreadsheet":  inspect.TypeFODS,
 	"application/vnd.oasis.opendocument.presentation": inspect.TypeFODP,
 }
-
-func newBase64Decoder(r io.Reader) io.Reader { return base64.NewDecoder(base64.StdEncoding, r) }
 
 // Inspect implements inspect.Inspector. It streams the document once.
 // office:binary-data (images, embedded objects: most of a flat file's
@@ -127,5 +124,5 @@ func (f *flat) run() error {
 func (f *flat) child(b64 io.Reader) error {
 	f.oles++
 	f.s.Emit(inspect.Finding{Kind: inspect.KindEmbeddedObject, Detail: DetailOLEObject})
-	return f.s.Child(fmt.Sprintf("object-ole-%d", f.oles), base64Reader(b64))
+	return f.s.Child(fmt.Sprintf("object-ole-%d", f.oles), zipx.Base64(b64))
 }

@@ -338,7 +338,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 				if t.Name.Local == "binary-data" && ole != nil {
 					oles++
 					emit(inspect.KindEmbeddedObject, DetailOLEObject)
-					if stop = pk.S.Child(fmt.Sprintf("%s/object-ole-%d", f.Name, oles), base64Reader(bytes.NewReader(ole.Bytes()))); stop != nil {
+					if stop = pk.S.Child(fmt.Sprintf("%s/object-ole-%d", f.Name, oles), zipx.Base64(bytes.NewReader(ole.Bytes()))); stop != nil {
 						return stop
 					}
 					ole = nil
@@ -408,10 +408,4 @@ func (pk *pkg) child(f *zip.File) error {
 	}
 	defer m.Close()
 	return pk.S.Child(f.Name, m)
-}
-
-// base64Reader decodes office:binary-data (base64 with line breaks and
-// blanks, [ODF 1.2] Part 1 data type base64Binary).
-func base64Reader(r io.Reader) io.Reader {
-	return newBase64Decoder(zipx.WithoutSpace(r))
 }

@@ -3,7 +3,6 @@ package officexml
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -321,7 +320,7 @@ func (d *doc) relationship(t xml.StartElement) {
 
 // child hands the base64 text in b64 to the engine, decoded.
 func (d *doc) child(name string, b64 io.Reader) error {
-	return d.s.Child(name, base64.NewDecoder(base64.StdEncoding, zipx.WithoutSpace(b64)))
+	return d.s.Child(name, zipx.Base64(b64))
 }
 
 // plain reports whether the input from start to end is payload text that

@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -397,9 +398,13 @@ func ScanAttr(b []byte, attr string, fn func(string)) bool {
 	}
 }
 
-// WithoutSpace returns r without XML white space (base64 in XML is
-// wrapped and indented; encoding/base64 skips only line breaks).
-func WithoutSpace(r io.Reader) io.Reader { return &spaceFilter{r: r} }
+// Base64 decodes the base64 text r of an XML element (xs:base64Binary:
+// wrapped and indented, where encoding/base64 skips only line breaks).
+func Base64(r io.Reader) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, &spaceFilter{r: r})
+}
+
+// spaceFilter drops XML white space from what it reads.
 
 type spaceFilter struct{ r io.Reader }
 
