@@ -337,32 +337,15 @@ type chainReader struct {
 }
 
 func (c *chainReader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("negative offset")
-	}
-	n := 0
-	for len(p) > 0 && off < c.size {
+	return readMapped(c.v.r, p, off, c.size, func(off, room int64) (int64, int64, error) {
 		i := sort.Search(len(c.runs), func(i int) bool { return c.runs[i].off+c.runs[i].n*c.v.cluster > off })
 		if i == len(c.runs) {
-			return n, io.ErrUnexpectedEOF
+			return 0, 0, io.ErrUnexpectedEOF
 		}
 		r := c.runs[i]
 		within := off - r.off
-		m := min(int64(len(p)), r.n*c.v.cluster-within, c.size-off)
-		k, err := c.v.r.ReadAt(p[:m], c.v.clusterOff(r.first)+within)
-		n += k
-		if k < int(m) {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return n, err
-		}
-		p, off = p[m:], off+m
-	}
-	if len(p) > 0 {
-		return n, io.EOF
-	}
-	return n, nil
+		return c.v.clusterOff(r.first) + within, min(room, r.n*c.v.cluster-within), nil
+	})
 }
 
 // clusterSet is a set of cluster numbers kept as 4096-bit pages, so that its
