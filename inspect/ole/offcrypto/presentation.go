@@ -3,7 +3,6 @@ package offcrypto
 import (
 	"cmp"
 	"crypto/rc4"
-	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -67,9 +66,9 @@ func DecryptPresentation(currentUser []byte, doc io.ReaderAt, size int64, passwo
 	if err != nil {
 		return err
 	}
-	keys := newRC4Stream(cryptoAPIKeyFunc(utf16le(password), fp.salt, fp.keyBits))
-	if !keys.verify(fp.encVerifier, fp.encVerifierHash, sha1.New) {
-		return ErrWrongPassword
+	keys, err := cryptoAPIStream(fp, password)
+	if err != nil {
+		return err
 	}
 
 	type object struct {
