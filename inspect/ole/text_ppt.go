@@ -38,8 +38,7 @@ func (w *walker) pptText(n *node, t *textSink) error {
 			b := make([]byte, min(r.Size(), maxCurrentUser))
 			if k, _ := r.ReadAt(b, 0); k == len(b) {
 				cu = b
-				encrypted = encrypted || len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
-					binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted
+				encrypted = encrypted || currentUserEncrypted(b)
 			}
 		}
 	}
