@@ -46,9 +46,10 @@ func (w *walker) pptText(n *node, t *textSink) error {
 	if err != nil {
 		return err
 	}
-	st := &pptState{persist: map[uint32]int64{}}
+	var st *pptState
 	var docs []pptRec
-	walk := func() error {
+	walk := func() error { // of sr, from scratch
+		st, docs = &pptState{persist: map[uint32]int64{}}, nil
 		return w.pptTop(sr, st, func(r pptRec) error {
 			if r.typ == rtDocumentContainer {
 				docs = append(docs, r)
@@ -59,7 +60,7 @@ func (w *walker) pptText(n *node, t *textSink) error {
 	if !encrypted {
 		err = walk()
 	}
-	if encrypted || st.crypt {
+	if encrypted || st.crypt { // st is set when not encrypted
 		// Keyed with PowerPoint's default password, it opens without
 		// asking: the text is the decrypted stream's.
 		dec, derr := w.decryptPresentation(cu, sr)
@@ -74,8 +75,6 @@ func (w *walker) pptText(n *node, t *textSink) error {
 		}
 		defer dec.Close()
 		sr = dec.Reader()
-		st = &pptState{persist: map[uint32]int64{}}
-		docs = nil
 		err = walk()
 	}
 	if err != nil && len(docs) == 0 {
