@@ -178,9 +178,8 @@ func (p *pptTexts) slideDrawing(off int64) error {
 	if binary.LittleEndian.Uint16(h[0:])&0xF != 0xF || n > p.sr.Size()-off-pptRecordHeader {
 		return nil // not a container
 	}
-	// Many slide list entries may name the same container: walk at most
-	// twice the stream's bytes.
-	if p.spent += n; p.spent > 2*p.sr.Size()+1<<20 {
+	// Many slide list entries may name the same container.
+	if p.spent += n; p.spent > rereadBudget(p.sr.Size()) {
 		return fmt.Errorf("%w: the slide list names the same records too often", ErrNoText)
 	}
 	return p.atoms(off+pptRecordHeader, off+pptRecordHeader+n, 1)
