@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -122,7 +123,7 @@ func (rw *rewrite) writeTexts(bw *errWriter) {
 		bw.str("Content-Type: " + stdmime.FormatMediaType("text/plain", map[string]string{"charset": "utf-8", "name": t.name}) + eol)
 		bw.str("Content-Disposition: " + stdmime.FormatMediaType("attachment", map[string]string{"filename": t.name}) + eol)
 		bw.str("Content-Description: officemilter: text of a removed document" + eol)
-		writeBase64Part(bw, eol, strings.NewReader(string(t.text)))
+		writeBase64Part(bw, eol, bytes.NewReader(t.text))
 		bw.str(eol)
 	}
 }

@@ -84,7 +84,7 @@ func NewMetrics() *Metrics {
 	})
 	m.notifyVec = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "officemilter_notifications_total",
-		Help: "Sender notifications by result: sent, failed (the MTA or relay refused or was down), dropped (too many in flight).",
+		Help: "Sender notifications by result: sent, failed (the MTA or relay refused or was down), dropped (more than 1,000 waiting for the MTA).",
 	}, []string{"result"})
 	for _, r := range []string{"sent", "failed", "dropped"} {
 		m.notifyVec.WithLabelValues(r)

@@ -46,6 +46,12 @@ func OpenQuarantine(dir string) (*Quarantine, error) {
 // whose sidecar is missing or unreadable is listed with what its file
 // tells (time from the file, no envelope) so that nothing stays hidden.
 func (q *Quarantine) List() ([]QuarantineEntry, error) {
+	return q.entries(func(string) bool { return true })
+}
+
+// entries returns the messages whose id keep accepts, oldest first; only
+// their sidecars are read.
+func (q *Quarantine) entries(keep func(id string) bool) ([]QuarantineEntry, error) {
 	days, err := os.ReadDir(q.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: %w", err)
@@ -60,7 +66,9 @@ func (q *Quarantine) List() ([]QuarantineEntry, error) {
 			return nil, fmt.Errorf("quarantine: %w", err)
 		}
 		for _, m := range msgs {
-			out = append(out, q.entry(m))
+			if keep(strings.TrimSuffix(filepath.Base(m), ".eml")) {
+				out = append(out, q.entry(m))
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -93,17 +101,15 @@ func (q *Quarantine) Find(id string) (QuarantineEntry, error) {
 	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
 		return QuarantineEntry{}, fmt.Errorf("%q: %w", id, ErrNotQuarantined)
 	}
-	all, err := q.List()
+	// Only the sidecars of the ids that match are read, not the whole
+	// quarantine's.
+	found, err := q.entries(func(e string) bool { return strings.HasPrefix(e, id) })
 	if err != nil {
 		return QuarantineEntry{}, err
 	}
-	var found []QuarantineEntry
-	for _, e := range all {
+	for _, e := range found {
 		if e.ID == id {
 			return e, nil
-		}
-		if strings.HasPrefix(e.ID, id) {
-			found = append(found, e)
 		}
 	}
 	switch len(found) {

@@ -47,9 +47,13 @@ type Server struct {
 	mailer     *notify.Mailer
 	releaseKey []byte // verifies X-Officemilter-Release; nil: none honoured
 	notifySem  chan struct{}
-	srv        *gomilter.Server
-	wg         sync.WaitGroup // notifications in flight
-	ids        atomic.Uint64
+	// notifyBacklog counts notifications submitted or waiting to be, at
+	// most notifyMax (maxNotifyBacklog).
+	notifyBacklog atomic.Int64
+	notifyMax     int64
+	srv           *gomilter.Server
+	wg            sync.WaitGroup // notifications in flight
+	ids           atomic.Uint64
 	// replaceChunk is the body replacement packet size.
 	replaceChunk int
 }
@@ -63,6 +67,9 @@ type ServerOptions struct {
 	ReleaseKey []byte         // quarantine.release_key; nil: releases are filtered like any mail
 }
 
+// maxNotifyBacklog bounds the sender notifications waiting for the MTA.
+const maxNotifyBacklog = 1000
+
 // progressEvery is how often a long end-of-message check tells the MTA it
 // is still working (Postfix's milter_content_timeout is 300s).
 const progressEvery = 5 * time.Second
@@ -75,7 +82,7 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, releaseKey: o.ReleaseKey, notifySem: make(chan struct{}, 8), replaceChunk: replaceChunk}
+	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, releaseKey: o.ReleaseKey, notifySem: make(chan struct{}, 8), notifyMax: maxNotifyBacklog, replaceChunk: replaceChunk}
 	s.filter.Store(f)
 	o.Metrics.AddEngine(f.eng)
 	if o.Quarantine != nil {
@@ -586,11 +593,20 @@ func (s *Server) notifySender(res *Result, log *zap.Logger) {
 	text := res.rewrite.notice
 	to := res.Envelope.From
 	msg := notify.Message(s.mailer.From, to, notify.SenderSubject(pol.Languages), text, time.Now())
+	// At most cap(notifySem) submissions at once; the others wait their
+	// turn, up to maxNotifyBacklog: beyond that (the MTA's sendmail hangs
+	// until its timeout) a notification is dropped, logged and counted
+	// rather than held in memory without bound.
+	if s.notifyBacklog.Add(1) > s.notifyMax {
+		s.notifyBacklog.Add(-1)
+		s.metrics.NotifyDropped()
+		log.Error("sender notification dropped: too many waiting for the MTA", zap.String("to", to), zap.Int64("waiting", s.notifyMax))
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		// At most cap(notifySem) submissions at once; the others wait
-		// their turn rather than being dropped.
+		defer s.notifyBacklog.Add(-1)
 		s.notifySem <- struct{}{}
 		defer func() { <-s.notifySem }()
 		if err := s.mailer.Send(context.Background(), to, msg); err != nil {

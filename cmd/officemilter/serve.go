@@ -273,12 +273,13 @@ func reload(log *zap.Logger, srv *milter.Server, path string, running *milter.Co
 		log.Info("SIGHUP: running on the embedded default; nothing to reload")
 		return
 	}
-	cfg, err := milter.LoadConfig(path)
+	// The environment was checked at start; the spool directory may come
+	// from it.
+	cfg, err := loadConfigEnv(path)
 	if err != nil {
 		log.Error("SIGHUP: configuration not reloaded", zap.Error(err))
 		return
 	}
-	_ = applyEnv(cfg) // checked at start; the spool directory comes from it
 	cfg.Listen = running.Listen
 	srv.SetFilter(newFilter(cfg))
 	names := make([]string, 0, len(cfg.Policies))

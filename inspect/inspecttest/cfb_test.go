@@ -3,7 +3,6 @@ package inspecttest
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -84,10 +83,7 @@ func TestCFBReadByMscfb(t *testing.T) {
 // compound files of testdata/files byte for byte.
 func TestCFBReproducesFixtures(t *testing.T) {
 	for name, b := range map[string][]byte{"macro.doc": Doc(true), "encrypted.doc": EncryptedDoc()} {
-		want, err := os.ReadFile(filepath.Join("..", "..", "testdata", "files", name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := ReadFile(t, filepath.Join("..", "..", "testdata", "files", name))
 		if !bytes.Equal(b, want) {
 			t.Errorf("%s: generator output (%d bytes) differs from the committed file (%d bytes)", name, len(b), len(want))
 		}

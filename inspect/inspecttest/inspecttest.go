@@ -204,16 +204,21 @@ func CorpusPath(t testing.TB) string {
 	}
 }
 
+// ReadFile returns the content of the file at path or fails the test.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // ReadGzip returns the expanded content of the gzipped file at path (a
 // fixture kept compressed in testdata).
 func ReadGzip(t testing.TB, path string) []byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	zr, err := gzip.NewReader(bytes.NewReader(ReadFile(t, path)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package ole
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -56,10 +55,7 @@ func BenchmarkGenerated(b *testing.B) {
 // place).
 func BenchmarkCorpus(b *testing.B) {
 	for _, path := range corpusOLEFiles(b) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
+		data := inspecttest.ReadFile(b, path)
 		b.Run(filepath.Base(path), func(b *testing.B) { benchInspect(b, data) })
 	}
 }

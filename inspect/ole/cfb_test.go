@@ -288,10 +288,7 @@ func TestCFBMatchesMscfb(t *testing.T) {
 	files := corpusOLEFiles(t)
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := inspecttest.ReadFile(t, path)
 			f, err := openCFB(context.Background(), bytes.NewReader(data), int64(len(data)), 0)
 			if err != nil {
 				t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // fakeExe stands in for the exe inspector: the engine dispatches PE
@@ -456,10 +457,7 @@ func TestOffcryptoFixtures(t *testing.T) {
 // msitools (testdata/README.md), by its class and, with the class erased,
 // by its encoded stream names.
 func TestMSIFromMsibuild(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "msibuild.msi"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := inspecttest.ReadFile(t, filepath.Join("testdata", "msibuild.msi"))
 	noClass := append([]byte(nil), b...)
 	dir := (int64(binary.LittleEndian.Uint32(noClass[48:])) + 1) * 512
 	clear(noClass[dir+80 : dir+96]) // the root entry's CLSID ([MS-CFB] 2.6.1)

@@ -72,8 +72,7 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 		if ok {
 			cu = b
 		}
-		if ok && len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
-			binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted {
+		if ok && currentUserEncrypted(b) {
 			encrypted = "PowerPoint encrypted (Current User headerToken)"
 		}
 	}
@@ -143,6 +142,14 @@ func (w *walker) ppt(n *node, where string) (docInfo, error) {
 		}
 	}
 	return info, nil
+}
+
+// currentUserEncrypted reports whether b, the start of a Current User
+// stream, is a CurrentUserAtom whose headerToken marks an encrypted
+// document.
+func currentUserEncrypted(b []byte) bool {
+	return len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
+		binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted
 }
 
 // maxCurrentUser bounds the read of the Current User stream: its

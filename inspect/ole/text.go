@@ -96,6 +96,12 @@ func (in *Inspector) text(ctx context.Context, p inspect.Part, max int) ([]byte,
 	return t.bytes(), nil
 }
 
+// rereadBudget is how many bytes an extractor may read of a stream of size
+// bytes through a structure that can name the same bytes again (Word's
+// piece table, PowerPoint's slide list): a real document reads them once,
+// so twice over (and a MiB of slack) is a structure built to make work.
+func rereadBudget(size int64) int64 { return 2*size + 1<<20 }
+
 // errTextFull stops an extractor once the text reached its cap.
 var errTextFull = errors.New("text cap reached")
 

@@ -43,10 +43,7 @@ func TestTextCorpus(t *testing.T) {
 			continue
 		}
 		name := filepath.Base(f[0])
-		b, err := os.ReadFile(filepath.Join(dir, f[0]))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := inspecttest.ReadFile(t, filepath.Join(dir, f[0]))
 		out, err := New().Text(context.Background(), inspect.Part{R: bytes.NewReader(b), Size: int64(len(b))}, 0)
 		checkText(t, out, 0)
 		if f[7] == "yes" {

@@ -153,9 +153,7 @@ func (w *walker) wordText(n *node, t *textSink) error {
 	}
 	d := &wordDecoder{t: t}
 	story := 0
-	// Pieces of a real document do not overlap: reading the stream more
-	// than twice over is a piece table built to make work.
-	budget := 2*wd.Size() + 1<<20
+	budget := rereadBudget(wd.Size()) // pieces of a real document do not overlap
 	buf := make([]byte, 2*wordChunk)
 	for i := range pcds {
 		from, to := cps[i], min(cps[i+1], end)

@@ -38,8 +38,7 @@ func (w *walker) pptText(n *node, t *textSink) error {
 			b := make([]byte, min(r.Size(), maxCurrentUser))
 			if k, _ := r.ReadAt(b, 0); k == len(b) {
 				cu = b
-				encrypted = encrypted || len(b) >= 16 && binary.LittleEndian.Uint16(b[2:]) == rtCurrentUserAtom &&
-					binary.LittleEndian.Uint32(b[12:]) == headerTokenEncrypted
+				encrypted = encrypted || currentUserEncrypted(b)
 			}
 		}
 	}
@@ -47,9 +46,10 @@ func (w *walker) pptText(n *node, t *textSink) error {
 	if err != nil {
 		return err
 	}
-	st := &pptState{persist: map[uint32]int64{}}
+	var st *pptState
 	var docs []pptRec
-	walk := func() error {
+	walk := func() error { // of sr, from scratch
+		st, docs = &pptState{persist: map[uint32]int64{}}, nil
 		return w.pptTop(sr, st, func(r pptRec) error {
 			if r.typ == rtDocumentContainer {
 				docs = append(docs, r)
@@ -60,7 +60,7 @@ func (w *walker) pptText(n *node, t *textSink) error {
 	if !encrypted {
 		err = walk()
 	}
-	if encrypted || st.crypt {
+	if encrypted || st.crypt { // st is set when not encrypted
 		// Keyed with PowerPoint's default password, it opens without
 		// asking: the text is the decrypted stream's.
 		dec, derr := w.decryptPresentation(cu, sr)
@@ -75,8 +75,6 @@ func (w *walker) pptText(n *node, t *textSink) error {
 		}
 		defer dec.Close()
 		sr = dec.Reader()
-		st = &pptState{persist: map[uint32]int64{}}
-		docs = nil
 		err = walk()
 	}
 	if err != nil && len(docs) == 0 {
@@ -180,9 +178,8 @@ func (p *pptTexts) slideDrawing(off int64) error {
 	if binary.LittleEndian.Uint16(h[0:])&0xF != 0xF || n > p.sr.Size()-off-pptRecordHeader {
 		return nil // not a container
 	}
-	// Many slide list entries may name the same container: walk at most
-	// twice the stream's bytes.
-	if p.spent += n; p.spent > 2*p.sr.Size()+1<<20 {
+	// Many slide list entries may name the same container.
+	if p.spent += n; p.spent > rereadBudget(p.sr.Size()) {
 		return fmt.Errorf("%w: the slide list names the same records too often", ErrNoText)
 	}
 	return p.atoms(off+pptRecordHeader, off+pptRecordHeader+n, 1)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/officemilter/officemilter/inspect"
+	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
 // Fixtures for the text extraction, built from the structures [MS-DOC],
@@ -324,10 +324,7 @@ func TestTextLibreOffice(t *testing.T) {
 		"intl.xls": {"[intl]\nStadt\tGruß\tBetrag\nKöln\tGrüße\t12,5\nМосква\tПривет\t42\n東京\tこんにちは\t7\n"},
 		"intl.ppt": {"[Slide 1]\nGrüße aus Köln\n\n[Slide 2]\nПривет, мир!\n日本語のテキスト\n"},
 	} {
-		b, err := os.ReadFile(filepath.Join("testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := inspecttest.ReadFile(t, filepath.Join("testdata", file))
 		got, err := text(t, b, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
@@ -380,11 +377,8 @@ func TestTextEncrypted(t *testing.T) {
 // one keyed with another password is.
 func TestTextPowerPointDefault(t *testing.T) {
 	for file, encrypted := range map[string]bool{"cryptoapi_hannes.ppt": false, "cryptoapi_secret.ppt": true} {
-		b, err := os.ReadFile(filepath.Join("offcrypto", "testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = text(t, b, 0)
+		b := inspecttest.ReadFile(t, filepath.Join("offcrypto", "testdata", file))
+		_, err := text(t, b, 0)
 		if errors.Is(err, ErrTextEncrypted) != encrypted {
 			t.Errorf("%s: err = %v, want encrypted %v", file, err, encrypted)
 		}

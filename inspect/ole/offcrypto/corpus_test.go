@@ -3,7 +3,6 @@ package offcrypto
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -16,11 +15,7 @@ func corpusDir(t *testing.T) string { return inspecttest.CorpusDir(t) }
 
 func readCorpus(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return inspecttest.ReadFile(t, filepath.Join(corpusDir(t), name))
 }
 
 // TestCorpusWorkbooks decrypts the real encrypted workbooks of the shared

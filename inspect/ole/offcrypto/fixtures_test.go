@@ -238,15 +238,8 @@ func TestMsoffcryptoCrossCheck(t *testing.T) {
 			if msg, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("msoffcrypto-tool -p %s %s: %v\n%s", fx.password, fx.name, err, msg)
 			}
-			theirs, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			committed, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ours, err := decryptFile(t, committed, fx.password)
+			theirs := inspecttest.ReadFile(t, out)
+			ours, err := decryptFile(t, inspecttest.ReadFile(t, in), fx.password)
 			if err != nil {
 				t.Fatal(err)
 			}

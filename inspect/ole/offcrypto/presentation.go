@@ -3,7 +3,6 @@ package offcrypto
 import (
 	"cmp"
 	"crypto/rc4"
-	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -67,9 +66,9 @@ func DecryptPresentation(currentUser []byte, doc io.ReaderAt, size int64, passwo
 	if err != nil {
 		return err
 	}
-	keys := newRC4Stream(cryptoAPIKeyFunc(utf16le(password), fp.salt, fp.keyBits))
-	if !keys.verify(fp.encVerifier, fp.encVerifierHash, sha1.New) {
-		return ErrWrongPassword
+	keys, err := cryptoAPIStream(fp, password)
+	if err != nil {
+		return err
 	}
 
 	type object struct {
@@ -87,11 +86,15 @@ func DecryptPresentation(currentUser []byte, doc io.ReaderAt, size int64, passwo
 	var key []byte
 	buf := make([]byte, min(size, 32<<10))
 	pos := int64(0)
-	copyPlain := func(end int64) error {
+	// copyTo writes the stream up to end, decrypted with c (nil: as it is).
+	copyTo := func(end int64, c *rc4.Cipher) error {
 		for pos < end {
 			n := int(min(int64(len(buf)), end-pos))
 			if err := readFullAt(doc, buf[:n], pos); err != nil {
 				return err
+			}
+			if c != nil {
+				c.XORKeyStream(buf[:n], buf[:n])
 			}
 			if _, err := w.Write(buf[:n]); err != nil {
 				return err
@@ -104,7 +107,7 @@ func DecryptPresentation(currentUser []byte, doc io.ReaderAt, size int64, passwo
 		if o.off < pos || o.off > size-pptRecordHeaderSize {
 			return fmt.Errorf("%w: persist object %d at offset %d overlaps another or the end of the stream", ErrMalformed, o.id, o.off)
 		}
-		if err := copyPlain(o.off); err != nil {
+		if err := copyTo(o.off, nil); err != nil {
 			return err
 		}
 		key = keys.keyFor(o.id, key)
@@ -125,19 +128,11 @@ func DecryptPresentation(currentUser []byte, doc io.ReaderAt, size int64, passwo
 			return err
 		}
 		pos = o.off + pptRecordHeaderSize
-		for end := pos + n; pos < end; {
-			k := int(min(int64(len(buf)), end-pos))
-			if err := readFullAt(doc, buf[:k], pos); err != nil {
-				return err
-			}
-			c.XORKeyStream(buf[:k], buf[:k])
-			if _, err := w.Write(buf[:k]); err != nil {
-				return err
-			}
-			pos += int64(k)
+		if err := copyTo(pos+n, c); err != nil {
+			return err
 		}
 	}
-	return copyPlain(size)
+	return copyTo(size, nil)
 }
 
 type pptRH struct {

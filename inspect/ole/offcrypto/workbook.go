@@ -288,12 +288,19 @@ func newBIFFDecrypter(fpData []byte, password string) (biffDecrypter, error) {
 		}
 		return s, nil
 	default: // RC4 CryptoAPI
-		s := newRC4Stream(cryptoAPIKeyFunc(utf16le(password), fp.salt, fp.keyBits))
-		if !s.verify(fp.encVerifier, fp.encVerifierHash, sha1.New) {
-			return nil, ErrWrongPassword
-		}
-		return s, nil
+		return cryptoAPIStream(fp, password)
 	}
+}
+
+// cryptoAPIStream checks password against the verifier of an RC4 CryptoAPI
+// EncryptionInfo ([MS-OFFCRYPTO] 2.3.5.6) and returns its key stream: a
+// Workbook's FILEPASS and a presentation's CryptSession10Container alike.
+func cryptoAPIStream(fp *filePass, password string) (*rc4Stream, error) {
+	s := newRC4Stream(cryptoAPIKeyFunc(utf16le(password), fp.salt, fp.keyBits))
+	if !s.verify(fp.encVerifier, fp.encVerifierHash, sha1.New) {
+		return nil, ErrWrongPassword
+	}
+	return s, nil
 }
 
 // rc4KeyFunc returns the per-block key of [MS-OFFCRYPTO] 2.3.6.2:
