@@ -23,13 +23,6 @@ import (
 // package with an unlisted file as broken, unzip shows the file.
 const DetailUnlisted = "part not referenced by the package"
 
-// handOn reports whether content of family f has an inspector worth
-// running: anything but text (XML included) and unrecognised bytes
-// (images, media, fonts, binary data).
-func handOn(f inspect.Family) bool {
-	return f != "" && f != inspect.FamilyText && f != inspect.FamilyOther
-}
-
 // sniffHead sniffs the first bytes of a member named name. The package's
 // own XML parts (office:document-content, -styles, -meta, -settings) sniff
 // like a flat document, whose root is office:document: they are text here.
@@ -103,5 +96,5 @@ func (pk *pkg) sniffMember(f *zip.File) error {
 		// no byte past the declared size.
 		return nil
 	}
-	return pk.Sniff(f, func(head []byte) bool { return handOn(sniffHead(head, f.Name)) })
+	return pk.Sniff(f, func(head []byte) bool { return zipx.HandOn(sniffHead(head, f.Name)) })
 }

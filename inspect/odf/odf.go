@@ -128,7 +128,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 					// Nothing but the list of members: read it from the
 					// bytes. Whatever else the member is must still be
 					// seen.
-					if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
+					if zipx.HandOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
 						stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 						return nil
 					}
@@ -153,7 +153,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 		// [ODF 1.2] Part 3, 3.3: the media type as the first, stored member.
 		if head, err := zipx.ReadHead(f, pk.Lim, 256); err == nil && len(head) > 0 {
 			mt = string(head)
-			if handOn(sniffHead(head, f.Name)) {
+			if zipx.HandOn(sniffHead(head, f.Name)) {
 				if err := pk.child(f); err != nil {
 					return err
 				}
@@ -311,7 +311,7 @@ func (pk *pkg) scanDocument(f *zip.File, emit func(inspect.Kind, string)) error 
 	if pk.Stop(err) {
 		return err
 	}
-	if handOn(fam) {
+	if zipx.HandOn(fam) {
 		// Not the XML LibreOffice reads: what unzip shows is inspected.
 		if err := pk.child(f); err != nil {
 			return err

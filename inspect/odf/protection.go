@@ -254,7 +254,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 			// Most settings parts are a few KiB, with an empty
 			// RedlineProtectionKey: look at the bytes before decoding.
 			return zipx.ReadSmall(r, f.UncompressedSize64, func(b []byte) error {
-				if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
+				if zipx.HandOn(sniffHead(b[:min(len(b), inspect.SniffLen)], f.Name)) {
 					stop = pk.S.ChildAt(f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 					return nil
 				}
@@ -263,7 +263,7 @@ func (pk *pkg) settings(f *zip.File, emit func(inspect.Kind, string)) error {
 			})
 		}
 		return zipx.WithHead(r, func(head []byte, all io.Reader) error {
-			if handOn(sniffHead(head, f.Name)) {
+			if zipx.HandOn(sniffHead(head, f.Name)) {
 				stop = pk.S.Child(f.Name, all)
 				return nil
 			}

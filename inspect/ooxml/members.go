@@ -57,13 +57,6 @@ func leftover(key string) bool {
 		path.Base(key) == ".ds_store"
 }
 
-// handOn reports whether content of family f has an inspector worth
-// running: anything but text (XML included) and unrecognised bytes
-// (images, media, fonts, binary data).
-func handOn(f inspect.Family) bool {
-	return f != "" && f != inspect.FamilyText && f != inspect.FamilyOther
-}
-
 // sniffHead sniffs the first bytes of a member named name.
 func sniffHead(head []byte, name string) inspect.Family {
 	return inspect.Sniff(inspect.BytesReaderAt(head), int64(len(head)), name)
@@ -174,6 +167,6 @@ func (pk *pkg) sniffMember(pt *part) error {
 		fam := sniffHead(head, pt.f.Name)
 		// An ActiveX control's binary part is a compound file by design;
 		// the control is reported.
-		return handOn(fam) && !(fam == inspect.FamilyOLE && pt.role&roleActiveX != 0)
+		return zipx.HandOn(fam) && !(fam == inspect.FamilyOLE && pt.role&roleActiveX != 0)
 	})
 }

@@ -242,7 +242,7 @@ func (pk *pkg) inspect(zr *zip.Reader) error {
 					// but for reachability; the targets are read from
 					// the bytes. Whatever else the part is must still
 					// be seen.
-					if handOn(sniffHead(b[:min(len(b), inspect.SniffLen)], pt.f.Name)) {
+					if zipx.HandOn(sniffHead(b[:min(len(b), inspect.SniffLen)], pt.f.Name)) {
 						stop = pk.S.ChildAt(pt.f.Name, inspect.BytesReaderAt(b), int64(len(b)))
 					} else if needTargets && !scanTargets(b, func(t string) { pk.internalTarget(pt, src, t) }) {
 						return parseRels(pk.Ctx, bytes.NewReader(b), func(r relationship) { pk.relationship(pt, src, r) })
@@ -432,7 +432,7 @@ func (pk *pkg) inspectPart(pt *part) error {
 		return nil // handed to the engine whole
 	case pt.role&(roleWordText|roleExternalLink|roleProtection) != 0:
 		// Read for its own findings; its head was sniffed then.
-		if handOn(pt.fam) {
+		if zipx.HandOn(pt.fam) {
 			return pk.child(pt)
 		}
 		return nil

@@ -153,6 +153,13 @@ func withHeadN(r io.Reader, n int, fn func(head []byte, all io.Reader) error) er
 	return fn(head, io.MultiReader(bytes.NewReader(head), r))
 }
 
+// HandOn reports whether a member sniffed as f has an inspector worth
+// running: anything but text (XML included) and unrecognised bytes
+// (images, media, fonts, binary data).
+func HandOn(f inspect.Family) bool {
+	return f != "" && f != inspect.FamilyText && f != inspect.FamilyOther
+}
+
 // SniffMember hands member f to child when want says its head is content
 // worth inspecting (a program, document, archive …). Most members are left
 // alone (images, media, XML): their head is decoded cheaply (MemberHead,
