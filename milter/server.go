@@ -72,7 +72,7 @@ const maxNotifyBacklog = 1000
 
 // progressEvery is how often a long end-of-message check tells the MTA it
 // is still working (Postfix's milter_content_timeout is 300s).
-const progressEvery = 5 * time.Second
+var progressEvery = 5 * time.Second // a variable for tests
 
 // NewServer returns a milter server for f.
 func NewServer(f *Filter, o ServerOptions) *Server {
@@ -394,43 +394,49 @@ func (ss *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, e
 	return s.act(m, filter, res, ss.spool, log)
 }
 
-// check runs the filter in the background and tells the MTA meanwhile that
-// we are alive; the MTA going away cancels it.
+// check runs the filter on the session's goroutine and, while it runs,
+// tells the MTA every progressEvery that we are alive (from a timer); the
+// MTA going away cancels it. No goroutine is started per message: most
+// checks end long before the first progress reply is due.
 func (s *Server) check(m gomilter.Modifier, filter *Filter, env Envelope, sp *inspect.Spool) (*Result, error) {
-	type outcome struct {
-		res *Result
-		err error
-	}
-	done := make(chan outcome, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				s.metrics.Panics.Add(1)
-				done <- outcome{err: fmt.Errorf("panic in filter: %v", v)}
-			}
-		}()
-		r, e := filter.Check(ctx, env, sp, sp.Size())
-		done <- outcome{r, e}
-	}()
-	tick := time.NewTicker(progressEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case out := <-done:
-			return out.res, out.err
-		case <-tick.C:
-			if perr := m.Progress(); perr != nil && !errors.Is(perr, gomilter.ErrVersionTooLow) {
-				cancel()
-				out := <-done
-				if out.err == nil {
-					out.err = perr
-				}
-				return out.res, out.err
-			}
+	var (
+		mu       sync.Mutex
+		finished bool
+		perr     error
+		timer    *time.Timer
+	)
+	mu.Lock() // timer is set before its function can read it
+	timer = time.AfterFunc(progressEvery, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if finished {
+			return
 		}
+		if err := m.Progress(); err != nil && !errors.Is(err, gomilter.ErrVersionTooLow) {
+			perr = err
+			cancel()
+			return
+		}
+		timer.Reset(progressEvery)
+	})
+	mu.Unlock()
+	// The session goes on writing to the MTA only after a progress reply
+	// being sent has been written out.
+	defer func() {
+		mu.Lock()
+		finished = true
+		timer.Stop()
+		mu.Unlock()
+	}()
+	res, err := filter.Check(ctx, env, sp, sp.Size())
+	mu.Lock()
+	if perr != nil && err == nil {
+		err = perr
 	}
+	mu.Unlock()
+	return res, err
 }
 
 // act carries out the verdict: keep the original where the configuration
