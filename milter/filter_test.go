@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/inspect/all"
@@ -449,5 +450,58 @@ func TestQuarantineStore(t *testing.T) {
 	dir, _ := os.Stat(filepath.Dir(path))
 	if dir.Mode().Perm() != 0o700 {
 		t.Errorf("quarantine directory mode %v", dir.Mode().Perm())
+	}
+}
+
+// TestQuarantineDayDirGone: the day directory is made once a day, not per
+// message; when it has gone meanwhile (an admin purged it) the next store
+// makes it again, and a new day gets its own directory. Nothing is left
+// behind but the message and its sidecar.
+func TestQuarantineDayDirGone(t *testing.T) {
+	f := newTestFilter(contribConfig(t))
+	msg := readEML(t, "r1-03-doc-stripped.eml")
+	res := check(t, f, "anna@example.net", msg)
+	q, err := NewQuarantine(filepath.Join(t.TempDir(), "q"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	q.now = func() time.Time { return day }
+	store := func() string {
+		t.Helper()
+		path, err := q.Store(res, bytes.NewReader(msg), int64(len(msg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("quarantined copy differs: %v", err)
+		}
+		return path
+	}
+	first := store()
+	if err := os.RemoveAll(filepath.Dir(first)); err != nil {
+		t.Fatal(err)
+	}
+	again := store()
+	if filepath.Dir(again) != filepath.Dir(first) {
+		t.Errorf("stored in %s, then in %s", first, again)
+	}
+	day = day.Add(24 * time.Hour)
+	next := store()
+	if filepath.Base(filepath.Dir(next)) != "2026-12-06" {
+		t.Errorf("next day's message in %s", next)
+	}
+	for _, d := range []string{filepath.Dir(again), filepath.Dir(next)} {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) != 2 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Errorf("%s holds %v, want the message and its sidecar", d, names)
+		}
 	}
 }

@@ -4,11 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -19,6 +22,9 @@ import (
 type Quarantine struct {
 	Dir string
 	now func() time.Time
+
+	mu   sync.Mutex
+	made string // the day directory made last (MkdirAll once a day)
 }
 
 // NewQuarantine returns a quarantine in dir, creating it (0700) if needed.
@@ -51,14 +57,16 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (q *Quarantine) Store(res *Result, msg io.ReaderAt, size int64) (string, error) {
 	now := q.now()
 	day := filepath.Join(q.Dir, now.UTC().Format("2006-01-02"))
-	if err := os.MkdirAll(day, 0o700); err != nil {
-		return "", fmt.Errorf("quarantine: %w", err)
-	}
-	tmp, err := os.CreateTemp(day, ".incoming-*")
+	tmp, err := q.create(day)
 	if err != nil {
 		return "", fmt.Errorf("quarantine: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp.Name())
+		}
+	}()
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(tmp, h), io.NewSectionReader(msg, 0, size)); err != nil {
 		tmp.Close()
@@ -92,7 +100,29 @@ func (q *Quarantine) Store(res *Result, msg io.ReaderAt, size int64) (string, er
 	if err := os.Rename(tmp.Name(), base+".eml"); err != nil {
 		return "", fmt.Errorf("quarantine: %w", err)
 	}
+	renamed = true
 	return base + ".eml", nil
+}
+
+// create opens a new temporary file in the day directory day, making the
+// directory first when it is a new day or has gone (purged meanwhile).
+func (q *Quarantine) create(day string) (*os.File, error) {
+	q.mu.Lock()
+	made := q.made == day
+	q.mu.Unlock()
+	if made {
+		f, err := os.CreateTemp(day, ".incoming-*")
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return f, err
+		}
+	}
+	if err := os.MkdirAll(day, 0o700); err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	q.made = day
+	q.mu.Unlock()
+	return os.CreateTemp(day, ".incoming-*")
 }
 
 func writeFileAtomic(name string, data []byte) error {
@@ -100,15 +130,15 @@ func writeFileAtomic(name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("quarantine: %w", err)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("quarantine: %w", err)
+	if err == nil {
+		err = os.Rename(f.Name(), name)
 	}
-	if err := os.Rename(f.Name(), name); err != nil {
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("quarantine: %w", err)
 	}
 	return nil
