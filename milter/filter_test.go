@@ -411,14 +411,21 @@ func TestSpoolFilesRemoved(t *testing.T) {
 	}
 }
 
-func TestQuarantineStore(t *testing.T) {
-	f := newTestFilter(contribConfig(t))
+// stripToQuarantine is a stripped message, its verdict and an empty
+// quarantine to store it in.
+func stripToQuarantine(t *testing.T) ([]byte, *Result, *Quarantine) {
+	t.Helper()
 	msg := readEML(t, "r1-03-doc-stripped.eml")
-	res := check(t, f, "anna@example.net", msg)
+	res := check(t, newTestFilter(contribConfig(t)), "anna@example.net", msg)
 	q, err := NewQuarantine(filepath.Join(t.TempDir(), "q"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return msg, res, q
+}
+
+func TestQuarantineStore(t *testing.T) {
+	msg, res, q := stripToQuarantine(t)
 	path, err := q.Store(res, bytes.NewReader(msg), int64(len(msg)))
 	if err != nil {
 		t.Fatal(err)
@@ -458,13 +465,7 @@ func TestQuarantineStore(t *testing.T) {
 // makes it again, and a new day gets its own directory. Nothing is left
 // behind but the message and its sidecar.
 func TestQuarantineDayDirGone(t *testing.T) {
-	f := newTestFilter(contribConfig(t))
-	msg := readEML(t, "r1-03-doc-stripped.eml")
-	res := check(t, f, "anna@example.net", msg)
-	q, err := NewQuarantine(filepath.Join(t.TempDir(), "q"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	msg, res, q := stripToQuarantine(t)
 	day := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	q.now = func() time.Time { return day }
 	store := func() string {

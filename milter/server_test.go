@@ -16,11 +16,11 @@ import (
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
-	"github.com/d--j/go-milter/mailfilter"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/officemilter/officemilter/milter/internal/mta"
+	"github.com/officemilter/officemilter/milter/internal/noop"
 )
 
 // startServer runs a Server for cfg on a loopback port and returns its
@@ -315,16 +315,7 @@ func startNoop(b *testing.B) string {
 		b.Fatal(err)
 	}
 	ln.Close()
-	f, err := mailfilter.New("tcp", ln.Addr().String(),
-		func(_ context.Context, trx mailfilter.Trx) (mailfilter.Decision, error) {
-			if _, err := io.Copy(io.Discard, trx.Body()); err != nil {
-				return nil, err
-			}
-			return mailfilter.Accept, nil
-		},
-		mailfilter.WithDecisionAt(mailfilter.DecisionAtEndOfMessage),
-		mailfilter.WithBody(4<<20, 64<<20, mailfilter.RejectMessageWhenTooBig),
-	)
+	f, err := noop.Listen("tcp", ln.Addr().String())
 	if err != nil {
 		b.Fatal(err)
 	}
