@@ -259,7 +259,11 @@ func isCMSText(text []byte, name string) bool {
 		if bytes.HasPrefix(lead, a) {
 			return true
 		}
-		if i := bytes.Index(text, a); signed && i > 0 && text[i-1] == '\n' {
+		if !signed {
+			continue
+		}
+		// Searched only for a .p7m/.p7s name: every text part passes here.
+		if i := bytes.Index(text, a); i > 0 && text[i-1] == '\n' {
 			return true
 		}
 	}

@@ -133,7 +133,12 @@ func inspectMarkup(ctx context.Context, p inspect.Part, s inspect.Scope) error {
 // UTF-16 (with a byte order mark) to bytes that keep ASCII: markup and
 // script syntax are ASCII, other characters become '?'.
 func feedPart(ctx context.Context, p inspect.Part, feed func([]byte), ok func() bool) error {
-	buf := make([]byte, min(p.Size, chunk))
+	// A part held in memory is fed in place; others are read into buf.
+	mem := inspect.InMemory(p.R, p.Size)
+	var buf []byte
+	if mem == nil {
+		buf = make([]byte, min(p.Size, chunk))
+	}
 	var narrow []byte
 	utf16 := 0 // 0 no, 1 little endian, 2 big endian
 	for pos := int64(0); pos < p.Size && ok(); {
@@ -141,14 +146,20 @@ func feedPart(ctx context.Context, p inspect.Part, feed func([]byte), ok func() 
 			return err
 		}
 		n := int(min(int64(chunk), p.Size-pos))
-		k, err := p.R.ReadAt(buf[:n], pos)
-		if k == 0 {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
+		var b []byte
+		if mem != nil {
+			b = mem[pos : pos+int64(n)]
+		} else {
+			k, err := p.R.ReadAt(buf[:n], pos)
+			if k == 0 {
+				if err == nil || errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return fmt.Errorf("read: %w", err)
 			}
-			return fmt.Errorf("read: %w", err)
+			b = buf[:k]
 		}
-		b := buf[:k]
+		k := len(b)
 		if pos == 0 {
 			switch {
 			case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,15 +20,27 @@ import (
 	"github.com/officemilter/officemilter/inspect/inspecttest"
 )
 
+// run inspects b twice: through a reader (as from a spool file) and held
+// in memory (fed in place); both must see the same.
 func run(t testing.TB, fam inspect.Family, name string, b []byte) *inspecttest.Recorder {
 	t.Helper()
-	r := &inspecttest.Recorder{}
-	p := inspect.Part{Name: name, Size: int64(len(b)), R: bytes.NewReader(b), Family: fam, Limits: inspect.DefaultLimits}
-	if err := html.New().Inspect(context.Background(), p, r); err != nil {
-		t.Fatalf("Inspect: %v", err)
+	var out *inspecttest.Recorder
+	for _, ra := range []io.ReaderAt{bytes.NewReader(b), inspect.BytesReaderAt(b)} {
+		r := &inspecttest.Recorder{}
+		p := inspect.Part{Name: name, Size: int64(len(b)), R: ra, Family: fam, Limits: inspect.DefaultLimits}
+		if err := html.New().Inspect(context.Background(), p, r); err != nil {
+			t.Fatalf("Inspect: %v", err)
+		}
+		r.CheckInvariants(t)
+		if out == nil {
+			out = r
+			continue
+		}
+		if !reflect.DeepEqual(out.Findings, r.Findings) || out.Type != r.Type || len(out.Children) != len(r.Children) {
+			t.Fatalf("in memory: %s %v, %d children; through a reader: %s %v, %d children", r.Type, r.Findings, len(r.Children), out.Type, out.Findings, len(out.Children))
+		}
 	}
-	r.CheckInvariants(t)
-	return r
+	return out
 }
 
 func letterDoc(t testing.TB) []byte {
@@ -162,6 +176,8 @@ func TestScriptForms(t *testing.T) {
 		{"svg foreignObject", `<svg xmlns="http://www.w3.org/2000/svg"><foreignObject width="10" height="10"><body xmlns="http://www.w3.org/1999/xhtml"><a download="x.exe" href="data:;base64,` + b + `">x</a></body></foreignObject></svg>`,
 			[]string{"HTML smuggling: data: URI download"}, "x.exe"},
 		{"svg animate javascript", `<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:alert(1)"/><text>x</text></a></svg>`, []string{"script"}, ""},
+		{"javascript: after controls", "<html><a href=\"\x01\x1f \tjavascript:alert(1)\">x</a></html>", []string{"script"}, ""},
+		{"not javascript: after other bytes", "<html><a href=\"\x7fjavascript:alert(1)\">x</a></html>", nil, ""},
 		{"utf-16", string(utf16le(`<html><script>var b = new Blob([atob("` + b + `")]);</script></html>`)), []string{"script", "HTML smuggling: Blob download"}, "script-payload-1.bin"},
 	}
 	for _, tc := range tests {

@@ -130,7 +130,11 @@ func navigation(elem, attr string) bool {
 // Browsers drop leading control characters and spaces and any tab or line
 // break inside the scheme (WHATWG URL 4.4).
 func scriptURL(v []byte) ([]byte, bool) {
-	v = bytes.TrimLeft(v, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+	// C0 controls and space lead nothing (the URL parser strips them);
+	// a loop, not bytes.TrimLeft, which builds its set on every call.
+	for len(v) > 0 && v[0] <= ' ' {
+		v = v[1:]
+	}
 	var scheme []byte
 	for i := 0; i < len(v) && i < 64; i++ {
 		c := v[i]
