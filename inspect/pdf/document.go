@@ -226,12 +226,13 @@ func (d *doc) scanRaw() error {
 	chunk := scanChunk
 	const back = 64
 	size := d.src.size
+	var buf []byte
 	for base := int64(0); base < size; base += chunk {
 		if err := d.ctx.Err(); err != nil {
 			return err
 		}
 		lo := max(0, base-back)
-		b, _ := d.src.window(lo, int(base+chunk+16-lo))
+		b, _ := d.src.scanWindow(&buf, lo, int(base+chunk+16-lo))
 		from, to := int(base-lo), int(min(base+chunk, size)-lo)
 		atEOF := lo+int64(len(b)) >= size
 		for i := from; i < to; {
