@@ -250,6 +250,36 @@ func TestSpool(t *testing.T) {
 	}
 }
 
+// TestSpoolGrowth: a spool filled in small writes up to its memory
+// threshold holds the bytes in order and never more memory than the
+// threshold; one byte more moves it to a file.
+func TestSpoolGrowth(t *testing.T) {
+	const memMax = 300000
+	sp := inspect.NewSpool(t.TempDir(), memMax, 0, nil)
+	defer sp.Close()
+	var want []byte
+	for i := 0; len(want) < memMax; i++ {
+		chunk := bytes.Repeat([]byte{byte(i)}, min(1+i*37%4000, memMax-len(want)))
+		if _, err := sp.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, chunk...)
+		if !sp.InMemory() || cap(sp.Bytes()) > memMax {
+			t.Fatalf("after %d bytes: in memory %v, capacity %d", len(want), sp.InMemory(), cap(sp.Bytes()))
+		}
+	}
+	if !bytes.Equal(sp.Bytes(), want) {
+		t.Fatal("content differs")
+	}
+	if _, err := sp.Write([]byte{1}); err != nil || sp.InMemory() {
+		t.Fatalf("past the threshold: %v, in memory %v", err, sp.InMemory())
+	}
+	got := make([]byte, len(want)+1)
+	if _, err := sp.ReadAt(got, 0); (err != nil && err != io.EOF) || !bytes.Equal(got[:len(want)], want) || got[len(want)] != 1 {
+		t.Fatalf("content after the move differs (%v)", err)
+	}
+}
+
 func TestRatioReaderSmallIsFine(t *testing.T) {
 	// Under the grace a high ratio is normal (an XML part of spaces).
 	r := inspect.RatioReader(io.LimitReader(zeros{}, 100000), 10, 2)
