@@ -280,6 +280,42 @@ func TestSpoolGrowth(t *testing.T) {
 	}
 }
 
+// TestSpoolMemoryLimit: past the process-wide budget a spool moves to its
+// file though its own threshold is not reached, and what spools hold is
+// given back when they move or close.
+func TestSpoolMemoryLimit(t *testing.T) {
+	base := inspect.SpoolMemory()
+	inspect.SetSpoolMemoryLimit(base + 100000)
+	defer inspect.SetSpoolMemoryLimit(0)
+	dir := t.TempDir()
+	a := inspect.NewSpool(dir, 1<<20, 0, nil)
+	if _, err := a.Write(make([]byte, 60000)); err != nil || !a.InMemory() {
+		t.Fatalf("first spool: %v, in memory %v", err, a.InMemory())
+	}
+	if held := inspect.SpoolMemory() - base; held < 60000 || held > 100000 {
+		t.Errorf("first spool holds %d bytes", held)
+	}
+	b := inspect.NewSpool(dir, 1<<20, 0, nil)
+	data := bytes.Repeat([]byte("0123456789"), 6000)
+	if _, err := b.Write(data); err != nil || b.InMemory() {
+		t.Fatalf("second spool over the budget: %v, in memory %v", err, b.InMemory())
+	}
+	got := make([]byte, len(data))
+	if _, err := b.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("second spool's content: %v", err)
+	}
+	a.Close()
+	b.Close()
+	if held := inspect.SpoolMemory() - base; held != 0 {
+		t.Errorf("after Close %d bytes still held", held)
+	}
+	c := inspect.NewSpool(dir, 1<<20, 0, nil)
+	defer c.Close()
+	if _, err := c.Write(data); err != nil || !c.InMemory() {
+		t.Fatalf("after the others closed: %v, in memory %v", err, c.InMemory())
+	}
+}
+
 func TestRatioReaderSmallIsFine(t *testing.T) {
 	// Under the grace a high ratio is normal (an XML part of spaces).
 	r := inspect.RatioReader(io.LimitReader(zeros{}, 100000), 10, 2)

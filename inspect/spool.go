@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // Spool holds untrusted content of unknown size: in memory up to a
@@ -14,6 +15,7 @@ import (
 // the temporary file; it is safe to call more than once.
 type Spool struct {
 	mem     []byte
+	held    int64 // bytes of memory reserved from the process-wide budget (cap(mem))
 	memMax  int64
 	cap     int64
 	dir     string
@@ -58,21 +60,7 @@ func (s *Spool) Write(p []byte) (int, error) {
 }
 
 func (s *Spool) write(p []byte) (int, error) {
-	if s.f == nil && s.size+int64(len(p)) <= s.memMax {
-		if s.mem == nil {
-			if b, ok := memBufs.Get().(*[]byte); ok {
-				s.mem = (*b)[:0]
-			}
-		}
-		if need := len(s.mem) + len(p); need > cap(s.mem) {
-			// Doubling, capped at memMax: append grows large slices by
-			// about a quarter, which for a 4 MB spool leaves some 20 MB
-			// of garbage behind instead of 4.
-			c := int(min(max(int64(need), 2*int64(cap(s.mem)), 4<<10), s.memMax))
-			grown := make([]byte, len(s.mem), c)
-			copy(grown, s.mem)
-			s.mem = grown
-		}
+	if s.f == nil && s.size+int64(len(p)) <= s.memMax && s.grow(len(p)) {
 		s.mem = append(s.mem, p...)
 		s.size += int64(len(p))
 		return len(p), nil
@@ -88,7 +76,7 @@ func (s *Spool) write(p []byte) (int, error) {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
 		s.f = f
-		s.mem = nil
+		s.dropMem()
 	}
 	n, err := s.f.Write(p)
 	s.size += int64(n)
@@ -96,6 +84,67 @@ func (s *Spool) write(p []byte) (int, error) {
 		return n, fmt.Errorf("spool: %w", err)
 	}
 	return n, nil
+}
+
+// grow makes room in memory for n more bytes, within memMax (checked by
+// the caller) and the process-wide budget; false means the content goes to
+// the file.
+func (s *Spool) grow(n int) bool {
+	if s.mem == nil {
+		if b, ok := memBufs.Get().(*[]byte); ok {
+			if !reserveSpoolMem(int64(cap(*b))) {
+				memBufs.Put(b)
+				return false
+			}
+			s.mem, s.held = (*b)[:0], int64(cap(*b))
+		}
+	}
+	need := len(s.mem) + n
+	if need <= cap(s.mem) {
+		return true
+	}
+	// Doubling, capped at memMax: append grows large slices by about a
+	// quarter, which for a 4 MB spool leaves some 20 MB of garbage behind
+	// instead of 4.
+	c := min(max(int64(need), 2*int64(cap(s.mem)), 4<<10), s.memMax)
+	if !reserveSpoolMem(c - s.held) {
+		return false
+	}
+	grown := make([]byte, len(s.mem), c)
+	copy(grown, s.mem)
+	s.mem, s.held = grown, c
+	return true
+}
+
+// dropMem lets go of the memory (after the move to the file, at Close).
+func (s *Spool) dropMem() {
+	spoolMemUsed.Add(-s.held)
+	s.mem, s.held = nil, 0
+}
+
+// The memory all spools of the process hold together, and its bound.
+var spoolMemUsed, spoolMemLimit atomic.Int64
+
+// SetSpoolMemoryLimit bounds the memory all spools of the process hold
+// together (n <= 0: no bound, the default). A spool that would pass it
+// moves to its temporary file, as one past its own threshold does: however
+// many large messages arrive at once, their content waits on disk, not in
+// memory.
+func SetSpoolMemoryLimit(n int64) { spoolMemLimit.Store(max(n, 0)) }
+
+// SpoolMemory is the memory all open spools hold now, in bytes.
+func SpoolMemory() int64 { return spoolMemUsed.Load() }
+
+func reserveSpoolMem(n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	used := spoolMemUsed.Add(n)
+	if lim := spoolMemLimit.Load(); lim > 0 && used > lim {
+		spoolMemUsed.Add(-n)
+		return false
+	}
+	return true
 }
 
 // copyBufs holds the buffers ReadFrom copies through; memBufs the memory
@@ -185,7 +234,7 @@ func (s *Spool) Close() error {
 		b := s.mem[:0]
 		memBufs.Put(&b)
 	}
-	s.mem = nil
+	s.dropMem()
 	if s.f == nil {
 		return nil
 	}

@@ -162,6 +162,11 @@ type SpoolConfig struct {
 	// Memory is how much of one message is held in memory before it moves
 	// to a 0600 temporary file (default 4 MiB).
 	Memory ByteSize `yaml:"memory"`
+	// MemoryTotal bounds what all messages and attachments being checked
+	// hold in memory together (default 32 MiB): past it, content goes to
+	// temporary files at once, so that many large messages arriving
+	// together cost disk, not memory.
+	MemoryTotal ByteSize `yaml:"memory_total"`
 	// MaxMessage is the hard cap for one message (default 64 MiB); a larger
 	// message is rejected with 552 5.3.4, never truncated.
 	MaxMessage ByteSize `yaml:"max_message"`
@@ -421,6 +426,9 @@ func (c *Config) fillDefaults() {
 	if c.Spool.Memory == 0 {
 		c.Spool.Memory = 4 << 20
 	}
+	if c.Spool.MemoryTotal == 0 {
+		c.Spool.MemoryTotal = 32 << 20
+	}
 	if c.Spool.MaxMessage == 0 {
 		c.Spool.MaxMessage = 64 << 20
 	}
@@ -509,6 +517,9 @@ func (c *Config) ValidateSettings() error {
 	}
 	if c.OnError != Tempfail && c.OnError != Accept {
 		return fmt.Errorf("on_error %q: want tempfail or accept", c.OnError)
+	}
+	if c.Spool.MemoryTotal < 0 {
+		return fmt.Errorf("spool.memory_total (%s) is negative", c.Spool.MemoryTotal)
 	}
 	if c.Spool.Memory > c.Spool.MaxMessage {
 		return fmt.Errorf("spool.memory (%s) is larger than spool.max_message (%s)", c.Spool.Memory, c.Spool.MaxMessage)

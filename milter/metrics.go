@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/officemilter/officemilter/inspect"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -98,6 +99,9 @@ func NewMetrics() *Metrics {
 		m.messages, m.findings, m.bytes, m.check, m.message, m.notifyVec,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "officemilter_sessions", Help: "Open milter connections."},
 			func() float64 { return float64(m.Sessions.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "officemilter_spool_memory_bytes",
+			Help: "Memory held by the spools of the messages and attachments being checked (bounded by spool.memory_total)."},
+			func() float64 { return float64(inspect.SpoolMemory()) }),
 		counter("officemilter_session_panics_total", "Recovered panics in milter sessions.", &m.Panics),
 		counter("officemilter_bad_packets_total", "Connections closed for malformed milter packets.", &m.BadPackets),
 		counter("officemilter_errors_total", "Messages answered with on_error.", &m.Errors),

@@ -128,7 +128,7 @@ func TestMetricsReloadRace(t *testing.T) {
 	if got := metricValue(t, text, `officemilter_findings_total{kind="unscannable",policy="`+pol+`"}`); got != 2 {
 		t.Errorf("unscannable findings %v, want 2", got)
 	}
-	for _, name := range []string{"process_resident_memory_bytes", "process_open_fds", "go_goroutines", "officemilter_sessions"} {
+	for _, name := range []string{"process_resident_memory_bytes", "process_open_fds", "go_goroutines", "officemilter_sessions", "officemilter_spool_memory_bytes"} {
 		if metricValue(t, text, name) < 0 {
 			t.Errorf("%s missing", name)
 		}

@@ -84,6 +84,7 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 	}
 	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, releaseKey: o.ReleaseKey, notifySem: make(chan struct{}, 8), notifyMax: maxNotifyBacklog, replaceChunk: replaceChunk}
 	s.filter.Store(f)
+	inspect.SetSpoolMemoryLimit(int64(f.cfg.Spool.MemoryTotal))
 	o.Metrics.AddEngine(f.eng)
 	if o.Quarantine != nil {
 		o.Metrics.SetQuarantineDir(o.Quarantine.Dir)
@@ -162,6 +163,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // started with.
 func (s *Server) SetFilter(f *Filter) {
 	s.filter.Store(f)
+	inspect.SetSpoolMemoryLimit(int64(f.cfg.Spool.MemoryTotal))
 	s.metrics.AddEngine(f.eng) // counters go on across reloads
 }
 

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/officemilter/officemilter/inspect"
 	"github.com/officemilter/officemilter/milter/internal/mta"
 	"github.com/officemilter/officemilter/milter/internal/noop"
 )
@@ -411,4 +414,56 @@ func TestProgressDuringLongCheck(t *testing.T) {
 		t.Error("no progress reply during a long check")
 	}
 	t.Logf("%d progress replies", progress.Load())
+}
+
+// TestSpoolMemoryBudget: messages of testdata/eml and a large one go
+// through the daemon, first with the default spool.memory_total and then
+// with one of a single byte (every spool to its file at once): the
+// decisions are the same, and when the sessions are over the spools hold
+// no memory (a spool never closed would keep its share of the budget for
+// the life of the process).
+func TestSpoolMemoryBudget(t *testing.T) {
+	defer inspect.SetSpoolMemoryLimit(0)
+	var msgs [][]byte
+	for _, name := range []string{"r1-01-text-only", "r1-02-docx-kept", "r1-03-doc-stripped", "r1-06-doc-and-docx",
+		"r1-09-doc-in-forwarded-message", "r1-13-smime-signed-doc", "r1-15-tnef-with-doc", "r1-20-doc-in-zip",
+		"r1-21-encrypted-zip", "r1-22-exe-not-in-rule-1", "r1-27-xls-velvetsweatshop"} {
+		msgs = append(msgs, readEML(t, name+".eml"))
+	}
+	pdf, err := os.ReadFile("../testdata/files/letter.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append(pdf, bytes.Repeat([]byte("% padding\n"), 600000)...) // 6 MB, past spool.memory
+	msgs = append(msgs, buildMessage("anna@example.net", map[string][]byte{"Scan.pdf": big}))
+	decide := func(total ByteSize) []string {
+		cfg := contribConfig(t)
+		if total > 0 {
+			cfg.Spool.MemoryTotal = total
+		}
+		addr, _, srv := startServer(t, cfg, ServerOptions{})
+		var out []string
+		for _, m := range msgs {
+			// The organisation's policy (strips) and the strict mailbox's
+			// (rejects).
+			for _, rcpt := range []string{"anna@example.net", "strict@example.org"} {
+				res := mta.Send(t, addr, "erika@example.com", []string{rcpt}, m)
+				out = append(out, fmt.Sprintf("%d %s %d", res.End.Type, res.End.SMTPReply, len(res.Msg)))
+			}
+		}
+		srv.Close()
+		deadline := time.Now().Add(5 * time.Second)
+		for inspect.SpoolMemory() != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := inspect.SpoolMemory(); n != 0 {
+			t.Errorf("memory_total %s: spools still hold %d bytes after the sessions", total, n)
+		}
+		return out
+	}
+	def := decide(0)
+	tight := decide(1)
+	if !slices.Equal(def, tight) {
+		t.Errorf("decisions differ:\ndefault: %v\n1 byte: %v", def, tight)
+	}
 }

@@ -77,6 +77,7 @@ func Run(ctx context.Context, o Options, paths []string, stdin io.Reader, emit f
 		o.Jobs = runtime.NumCPU()
 	}
 	cfg := o.Filter.Config()
+	inspect.SetSpoolMemoryLimit(int64(cfg.Spool.MemoryTotal))
 	if o.OutDir != "" {
 		if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 			return sum, err
