@@ -14,8 +14,7 @@ import (
 // written once (Write/ReadFrom), then read at random (ReadAt). Close removes
 // the temporary file; it is safe to call more than once.
 type Spool struct {
-	mem     []byte
-	held    int64 // bytes of memory reserved from the process-wide budget (cap(mem))
+	mem     []byte // the content while in memory; len(mem) is drawn from the process-wide budget
 	memMax  int64
 	cap     int64
 	dir     string
@@ -60,7 +59,8 @@ func (s *Spool) Write(p []byte) (int, error) {
 }
 
 func (s *Spool) write(p []byte) (int, error) {
-	if s.f == nil && s.size+int64(len(p)) <= s.memMax && s.grow(len(p)) {
+	if s.f == nil && s.size+int64(len(p)) <= s.memMax && reserveSpoolMem(int64(len(p))) {
+		s.grow(len(p))
 		s.mem = append(s.mem, p...)
 		s.size += int64(len(p))
 		return len(p), nil
@@ -86,53 +86,50 @@ func (s *Spool) write(p []byte) (int, error) {
 	return n, nil
 }
 
-// grow makes room in memory for n more bytes, within memMax (checked by
-// the caller) and the process-wide budget; false means the content goes to
-// the file.
-func (s *Spool) grow(n int) bool {
+// grow makes room in memory for n more bytes (within memMax, which the
+// caller checked): a pooled buffer first, then doubling. append grows a
+// large slice by about a quarter, which for a 4 MB spool leaves some 20 MB
+// of garbage behind instead of 4.
+func (s *Spool) grow(n int) {
 	if s.mem == nil {
 		if b, ok := memBufs.Get().(*[]byte); ok {
-			if !reserveSpoolMem(int64(cap(*b))) {
+			if int64(cap(*b)) <= s.memMax {
+				s.mem = (*b)[:0]
+			} else {
 				memBufs.Put(b)
-				return false
 			}
-			s.mem, s.held = (*b)[:0], int64(cap(*b))
 		}
 	}
 	need := len(s.mem) + n
 	if need <= cap(s.mem) {
-		return true
+		return
 	}
-	// Doubling, capped at memMax: append grows large slices by about a
-	// quarter, which for a 4 MB spool leaves some 20 MB of garbage behind
-	// instead of 4.
 	c := min(max(int64(need), 2*int64(cap(s.mem)), 4<<10), s.memMax)
-	if !reserveSpoolMem(c - s.held) {
-		return false
-	}
 	grown := make([]byte, len(s.mem), c)
 	copy(grown, s.mem)
-	s.mem, s.held = grown, c
-	return true
+	s.mem = grown
 }
 
-// dropMem lets go of the memory (after the move to the file, at Close).
+// dropMem lets go of the memory (after the move to the file, at Close)
+// and gives its share of the budget back.
 func (s *Spool) dropMem() {
-	spoolMemUsed.Add(-s.held)
-	s.mem, s.held = nil, 0
+	spoolMemUsed.Add(-int64(len(s.mem)))
+	s.mem = nil
 }
 
-// The memory all spools of the process hold together, and its bound.
+// The content all spools of the process hold in memory together, and its
+// bound. Content, not capacity: buffers come from a pool and grow by
+// doubling, so what is allocated for it is at most about twice as much.
 var spoolMemUsed, spoolMemLimit atomic.Int64
 
-// SetSpoolMemoryLimit bounds the memory all spools of the process hold
-// together (n <= 0: no bound, the default). A spool that would pass it
+// SetSpoolMemoryLimit bounds the content all spools of the process hold in
+// memory together (n <= 0: no bound, the default). A spool that would pass it
 // moves to its temporary file, as one past its own threshold does: however
 // many large messages arrive at once, their content waits on disk, not in
 // memory.
 func SetSpoolMemoryLimit(n int64) { spoolMemLimit.Store(max(n, 0)) }
 
-// SpoolMemory is the memory all open spools hold now, in bytes.
+// SpoolMemory is the content all open spools hold in memory now, in bytes.
 func SpoolMemory() int64 { return spoolMemUsed.Load() }
 
 func reserveSpoolMem(n int64) bool {

@@ -163,7 +163,7 @@ type SpoolConfig struct {
 	// to a 0600 temporary file (default 4 MiB).
 	Memory ByteSize `yaml:"memory"`
 	// MemoryTotal bounds what all messages and attachments being checked
-	// hold in memory together (default 32 MiB): past it, content goes to
+	// hold in memory together (default 16 MiB): past it, content goes to
 	// temporary files at once, so that many large messages arriving
 	// together cost disk, not memory.
 	MemoryTotal ByteSize `yaml:"memory_total"`
@@ -427,7 +427,7 @@ func (c *Config) fillDefaults() {
 		c.Spool.Memory = 4 << 20
 	}
 	if c.Spool.MemoryTotal == 0 {
-		c.Spool.MemoryTotal = 32 << 20
+		c.Spool.MemoryTotal = 16 << 20
 	}
 	if c.Spool.MaxMessage == 0 {
 		c.Spool.MaxMessage = 64 << 20

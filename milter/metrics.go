@@ -100,7 +100,7 @@ func NewMetrics() *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "officemilter_sessions", Help: "Open milter connections."},
 			func() float64 { return float64(m.Sessions.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "officemilter_spool_memory_bytes",
-			Help: "Memory held by the spools of the messages and attachments being checked (bounded by spool.memory_total)."},
+			Help: "Bytes of the messages and attachments being checked that their spools hold in memory (bounded by spool.memory_total)."},
 			func() float64 { return float64(inspect.SpoolMemory()) }),
 		counter("officemilter_session_panics_total", "Recovered panics in milter sessions.", &m.Panics),
 		counter("officemilter_bad_packets_total", "Connections closed for malformed milter packets.", &m.BadPackets),
