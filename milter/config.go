@@ -518,9 +518,6 @@ func (c *Config) ValidateSettings() error {
 	if c.OnError != Tempfail && c.OnError != Accept {
 		return fmt.Errorf("on_error %q: want tempfail or accept", c.OnError)
 	}
-	if c.Spool.MemoryTotal < 0 {
-		return fmt.Errorf("spool.memory_total (%s) is negative", c.Spool.MemoryTotal)
-	}
 	if c.Spool.Memory > c.Spool.MaxMessage {
 		return fmt.Errorf("spool.memory (%s) is larger than spool.max_message (%s)", c.Spool.Memory, c.Spool.MaxMessage)
 	}

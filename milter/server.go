@@ -83,9 +83,7 @@ func NewServer(f *Filter, o ServerOptions) *Server {
 		o.Metrics = NewMetrics()
 	}
 	s := &Server{log: o.Log, metrics: o.Metrics, quarantine: o.Quarantine, mailer: o.Mailer, releaseKey: o.ReleaseKey, notifySem: make(chan struct{}, 8), notifyMax: maxNotifyBacklog, replaceChunk: replaceChunk}
-	s.filter.Store(f)
-	inspect.SetSpoolMemoryLimit(int64(f.cfg.Spool.MemoryTotal))
-	o.Metrics.AddEngine(f.eng)
+	s.SetFilter(f)
 	if o.Quarantine != nil {
 		o.Metrics.SetQuarantineDir(o.Quarantine.Dir)
 	}

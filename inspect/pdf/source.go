@@ -46,7 +46,13 @@ func newSource(r io.ReaderAt, size int64) (*source, error) {
 
 // window returns up to n bytes at off and whether they reach the end of the
 // file.
-func (s *source) window(off int64, n int) ([]byte, bool) {
+func (s *source) window(off int64, n int) ([]byte, bool) { return s.scanWindow(nil, off, n) }
+
+// scanWindow is window for a sequential scan that keeps nothing of the
+// previous window: a large file's window is read into *buf (when buf is not
+// nil), which is reused (a 17 MB PDF otherwise leaves 17 MB of garbage per
+// pass).
+func (s *source) scanWindow(buf *[]byte, off int64, n int) ([]byte, bool) {
 	if off < 0 || off >= s.size {
 		return nil, true
 	}
@@ -57,19 +63,8 @@ func (s *source) window(off int64, n int) ([]byte, bool) {
 	if s.all != nil {
 		return s.all[off:end], end == s.size
 	}
-	return s.read(make([]byte, end-off), off, end)
-}
-
-// scanWindow is window for a sequential scan that keeps nothing of the
-// previous window: a large file's window is read into *buf, which is
-// reused (a 17 MB PDF otherwise leaves 17 MB of garbage per pass).
-func (s *source) scanWindow(buf *[]byte, off int64, n int) ([]byte, bool) {
-	if s.all != nil || off < 0 || off >= s.size {
-		return s.window(off, n)
-	}
-	end := off + int64(n)
-	if end >= s.size || end < off {
-		end = s.size
+	if buf == nil {
+		return s.read(make([]byte, end-off), off, end)
 	}
 	if int64(cap(*buf)) < end-off {
 		*buf = make([]byte, end-off)

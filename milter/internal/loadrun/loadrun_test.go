@@ -123,11 +123,7 @@ func TestLoadRun(t *testing.T) {
 	rate := map[string][]float64{}
 	cpu := map[string][]float64{}
 	for r := 0; r < p.rounds; r++ {
-		order := configs
-		if r%2 == 1 { // the two milters take turns to go first
-			order = []string{"none", "officemilter", "noop"}
-		}
-		for _, c := range order {
+		for _, c := range roundOrder(r) {
 			pr := procs[c]
 			before := pr.cpu(t)
 			var jobs []job
@@ -180,11 +176,7 @@ func TestLoadRun(t *testing.T) {
 	for _, kind := range []string{"text", "docx"} {
 		per := map[string][]float64{}
 		for r := 0; r < p.rounds; r++ {
-			order := configs
-			if r%2 == 1 {
-				order = []string{"none", "officemilter", "noop"}
-			}
-			for _, c := range order {
+			for _, c := range roundOrder(r) {
 				d := smtpSource(t, pfs[c], []job{{file: msgs[kind], n: p.latencyN}})
 				per[c] = append(per[c], float64(d.Microseconds())/1000/float64(p.latencyN))
 				pfs[c].WaitQueueEmpty(t, time.Minute)
@@ -231,6 +223,15 @@ func TestLoadRun(t *testing.T) {
 	if len(cpu["officemilter"]) == 0 || median(cpu["officemilter"]) <= 0 {
 		t.Errorf("no CPU time measured for officemilter: %v", cpu["officemilter"])
 	}
+}
+
+// roundOrder is the order of the configurations in round r: the two milters
+// take turns to go first.
+func roundOrder(r int) []string {
+	if r%2 == 1 {
+		return []string{"none", "officemilter", "noop"}
+	}
+	return []string{"none", "noop", "officemilter"}
 }
 
 func envInt(name string, def int) int {
